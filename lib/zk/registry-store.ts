@@ -1,0 +1,100 @@
+// The registry document in ZooKeeper: reads that refuse a corrupt document, hand-made edits (the CLI), and sync
+// steps that write the document and one cluster's sync state in one compare-and-set transaction.
+import { parseDocument, type RegistryDocument, serializeDocument } from '../registry/document.ts';
+import { type SyncStep, type SyncStepInput, syncStep } from '../registry/sync.ts';
+import { type Observation, parseSyncState, serializeSyncState } from '../registry/sync-state.ts';
+import type { ZkStore } from './store.ts';
+
+const CLUSTER_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+
+export class InvalidClusterIdError extends Error {
+  override readonly name = 'InvalidClusterIdError';
+}
+
+export function checkClusterId(cluster: string): string {
+  if (!CLUSTER_ID.test(cluster)) {
+    throw new InvalidClusterIdError(
+      `invalid cluster id "${cluster}": use 1–128 letters, digits, ".", "_" or "-", starting with a letter or digit`,
+    );
+  }
+  return cluster;
+}
+
+/** Where a cluster's sync state lives: a sibling of the document, so readers of the document never see it. */
+export const syncStatePath = (documentPath: string, cluster: string) =>
+  `${documentPath}.kube-zk-sync.${checkClusterId(cluster)}`;
+
+export interface DocumentRead {
+  readonly document: RegistryDocument;
+  /** -1 when the znode does not exist yet. */
+  readonly version: number;
+  readonly bytes: number;
+}
+
+export interface SyncOptions<T> extends Omit<SyncStepInput<T>, 'document' | 'state' | 'observations' | 'owner' | 'now'> {
+  readonly dryRun?: boolean;
+}
+
+export interface SyncOutcome<T> extends SyncStep<T> {
+  readonly written: boolean;
+  readonly attempts: number;
+  readonly version: number;
+  readonly bytes: number;
+}
+
+export class ZkRegistryStore {
+  readonly path: string;
+  private readonly zk: ZkStore;
+
+  constructor(zk: ZkStore, path: string) {
+    if (!/^\/[^\u0000]*[^/]$/.test(path)) throw new Error(`invalid registry path "${path}": use an absolute znode path`);
+    this.zk = zk;
+    this.path = path;
+  }
+
+  async read(): Promise<DocumentRead> {
+    const { data, version } = await this.zk.read(this.path);
+    return { document: parseDocument(data ?? ''), version, bytes: data?.length ?? 0 };
+  }
+
+  /** Applies `edit` to the document with compare-and-set; `edit` returns undefined to leave it as it is. */
+  async modify<R>(edit: (doc: RegistryDocument) => { document?: RegistryDocument; result: R }): Promise<{
+    written: boolean;
+    version: number;
+    result: R;
+  }> {
+    const outcome = await this.zk.update([this.path], ([data]) => {
+      const { document, result } = edit(parseDocument(data ?? ''));
+      return { data: [document ? Buffer.from(serializeDocument(document)) : undefined], result };
+    });
+    return { written: outcome.written, version: outcome.versions[0] as number, result: outcome.result };
+  }
+
+  /** One sync step for `cluster`: the document and its sync state change together or not at all. */
+  async sync<T>(cluster: string, observations: readonly Observation<T>[], options: SyncOptions<T>): Promise<SyncOutcome<T>> {
+    const statePath = syncStatePath(this.path, cluster);
+    const now = Date.now();
+    let bytes = 0;
+    const outcome = await this.zk.update([this.path, statePath], ([docData, stateData]) => {
+      const step = syncStep({
+        ...options,
+        document: parseDocument(docData ?? ''),
+        state: parseSyncState(stateData ?? null),
+        observations,
+        owner: cluster,
+        now,
+      });
+      const doc = step.changed ? Buffer.from(serializeDocument(step.document)) : undefined;
+      bytes = doc?.length ?? docData?.length ?? 0;
+      if (options.dryRun || step.refused) return { data: [undefined, undefined], result: step };
+      return { data: [doc, Buffer.from(serializeSyncState(step.state))], result: step };
+    });
+    return {
+      ...outcome.result,
+      written: outcome.written,
+      attempts: outcome.attempts,
+      version: outcome.versions[0] as number,
+      bytes,
+    };
+  }
+}

@@ -1,0 +1,216 @@
+// A promise face for node-zookeeper-client with a deadline on everything: that client never gives up connecting
+// and queues requests while disconnected, so without deadlines a missing server means a callback that never comes.
+import { createHash } from 'node:crypto';
+import zookeeper from 'node-zookeeper-client';
+
+export interface DigestCredentials {
+  readonly user: string;
+  readonly password: string;
+}
+
+export interface SessionOptions {
+  /** `host:port[,host:port…][/chroot]` */
+  readonly connectString: string;
+  readonly sessionTimeoutMs?: number;
+  readonly connectTimeoutMs?: number;
+  readonly operationTimeoutMs?: number;
+  /** Digest identity this client authenticates as. */
+  readonly auth?: DigestCredentials;
+}
+
+export class ZkError extends Error {
+  override readonly name: string = 'ZkError';
+  /** node-zookeeper-client's exception code, when the server answered with one. */
+  readonly code?: number;
+  constructor(message: string, code?: number, options?: ErrorOptions) {
+    super(message, options);
+    if (code !== undefined) this.code = code;
+  }
+}
+
+/** No answer within the deadline: the server is down, unreachable, or the request is stuck. */
+export class ZkUnavailableError extends ZkError {
+  override readonly name = 'ZkUnavailableError';
+}
+
+export const Codes = zookeeper.Exception;
+
+export const codeOf = (error: unknown): number | undefined => {
+  const e = error as { getCode?: () => number; code?: unknown };
+  if (typeof e?.getCode === 'function') return e.getCode();
+  return typeof e?.code === 'number' ? e.code : undefined;
+};
+
+/** The id of a digest identity in an ACL: `user:base64(sha1("user:password"))`. */
+export function digestId({ user, password }: DigestCredentials): string {
+  return `${user}:${createHash('sha1').update(`${user}:${password}`).digest('base64')}`;
+}
+
+/** Everyone reads; only `writers` (or everyone, when there are none) write. */
+export function registryAcl(writers: readonly DigestCredentials[]): zookeeper.ACL[] {
+  const anyone = new zookeeper.Id('world', 'anyone');
+  if (writers.length === 0) return [new zookeeper.ACL(zookeeper.Permission.ALL, anyone)];
+  return [
+    new zookeeper.ACL(zookeeper.Permission.READ, anyone),
+    ...writers.map((w) => new zookeeper.ACL(zookeeper.Permission.ALL, new zookeeper.Id('digest', digestId(w)))),
+  ];
+}
+
+const noWatch = undefined as unknown as () => void;
+
+export interface Stat {
+  readonly version: number;
+}
+
+/** One ZooKeeper session. Once it is `dead` (expired, failed auth, closed, timed out) the owner makes a new one. */
+export class ZkSession {
+  readonly client: zookeeper.Client;
+  private readonly opTimeoutMs: number;
+  private deadReason: string | undefined;
+  private readonly lost: Promise<string>;
+
+  private constructor(client: zookeeper.Client, opTimeoutMs: number) {
+    this.client = client;
+    this.opTimeoutMs = opTimeoutMs;
+    this.lost = new Promise((resolve) => {
+      client.once('expired', () => resolve(this.kill('the ZooKeeper session expired')));
+      client.once('authenticationFailed', () => resolve(this.kill('ZooKeeper refused the digest credentials')));
+    });
+  }
+
+  static async open(options: SessionOptions): Promise<ZkSession> {
+    const connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
+    const client = zookeeper.createClient(options.connectString, {
+      sessionTimeout: options.sessionTimeoutMs ?? 15_000,
+      spinDelay: 200,
+      retries: 0,
+    });
+    if (options.auth) client.addAuthInfo('digest', Buffer.from(`${options.auth.user}:${options.auth.password}`));
+    const session = new ZkSession(client, options.operationTimeoutMs ?? 10_000);
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        session.close();
+        reject(
+          new ZkUnavailableError(
+            `could not connect to ZooKeeper at ${options.connectString} within ${connectTimeoutMs} ms`,
+          ),
+        );
+      }, connectTimeoutMs);
+      client.once('connected', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      client.once('authenticationFailed', () => {
+        clearTimeout(timer);
+        reject(new ZkError(`ZooKeeper at ${options.connectString} refused the digest credentials`));
+      });
+      client.connect();
+    });
+    return session;
+  }
+
+  get dead(): string | undefined {
+    return this.deadReason;
+  }
+
+  /** Resolves with the reason once the session is lost for good (expired or refused). */
+  get whenLost(): Promise<string> {
+    return this.lost;
+  }
+
+  private kill(reason: string): string {
+    this.deadReason ??= reason;
+    return reason;
+  }
+
+  close(): void {
+    this.kill('the ZooKeeper session was closed');
+    this.client.close();
+  }
+
+  /**
+   * Runs one callback-style request with a deadline. A request that misses it may still be queued inside the
+   * client and be sent after a reconnect, so the session is closed: nothing runs later behind the caller's back.
+   */
+  call<T>(what: string, start: (done: (error: unknown, value?: T) => void) => void): Promise<T> {
+    if (this.deadReason) return Promise.reject(new ZkError(`${what}: ${this.deadReason}`, Codes.SESSION_EXPIRED));
+    return new Promise<T>((resolve, reject) => {
+      let settled = false;
+      const timer = setTimeout(() => {
+        settled = true;
+        this.kill(`a request timed out after ${this.opTimeoutMs} ms`);
+        this.client.close();
+        reject(new ZkUnavailableError(`${what}: ZooKeeper did not answer within ${this.opTimeoutMs} ms`));
+      }, this.opTimeoutMs);
+      try {
+        start((error, value) => {
+          if (settled) return;
+          settled = true;
+          clearTimeout(timer);
+          if (error) {
+            const code = codeOf(error);
+            if (code === Codes.SESSION_EXPIRED) this.kill('the ZooKeeper session expired');
+            reject(new ZkError(`${what}: ${(error as Error).message ?? error}`, code, { cause: error }));
+          } else resolve(value as T);
+        });
+      } catch (error) {
+        // The client asserts its arguments synchronously (e.g. data over 1 MiB).
+        settled = true;
+        clearTimeout(timer);
+        reject(new ZkError(`${what}: ${(error as Error).message}`, undefined, { cause: error }));
+      }
+    });
+  }
+
+  /** Data and version, or null when the znode does not exist. */
+  async getData(path: string, watcher?: () => void): Promise<{ data: Buffer; version: number } | null> {
+    try {
+      return await this.call(`reading ${path}`, (done) =>
+        this.client.getData(path, watcher ?? noWatch, (e, data, stat) =>
+          done(e, { data: data ?? Buffer.alloc(0), version: (stat as Stat).version }),
+        ),
+      );
+    } catch (error) {
+      if (codeOf((error as Error).cause) === Codes.NO_NODE) return null;
+      throw error;
+    }
+  }
+
+  /** Resolves true when the znode exists; arms `watcher` for its creation either way. */
+  exists(path: string, watcher?: () => void): Promise<boolean> {
+    return this.call(`checking ${path}`, (done) =>
+      this.client.exists(path, watcher ?? noWatch, (e, stat) => done(e, stat !== null && stat !== undefined)),
+    );
+  }
+
+  async mkdirp(path: string, acl: zookeeper.ACL[]): Promise<void> {
+    if (path === '/' || path === '') return;
+    await this.call(`creating ${path}`, (done) =>
+      this.client.mkdirp(path, Buffer.alloc(0), acl, zookeeper.CreateMode.PERSISTENT, (e) => done(e)),
+    );
+  }
+
+  /** One atomic multi-operation; fails with the code of the first operation that failed. */
+  commit(what: string, ops: readonly TxOp[]): Promise<void> {
+    return this.call(what, (done) => {
+      const tx = this.client.transaction();
+      for (const op of ops) {
+        if (op.type === 'create') tx.create(op.path, op.data, op.acl, zookeeper.CreateMode.PERSISTENT);
+        else if (op.type === 'set') tx.setData(op.path, op.data, op.version);
+        else tx.check(op.path, op.version);
+      }
+      // node-zookeeper-client turns version 0 into -1, an unconditional write, inside transactions (#67).
+      const built = (tx as unknown as { ops: Array<{ version?: number }> }).ops;
+      ops.forEach((op, i) => {
+        const target = built[i];
+        if (op.type !== 'create' && target) target.version = op.version;
+      });
+      tx.commit((error) => done(error));
+    });
+  }
+}
+
+export type TxOp =
+  | { readonly type: 'create'; readonly path: string; readonly data: Buffer; readonly acl: zookeeper.ACL[] }
+  | { readonly type: 'set'; readonly path: string; readonly data: Buffer; readonly version: number }
+  | { readonly type: 'check'; readonly path: string; readonly version: number };

@@ -1,0 +1,284 @@
+// Compare-and-set updates of znodes. Every write is conditional on the versions read; a lost race re-reads and
+// re-plans (bounded, with jitter). A connection lost during a write leaves its outcome unknown: re-read and decide.
+import { posix } from 'node:path';
+import {
+  Codes,
+  codeOf,
+  type DigestCredentials,
+  registryAcl,
+  type SessionOptions,
+  type TxOp,
+  ZkError,
+  ZkSession,
+  ZkUnavailableError,
+} from './session.ts';
+
+/** ZooKeeper refuses packets over jute.maxbuffer (0xfffff bytes); this leaves room for the path and headers. */
+export const DEFAULT_MAX_DATA_BYTES = 1_000_000;
+
+export interface ZkStoreOptions extends SessionOptions {
+  /** Largest data written to one znode, in bytes. */
+  readonly maxDataBytes?: number;
+  /** Attempts of one update before giving up under contention. */
+  readonly maxAttempts?: number;
+  /** When set, znodes this store creates are readable by everyone and writable only by these identities. */
+  readonly writers?: readonly DigestCredentials[];
+}
+
+export class DataTooLargeError extends ZkError {
+  override readonly name = 'DataTooLargeError';
+}
+export class ContentionError extends ZkError {
+  override readonly name = 'ContentionError';
+}
+export class AccessDeniedError extends ZkError {
+  override readonly name = 'AccessDeniedError';
+}
+
+export interface Read {
+  readonly data: Buffer | null;
+  /** -1 when the znode does not exist. */
+  readonly version: number;
+}
+
+/** What an update's change function returns: the new data per path (undefined keeps it) and a result to pass on. */
+export interface Writes<R> {
+  readonly data: ReadonlyArray<Buffer | undefined>;
+  readonly result: R;
+}
+
+export interface UpdateOutcome<R> {
+  readonly written: boolean;
+  readonly attempts: number;
+  /** Versions of the znodes after the update (or as read, when nothing was written). */
+  readonly versions: readonly number[];
+  /** The result of the change function on the state that was finally written (or found unchanged). */
+  readonly result: R;
+}
+
+const backoff = (attempt: number) =>
+  new Promise((resolve) => setTimeout(resolve, Math.min(1000, 5 * 2 ** attempt) * (0.5 + Math.random())));
+
+/** A ZooKeeper client that survives restarts, failovers and expired sessions by opening a new session. */
+export class ZkStore {
+  private readonly options: ZkStoreOptions;
+  private session: Promise<ZkSession> | undefined;
+  private closed = false;
+
+  constructor(options: ZkStoreOptions) {
+    this.options = options;
+  }
+
+  get maxDataBytes(): number {
+    return this.options.maxDataBytes ?? DEFAULT_MAX_DATA_BYTES;
+  }
+
+  get connectString(): string {
+    return this.options.connectString;
+  }
+
+  /** A live session: the current one, or a new one when it expired, was refused or timed out. */
+  async connected(): Promise<ZkSession> {
+    if (this.closed) throw new ZkError('the ZooKeeper store is closed');
+    const current = this.session && (await this.session.catch(() => undefined));
+    if (current && !current.dead) return current;
+    current?.close();
+    const opening = ZkSession.open(this.options);
+    this.session = opening;
+    opening.catch(() => {
+      if (this.session === opening) this.session = undefined;
+    });
+    return opening;
+  }
+
+  close(): void {
+    this.closed = true;
+    void this.session?.then((s) => s.close()).catch(() => {});
+    this.session = undefined;
+  }
+
+  async read(path: string): Promise<Read> {
+    return this.withSession(`reading ${path}`, async (s) => {
+      const r = await s.getData(path);
+      return r ? { data: r.data, version: r.version } : { data: null, version: -1 };
+    });
+  }
+
+  /** Runs one idempotent operation, again on a new session if the first one was lost. */
+  private async withSession<T>(what: string, op: (s: ZkSession) => Promise<T>): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      const session = await this.connected();
+      try {
+        return await op(session);
+      } catch (error) {
+        if (attempt >= 1 || !isSessionLoss(error)) throw translate(error, what);
+      }
+    }
+  }
+
+  /**
+   * Reads `paths`, asks `change` for their new data and writes what changed in one atomic, version-checked
+   * transaction. Returns without writing when nothing changes. `change` may run several times (once per attempt)
+   * and must be pure.
+   */
+  async update<R>(paths: readonly string[], change: (current: ReadonlyArray<Buffer | null>) => Writes<R>): Promise<UpdateOutcome<R>> {
+    const maxAttempts = this.options.maxAttempts ?? 25;
+    let lastError: unknown;
+    for (let attempt = 1; attempt <= maxAttempts; attempt++) {
+      const session = await this.connected();
+      let reads: Read[];
+      try {
+        reads = await Promise.all(paths.map((p) => readOn(session, p)));
+      } catch (error) {
+        if (!isRetryable(error)) throw translate(error, `reading ${paths.join(', ')}`);
+        lastError = error;
+        await backoff(attempt);
+        continue;
+      }
+      const { data, result } = change(reads.map((r) => r.data));
+      const writes = paths.flatMap((path, i) => {
+        const next = data[i];
+        const read = reads[i] as Read;
+        return next !== undefined && !(read.data && next.equals(read.data)) ? [{ path, next, read }] : [];
+      });
+      if (writes.length === 0) return { written: false, attempts: attempt, versions: reads.map((r) => r.version), result };
+      for (const w of writes) {
+        const bytes = w.next.length + Buffer.byteLength(w.path);
+        if (bytes > this.maxDataBytes) {
+          throw new DataTooLargeError(
+            `refusing to write ${w.path}: ${w.next.length} bytes would exceed the limit of ${this.maxDataBytes} bytes ` +
+              '(ZooKeeper jute.maxbuffer); nothing was written',
+          );
+        }
+      }
+      try {
+        await this.write(session, paths, reads, writes);
+        return { written: true, attempts: attempt, versions: versionsAfter(reads, writes), result };
+      } catch (error) {
+        lastError = error;
+        const code = codeOf((error as Error).cause ?? error);
+        if (code === Codes.BAD_VERSION || code === Codes.NODE_EXISTS || code === Codes.NO_NODE) {
+          await backoff(attempt);
+          continue;
+        }
+        if (!isRetryable(error)) throw translate(error, `writing ${paths.join(', ')}`);
+        // The write may or may not have happened: if the znodes now hold exactly what we wrote, one version
+        // later, it did. Otherwise the next attempt re-reads and re-plans on whatever is there.
+        if (await this.landed(writes).catch(() => false)) {
+          return { written: true, attempts: attempt, versions: versionsAfter(reads, writes), result };
+        }
+        await backoff(attempt);
+      }
+    }
+    throw new ContentionError(
+      `could not update ${paths.join(', ')} after ${maxAttempts} attempts: ${(lastError as Error)?.message ?? 'contention'}`,
+    );
+  }
+
+  private async write(
+    session: ZkSession,
+    paths: readonly string[],
+    reads: readonly Read[],
+    writes: ReadonlyArray<{ path: string; next: Buffer; read: Read }>,
+  ): Promise<void> {
+    const acl = registryAcl(this.options.writers ?? []);
+    for (const w of writes) if (w.read.version < 0) await session.mkdirp(posix.dirname(w.path), acl);
+    if (paths.length === 1 && writes.length === 1) {
+      const w = writes[0] as { path: string; next: Buffer; read: Read };
+      if (w.read.version < 0) {
+        await session.call(`creating ${w.path}`, (done) => session.client.create(w.path, w.next, acl, 0, (e) => done(e)));
+      } else {
+        await session.call(`writing ${w.path}`, (done) => session.client.setData(w.path, w.next, w.read.version, (e) => done(e)));
+      }
+      return;
+    }
+    const ops: TxOp[] = paths.flatMap((path, i): TxOp[] => {
+      const read = reads[i] as Read;
+      const w = writes.find((x) => x.path === path);
+      if (w) return [read.version < 0 ? { type: 'create', path, data: w.next, acl } : { type: 'set', path, data: w.next, version: read.version }];
+      return read.version < 0 ? [] : [{ type: 'check', path, version: read.version }];
+    });
+    await session.commit(`writing ${paths.join(', ')}`, ops);
+  }
+
+  private async landed(writes: ReadonlyArray<{ path: string; next: Buffer; read: Read }>): Promise<boolean> {
+    const session = await this.connected();
+    for (const w of writes) {
+      const now = await readOn(session, w.path);
+      if (now.version !== w.read.version + 1 || !now.data?.equals(w.next)) return false;
+    }
+    return true;
+  }
+
+  /**
+   * Calls `onData` with every new version of `path` (null while it does not exist) until the returned function is
+   * called. Re-arms ZooKeeper's one-shot watch, and re-reads after reconnects and on a new session after expiry.
+   */
+  watch(path: string, onData: (read: Read) => void, onError: (error: Error) => void = () => {}): () => void {
+    let stopped = false;
+    let wake: () => void = () => {};
+    const run = async () => {
+      let lastVersion: number | undefined;
+      for (let attempt = 0; !stopped; ) {
+        try {
+          const session = await this.connected();
+          const changed = new Promise<void>((resolve) => {
+            wake = resolve;
+          });
+          const onChange = () => wake();
+          session.client.once('connected', onChange);
+          const r = await session.getData(path, onChange);
+          if (!r) await session.exists(path, onChange);
+          const read: Read = r ? { data: r.data, version: r.version } : { data: null, version: -1 };
+          if (read.version !== lastVersion && !stopped) {
+            lastVersion = read.version;
+            onData(read);
+          }
+          attempt = 0;
+          await Promise.race([changed, session.whenLost]);
+          session.client.removeListener('connected', onChange);
+        } catch (error) {
+          if (stopped) break;
+          onError(error as Error);
+          await backoff(++attempt + 4);
+        }
+      }
+    };
+    void run();
+    return () => {
+      stopped = true;
+      wake();
+    };
+  }
+}
+
+const versionsAfter = (reads: readonly Read[], writes: ReadonlyArray<{ read: Read }>) =>
+  reads.map((r) => (writes.some((w) => w.read === r) ? r.version + 1 : r.version));
+
+async function readOn(session: ZkSession, path: string): Promise<Read> {
+  const r = await session.getData(path);
+  return r ? { data: r.data, version: r.version } : { data: null, version: -1 };
+}
+
+const isSessionLoss = (error: unknown) => {
+  const code = (error as ZkError).code;
+  return code === Codes.SESSION_EXPIRED || code === Codes.CONNECTION_LOSS || error instanceof ZkUnavailableError;
+};
+
+/** Errors after which a new attempt (on a new session if need be) can succeed. */
+const isRetryable = (error: unknown) => {
+  const code = (error as ZkError).code;
+  return isSessionLoss(error) || code === Codes.OPERATION_TIMEOUT;
+};
+
+function translate(error: unknown, what: string): Error {
+  const code = (error as ZkError).code;
+  if (code === Codes.NO_AUTH) {
+    return new AccessDeniedError(
+      `${what}: ZooKeeper denied access by the znode's ACL; pass digest credentials that the ACL allows`,
+      code,
+      { cause: error },
+    );
+  }
+  return error instanceof Error ? error : new ZkError(`${what}: ${String(error)}`);
+}
