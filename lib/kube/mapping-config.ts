@@ -1,0 +1,160 @@
+// The one mapping configuration, read from the Lambdas' environment, so that sync and reconcile filter and name
+// Services the same way. Every problem is reported at once, naming the variable and the value it holds.
+import { everything, type LabelSelector, LabelSelectorError, parseLabelSelector } from './label-selector.ts';
+
+export interface MappingConfig {
+  /** Service types that are published; others are skipped. */
+  readonly serviceTypes: readonly string[];
+  /** Namespaces (or `*` globs) that may be published; empty means every namespace. */
+  readonly namespacesAllow: readonly string[];
+  /** Namespaces (or `*` globs) never published; wins over the allow list. */
+  readonly namespacesDeny: readonly string[];
+  readonly labelSelector: LabelSelector;
+  /** Whether a Service without the register annotation is published. */
+  readonly defaultRegister: boolean;
+  /** The registry name unless annotated; placeholders {name}, {namespace}, {cluster}. */
+  readonly nameTemplate: string;
+  /** The description unless annotated; undefined is "Kubernetes Service {namespace}/{name} (cluster {cluster})". */
+  readonly descriptionTemplate: string | undefined;
+}
+
+export const defaultMappingConfig: MappingConfig = {
+  serviceTypes: ['LoadBalancer'],
+  namespacesAllow: [],
+  namespacesDeny: [],
+  labelSelector: everything,
+  defaultRegister: true,
+  nameTemplate: '{name}.{namespace}',
+  descriptionTemplate: undefined,
+};
+
+export const PLACEHOLDERS = ['name', 'namespace', 'cluster'] as const;
+export type Placeholder = (typeof PLACEHOLDERS)[number];
+
+/**
+ * Service types with an address outside the cluster. ExternalName is left out: it is a DNS alias, and its target is
+ * not part of the event contract.
+ */
+const SERVICE_TYPES = ['LoadBalancer', 'NodePort', 'ClusterIP'] as const;
+
+export class MappingConfigError extends Error {
+  override readonly name = 'MappingConfigError';
+}
+
+/** The placeholders a template uses, or a sentence saying what is wrong with it. */
+export function templatePlaceholders(template: string): { used: Placeholder[] } | { problem: string } {
+  const found = [...template.matchAll(/\{([^{}]*)\}/g)].map((m) => m[1] as string);
+  const unknown = found.filter((p) => !(PLACEHOLDERS as readonly string[]).includes(p));
+  if (unknown.length > 0) {
+    return { problem: `unknown placeholder {${unknown[0]}}; use {${PLACEHOLDERS.join('}, {')}}` };
+  }
+  if (/[{}]/.test(template.replace(/\{[^{}]*\}/g, ''))) return { problem: 'it has an unmatched "{" or "}"' };
+  return { used: [...new Set(found as Placeholder[])] };
+}
+
+export function renderTemplate(template: string, values: Readonly<Record<Placeholder, string>>): string {
+  return template.replace(/\{(name|namespace|cluster)\}/g, (_, key: Placeholder) => values[key]);
+}
+
+const NAMESPACE_GLOB = /^[a-z0-9*](?:[-a-z0-9*]*[a-z0-9*])?$/;
+
+/** `*` matches any run of characters, so `*` alone is every namespace and `team-*` a family of them. */
+export function namespaceMatches(glob: string, namespace: string): boolean {
+  const source = glob
+    .split('*')
+    .map((part) => part.replace(/[.+?^${}()|[\]\\-]/g, '\\$&'))
+    .join('.*');
+  return new RegExp(`^${source}$`).test(namespace);
+}
+
+function list(value: string): string[] {
+  return value
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== '');
+}
+
+/**
+ * Reads SERVICE_TYPES, NAMESPACES_ALLOW, NAMESPACES_DENY, LABEL_SELECTOR, DEFAULT_REGISTER, NAME_TEMPLATE and
+ * DESCRIPTION_TEMPLATE (lists are comma-separated). Unset or blank variables keep their defaults. Throws one
+ * MappingConfigError listing every bad setting.
+ */
+export function parseMappingConfig(env: Readonly<Record<string, string | undefined>>): MappingConfig {
+  const problems: string[] = [];
+  const setting = (name: string): string | undefined => {
+    const value = env[name];
+    return value === undefined || value.trim() === '' ? undefined : value;
+  };
+  const bad = (name: string, value: string, why: string) => problems.push(`${name}="${value}": ${why}`);
+
+  let serviceTypes = defaultMappingConfig.serviceTypes;
+  const typesText = setting('SERVICE_TYPES');
+  if (typesText !== undefined) {
+    serviceTypes = list(typesText).flatMap((type) => {
+      const known = SERVICE_TYPES.find((t) => t.toLowerCase() === type.toLowerCase());
+      if (!known) bad('SERVICE_TYPES', typesText, `"${type}" is not one of ${SERVICE_TYPES.join(', ')}`);
+      return known ? [known] : [];
+    });
+    serviceTypes = [...new Set(serviceTypes)];
+  }
+
+  const namespaces = (name: string): string[] => {
+    const text = setting(name);
+    if (text === undefined) return [];
+    const globs = list(text);
+    for (const glob of globs) {
+      if (glob.length > 63 || !NAMESPACE_GLOB.test(glob)) {
+        bad(
+          name,
+          text,
+          `"${glob}" is not a namespace name (lower-case letters, digits, "-"; "*" as a wildcard)`,
+        );
+      }
+    }
+    return globs;
+  };
+  const namespacesAllow = namespaces('NAMESPACES_ALLOW');
+  const namespacesDeny = namespaces('NAMESPACES_DENY');
+
+  let labelSelector = everything;
+  const selectorText = setting('LABEL_SELECTOR');
+  if (selectorText !== undefined) {
+    try {
+      labelSelector = parseLabelSelector(selectorText);
+    } catch (error) {
+      if (!(error instanceof LabelSelectorError)) throw error;
+      bad('LABEL_SELECTOR', selectorText, error.message);
+    }
+  }
+
+  let defaultRegister = defaultMappingConfig.defaultRegister;
+  const registerText = setting('DEFAULT_REGISTER');
+  if (registerText !== undefined) {
+    const normalized = registerText.trim().toLowerCase();
+    if (normalized === 'true' || normalized === 'false') defaultRegister = normalized === 'true';
+    else bad('DEFAULT_REGISTER', registerText, 'use "true" or "false"');
+  }
+
+  const template = (name: string): string | undefined => {
+    const text = setting(name);
+    if (text === undefined) return undefined;
+    const checked = templatePlaceholders(text);
+    if ('problem' in checked) bad(name, text, checked.problem);
+    return text;
+  };
+  const nameTemplate = template('NAME_TEMPLATE') ?? defaultMappingConfig.nameTemplate;
+  const descriptionTemplate = template('DESCRIPTION_TEMPLATE');
+
+  if (problems.length > 0) {
+    throw new MappingConfigError(`invalid mapping configuration: ${problems.join('; ')}`);
+  }
+  return {
+    serviceTypes,
+    namespacesAllow,
+    namespacesDeny,
+    labelSelector,
+    defaultRegister,
+    nameTemplate,
+    descriptionTemplate,
+  };
+}

@@ -1,0 +1,172 @@
+// One Service → at most one registry entry, as a pure function of the Service and the mapping configuration. The
+// rules are written down for users in MAPPING.md; keep the two together.
+import { type ServiceKey, serviceKey, type TrimmedService } from '../events/contract.ts';
+import type { RegistryEntry } from '../registry/document.ts';
+import { entryProblems } from '../registry/validate.ts';
+import { ANNOTATIONS } from './annotations.ts';
+import { endpointsOf, selectPorts, serviceAddresses } from './endpoints.ts';
+import { matchesLabelSelector, requirementHolds } from './label-selector.ts';
+import {
+  type MappingConfig,
+  namespaceMatches,
+  renderTemplate,
+  templatePlaceholders,
+} from './mapping-config.ts';
+
+export {
+  defaultMappingConfig,
+  type MappingConfig,
+  MappingConfigError,
+  parseMappingConfig,
+} from './mapping-config.ts';
+
+export type MapResult =
+  | { readonly kind: 'entry'; readonly key: ServiceKey; readonly entry: RegistryEntry }
+  /** Not meant to be published (filtered, opted out, or no address yet); not an error. */
+  | { readonly kind: 'skipped'; readonly key: ServiceKey; readonly reason: string }
+  /** Meant to be published, but its annotations or data are wrong: report it, and carry on with the others. */
+  | { readonly kind: 'invalid'; readonly key: ServiceKey; readonly error: string };
+
+type Filtered = { readonly skip: string } | { readonly invalid: string } | undefined;
+
+function filter(svc: TrimmedService, config: MappingConfig): Filtered {
+  const { namespace } = svc.metadata;
+  const denied = config.namespacesDeny.find((glob) => namespaceMatches(glob, namespace));
+  if (denied !== undefined)
+    return { skip: `namespace ${namespace} matches NAMESPACES_DENY entry "${denied}"` };
+  if (
+    config.namespacesAllow.length > 0 &&
+    !config.namespacesAllow.some((g) => namespaceMatches(g, namespace))
+  ) {
+    return {
+      skip: `namespace ${namespace} is not in NAMESPACES_ALLOW (${config.namespacesAllow.join(',')})`,
+    };
+  }
+  if (!matchesLabelSelector(config.labelSelector, svc.metadata.labels)) {
+    const failed = config.labelSelector.requirements.find(
+      (r) => !requirementHolds(r, svc.metadata.labels ?? {}),
+    );
+    return {
+      skip: `its labels do not match LABEL_SELECTOR "${config.labelSelector.text}" (at "${failed?.key}")`,
+    };
+  }
+  const register = svc.metadata.annotations?.[ANNOTATIONS.register];
+  if (register !== undefined) {
+    const normalized = register.trim().toLowerCase();
+    if (normalized !== 'true' && normalized !== 'false') {
+      return { invalid: `annotation ${ANNOTATIONS.register} is "${register}"; use "true" or "false"` };
+    }
+    if (normalized === 'false') return { skip: `it opted out with ${ANNOTATIONS.register}: "false"` };
+  } else if (!config.defaultRegister) {
+    return { skip: `DEFAULT_REGISTER is false and it has no ${ANNOTATIONS.register}: "true" annotation` };
+  }
+  // Kubernetes defaults the type to ClusterIP.
+  const type = svc.spec.type ?? 'ClusterIP';
+  if (!config.serviceTypes.includes(type)) {
+    return { skip: `its type ${type} is not in SERVICE_TYPES (${config.serviceTypes.join(',')})` };
+  }
+  return undefined;
+}
+
+/** A name or description, and where it came from (for messages), or why it could not be made. */
+type Text = { readonly text: string; readonly from: string } | { readonly problem: string };
+
+function fromTemplate(
+  template: string,
+  svc: TrimmedService,
+  cluster: string | undefined,
+  setting: string,
+): Text {
+  const checked = templatePlaceholders(template);
+  if ('problem' in checked) return { problem: `${setting} "${template}": ${checked.problem}` };
+  if (cluster === undefined && checked.used.includes('cluster')) {
+    return {
+      problem: `${setting} "${template}" uses {cluster}, but the cluster is not known to the mapping`,
+    };
+  }
+  const { name, namespace } = svc.metadata;
+  return { text: renderTemplate(template, { name, namespace, cluster: cluster ?? '' }), from: setting };
+}
+
+function entryName(svc: TrimmedService, config: MappingConfig, cluster: string | undefined): Text {
+  const annotated = svc.metadata.annotations?.[ANNOTATIONS.name];
+  if (annotated !== undefined) return { text: annotated, from: `annotation ${ANNOTATIONS.name}` };
+  return fromTemplate(config.nameTemplate, svc, cluster, 'NAME_TEMPLATE');
+}
+
+function entryDescription(svc: TrimmedService, config: MappingConfig, cluster: string | undefined): Text {
+  const annotated = svc.metadata.annotations?.[ANNOTATIONS.description];
+  if (annotated !== undefined) return { text: annotated, from: `annotation ${ANNOTATIONS.description}` };
+  if (config.descriptionTemplate !== undefined) {
+    return fromTemplate(config.descriptionTemplate, svc, cluster, 'DESCRIPTION_TEMPLATE');
+  }
+  const where = `${svc.metadata.namespace}/${svc.metadata.name}`;
+  const text =
+    cluster === undefined
+      ? `Kubernetes Service ${where}`
+      : `Kubernetes Service ${where} (cluster ${cluster})`;
+  return { text, from: 'the default description' };
+}
+
+/**
+ * Maps one Service. `cluster` is the id of the cluster it lives in, for the {cluster} placeholder and the default
+ * description. Never throws for bad Service data: that is an `invalid` result naming the Service and the problem.
+ */
+export function mapService(svc: TrimmedService, config: MappingConfig, cluster?: string): MapResult {
+  const key = serviceKey(svc.metadata.namespace, svc.metadata.name);
+  const invalid = (problem: string): MapResult => ({
+    kind: 'invalid',
+    key,
+    error: `Service ${key}: ${problem}`,
+  });
+
+  const filtered = filter(svc, config);
+  if (filtered && 'skip' in filtered)
+    return { kind: 'skipped', key, reason: `Service ${key}: ${filtered.skip}` };
+  if (filtered) return invalid(filtered.invalid);
+
+  const addresses = serviceAddresses(svc);
+  if (addresses.length === 0) {
+    const why =
+      svc.spec.type === 'LoadBalancer'
+        ? 'its load balancer has no ingress address yet'
+        : 'it has no external address (no spec.externalIPs)';
+    return { kind: 'skipped', key, reason: `Service ${key}: ${why}` };
+  }
+
+  const portAnnotation = svc.metadata.annotations?.[ANNOTATIONS.port];
+  const ports = selectPorts(svc, portAnnotation?.trim());
+  if ('problem' in ports) {
+    return invalid(
+      portAnnotation === undefined ? ports.problem : `${ports.problem} (annotation ${ANNOTATIONS.port})`,
+    );
+  }
+
+  const name = entryName(svc, config, cluster);
+  if ('problem' in name) return invalid(name.problem);
+  const description = entryDescription(svc, config, cluster);
+  if ('problem' in description) return invalid(description.problem);
+
+  const entry: RegistryEntry = {
+    name: name.text,
+    description: description.text,
+    endpoints: endpointsOf(addresses, ports.ports),
+  };
+  const problems = entryProblems(entry);
+  if (problems.length > 0) {
+    return invalid(
+      `its registry entry "${entry.name}" is invalid: ${problems.join('; ')} ` +
+        `(name from ${name.from}, description from ${description.from})`,
+    );
+  }
+  return { kind: 'entry', key, entry };
+}
+
+/** Maps many Services; one bad Service only produces its own `invalid` result. */
+export function mapServices(
+  services: readonly TrimmedService[],
+  config: MappingConfig,
+  cluster?: string,
+): MapResult[] {
+  return services.map((svc) => mapService(svc, config, cluster));
+}

@@ -1,0 +1,105 @@
+import { describe, expect, test } from 'vitest';
+import {
+  defaultMappingConfig,
+  MappingConfigError,
+  namespaceMatches,
+  parseMappingConfig,
+  templatePlaceholders,
+} from '../../lib/kube/mapping-config.ts';
+
+describe('parseMappingConfig', () => {
+  test('an empty environment gives the defaults: LoadBalancers in every namespace, no selector', () => {
+    expect(parseMappingConfig({})).toStrictEqual(defaultMappingConfig);
+    expect(defaultMappingConfig.serviceTypes).toStrictEqual(['LoadBalancer']);
+  });
+
+  test('blank variables keep their defaults', () => {
+    expect(parseMappingConfig({ SERVICE_TYPES: ' ', NAME_TEMPLATE: '', LABEL_SELECTOR: '' })).toStrictEqual(
+      defaultMappingConfig,
+    );
+  });
+
+  test('reads every setting', () => {
+    const config = parseMappingConfig({
+      SERVICE_TYPES: 'loadbalancer, NodePort,LoadBalancer',
+      NAMESPACES_ALLOW: 'shop,team-*',
+      NAMESPACES_DENY: 'kube-system, kube-public,,',
+      LABEL_SELECTOR: 'app in (web,api),!canary',
+      DEFAULT_REGISTER: 'FALSE',
+      NAME_TEMPLATE: '{cluster}-{name}.{namespace}',
+      DESCRIPTION_TEMPLATE: '{namespace}/{name} on {cluster}',
+    });
+    expect(config).toStrictEqual({
+      serviceTypes: ['LoadBalancer', 'NodePort'],
+      namespacesAllow: ['shop', 'team-*'],
+      namespacesDeny: ['kube-system', 'kube-public'],
+      labelSelector: {
+        text: 'app in (web,api),!canary',
+        requirements: [
+          { key: 'app', op: 'in', values: ['web', 'api'] },
+          { key: 'canary', op: 'absent' },
+        ],
+      },
+      defaultRegister: false,
+      nameTemplate: '{cluster}-{name}.{namespace}',
+      descriptionTemplate: '{namespace}/{name} on {cluster}',
+    });
+  });
+
+  test.each([
+    [
+      'SERVICE_TYPES',
+      'LoadBalancer,Ingress',
+      'SERVICE_TYPES="LoadBalancer,Ingress": "Ingress" is not one of',
+    ],
+    ['SERVICE_TYPES', 'ExternalName', '"ExternalName" is not one of LoadBalancer, NodePort, ClusterIP'],
+    ['NAMESPACES_ALLOW', 'shop,Shop', 'NAMESPACES_ALLOW="shop,Shop": "Shop" is not a namespace name'],
+    [
+      'NAMESPACES_DENY',
+      'kube_system',
+      'NAMESPACES_DENY="kube_system": "kube_system" is not a namespace name',
+    ],
+    ['LABEL_SELECTOR', 'app in (web', 'LABEL_SELECTOR="app in (web": unbalanced parentheses'],
+    ['DEFAULT_REGISTER', 'yes', 'DEFAULT_REGISTER="yes": use "true" or "false"'],
+    ['NAME_TEMPLATE', '{name}.{ns}', 'NAME_TEMPLATE="{name}.{ns}": unknown placeholder {ns}'],
+    ['DESCRIPTION_TEMPLATE', 'svc {name', 'DESCRIPTION_TEMPLATE="svc {name": it has an unmatched "{" or "}"'],
+  ])('%s=%s is refused with a message naming the setting and the value', (name, value, message) => {
+    expect(() => parseMappingConfig({ [name]: value })).toThrow(MappingConfigError);
+    expect(() => parseMappingConfig({ [name]: value })).toThrow(message);
+  });
+
+  test('every bad setting is reported at once', () => {
+    let error: unknown;
+    try {
+      parseMappingConfig({ DEFAULT_REGISTER: 'maybe', SERVICE_TYPES: 'Foo' });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(MappingConfigError);
+    expect((error as Error).message).toContain('DEFAULT_REGISTER="maybe"');
+    expect((error as Error).message).toContain('SERVICE_TYPES="Foo"');
+  });
+});
+
+describe('namespace globs', () => {
+  test.each([
+    ['*', 'anything', true],
+    ['shop', 'shop', true],
+    ['shop', 'shop-2', false],
+    ['team-*', 'team-a', true],
+    ['team-*', 'team-', true],
+    ['team-*', 'ateam-a', false],
+    ['*-prod', 'shop-prod', true],
+    ['a*c', 'abbc', true],
+    ['a*c', 'abcd', false],
+  ])('%s matches %s: %s', (glob, namespace, expected) => {
+    expect(namespaceMatches(glob, namespace)).toBe(expected);
+  });
+});
+
+describe('templates', () => {
+  test('reports the placeholders in use', () => {
+    expect(templatePlaceholders('{name}.{namespace}.{name}')).toStrictEqual({ used: ['name', 'namespace'] });
+    expect(templatePlaceholders('static')).toStrictEqual({ used: [] });
+  });
+});
