@@ -41,7 +41,9 @@ export const trimmedServiceSchema = z.object({
     .object({
       loadBalancer: z
         .object({
-          ingress: z.array(z.object({ ip: z.string().optional(), hostname: z.string().optional() })).optional(),
+          ingress: z
+            .array(z.object({ ip: z.string().optional(), hostname: z.string().optional() }))
+            .optional(),
         })
         .optional(),
     })
@@ -68,9 +70,12 @@ export const serviceEventDetailSchema = z
   .refine((d) => (d.reason === 'deleted') === (d.service === null), {
     message: 'service must be null exactly when reason is deleted',
   })
-  .refine((d) => d.service === null || serviceKey(d.service.metadata.namespace, d.service.metadata.name) === d.key, {
-    message: 'key must match the service namespace/name',
-  });
+  .refine(
+    (d) => d.service === null || serviceKey(d.service.metadata.namespace, d.service.metadata.name) === d.key,
+    {
+      message: 'key must match the service namespace/name',
+    },
+  );
 export type ServiceEventDetail = z.infer<typeof serviceEventDetailSchema>;
 
 export class InvalidEventError extends Error {
@@ -86,7 +91,9 @@ export function parseServiceEventDetail(value: unknown): ServiceEventDetail {
   }
   const bytes = Buffer.byteLength(JSON.stringify(result.data));
   if (bytes > MAX_DETAIL_BYTES) {
-    throw new InvalidEventError(`event for ${result.data.key} is ${bytes} bytes, over the ${MAX_DETAIL_BYTES}-byte limit`);
+    throw new InvalidEventError(
+      `event for ${result.data.key} is ${bytes} bytes, over the ${MAX_DETAIL_BYTES}-byte limit`,
+    );
   }
   return result.data;
 }

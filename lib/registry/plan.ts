@@ -29,7 +29,11 @@ export interface Conflict {
 export interface RegistryPlan {
   readonly owner: string;
   readonly creates: ReadonlyArray<{ readonly service: string; readonly entry: RegistryEntry }>;
-  readonly updates: ReadonlyArray<{ readonly service: string; readonly before: RegistryEntry; readonly after: RegistryEntry }>;
+  readonly updates: ReadonlyArray<{
+    readonly service: string;
+    readonly before: RegistryEntry;
+    readonly after: RegistryEntry;
+  }>;
   readonly deletes: ReadonlyArray<{ readonly service: string; readonly entry: RegistryEntry }>;
   readonly conflicts: readonly Conflict[];
   /** Entries in scope that already are as wanted. */
@@ -67,9 +71,13 @@ export function planRegistryChanges(
   for (const entry of current.entries) {
     if (mine(entry) && desired.has(entry.owner.service)) {
       held.set(entry.owner.service, [...(held.get(entry.owner.service) ?? []), entry]);
-      if (policy !== 'sync') reserved.set(entry.name, { label: holderLabel(entry, owner), service: entry.owner.service });
+      if (policy !== 'sync')
+        reserved.set(entry.name, { label: holderLabel(entry, owner), service: entry.owner.service });
     } else if (!reserved.has(entry.name)) {
-      reserved.set(entry.name, { label: holderLabel(entry, owner), ...(mine(entry) ? { service: entry.owner.service } : {}) });
+      reserved.set(entry.name, {
+        label: holderLabel(entry, owner),
+        ...(mine(entry) ? { service: entry.owner.service } : {}),
+      });
     }
   }
 
@@ -116,9 +124,11 @@ export function planRegistryChanges(
 
 /** The document after the plan: this cluster's changed entries replaced, every other entry kept as it was. */
 export function applyPlan(current: RegistryDocument, plan: RegistryPlan): RegistryDocument {
-  const gone = new Set([...plan.deletes, ...plan.updates.map((u) => ({ service: u.service, entry: u.before }))].map(
-    (c) => `${c.service}\u0000${c.entry.name}`,
-  ));
+  const gone = new Set(
+    [...plan.deletes, ...plan.updates.map((u) => ({ service: u.service, entry: u.before }))].map(
+      (c) => `${c.service}\u0000${c.entry.name}`,
+    ),
+  );
   const kept = current.entries.filter(
     (e) => !(e.owner?.cluster === plan.owner && gone.has(`${e.owner.service}\u0000${e.name}`)),
   );

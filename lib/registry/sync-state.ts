@@ -36,7 +36,12 @@ export function parseSyncState(data: Buffer | string | null): SyncState {
     throw new SyncStateError(`the sync state is not valid JSON (${(error as Error).message})`);
   }
   const { services, tombstones } = (value ?? {}) as Record<string, unknown>;
-  if (typeof services !== 'object' || services === null || typeof tombstones !== 'object' || tombstones === null) {
+  if (
+    typeof services !== 'object' ||
+    services === null ||
+    typeof tombstones !== 'object' ||
+    tombstones === null
+  ) {
     throw new SyncStateError('the sync state must be an object with "services" and "tombstones"');
   }
   return value as SyncState;
@@ -82,7 +87,8 @@ export function admitObservations<T>(
 ): Admission<T> {
   const services: Record<string, string> = { ...state.services };
   const tombstones: Record<string, { rv: string; at: number }> = {};
-  for (const [key, t] of Object.entries(state.tombstones)) if (now - t.at <= tombstoneTtlMs) tombstones[key] = t;
+  for (const [key, t] of Object.entries(state.tombstones))
+    if (now - t.at <= tombstoneTtlMs) tombstones[key] = t;
   const admitted = new Map<string, Observation<T>>();
   const stale: Observation<T>[] = [];
   for (const [key, o] of coalesce(observations)) {

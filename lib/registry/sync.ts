@@ -1,7 +1,14 @@
 // One step of keeping the document true: observations in, the next document and sync state out. The sync Lambda
 // (a batch of events) and the reconcile (a complete list) both run exactly this, so they can never disagree.
 import type { RegistryDocument, RegistryEntry } from './document.ts';
-import { applyPlan, deletionShare, type Policy, planHasChanges, planRegistryChanges, type RegistryPlan } from './plan.ts';
+import {
+  applyPlan,
+  deletionShare,
+  type Policy,
+  planHasChanges,
+  planRegistryChanges,
+  type RegistryPlan,
+} from './plan.ts';
 import { admitObservations, type Observation, type SyncState } from './sync-state.ts';
 
 /** What the mapping decided for one Service (lib/kube's MapResult fits this shape). */
@@ -59,7 +66,12 @@ export function syncStep<T>(input: SyncStepInput<T>): SyncStep<T> {
   const plan = planRegistryChanges(input.document, desired, input.owner, input.policy);
   const base = { plan, stale, skipped, invalid };
   const share = deletionShare(input.document, plan);
-  if (input.maxDeleteShare !== undefined && !input.force && plan.deletes.length > 0 && share > input.maxDeleteShare) {
+  if (
+    input.maxDeleteShare !== undefined &&
+    !input.force &&
+    plan.deletes.length > 0 &&
+    share > input.maxDeleteShare
+  ) {
     const refused =
       `refusing to delete ${plan.deletes.length} of this cluster's entries (${Math.round(share * 100)}%, more than ` +
       `the ${Math.round(input.maxDeleteShare * 100)}% allowed); check the cluster connection and filters, then run ` +
@@ -67,5 +79,10 @@ export function syncStep<T>(input: SyncStepInput<T>): SyncStep<T> {
     return { ...base, document: input.document, state: input.state, refused, changed: false };
   }
   const changed = planHasChanges(plan);
-  return { ...base, document: changed ? applyPlan(input.document, plan) : input.document, state: next, changed };
+  return {
+    ...base,
+    document: changed ? applyPlan(input.document, plan) : input.document,
+    state: next,
+    changed,
+  };
 }

@@ -6,7 +6,8 @@ export const MAX_DESCRIPTION_LENGTH = 1024;
 export const MAX_ENDPOINTS = 256;
 
 const NAME = /^[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?$/;
-const HOSTNAME = /^(?=.{1,253}$)(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$/;
+const HOSTNAME =
+  /^(?=.{1,253}$)(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$/;
 const IPV4 = /^(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?:\.(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
 const IPV6 = /^[0-9A-Fa-f:.]+$/;
 
@@ -56,6 +57,11 @@ export class InvalidEntryError extends Error {
 /** Throws an error naming the entry and every problem, or returns the entry with endpoints sorted and unique. */
 export function validEntry(entry: RegistryEntry): RegistryEntry {
   const problems = entryProblems(entry);
-  if (problems.length > 0) throw new InvalidEntryError(`entry "${entry.name}" is invalid: ${problems.join('; ')}`);
-  return { name: entry.name, description: entry.description, endpoints: [...new Set(entry.endpoints)].sort() };
+  if (problems.length > 0)
+    throw new InvalidEntryError(`entry "${entry.name}" is invalid: ${problems.join('; ')}`);
+  return {
+    name: entry.name,
+    description: entry.description,
+    endpoints: [...new Set(entry.endpoints)].sort(),
+  };
 }

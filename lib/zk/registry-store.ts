@@ -31,7 +31,8 @@ export interface DocumentRead {
   readonly bytes: number;
 }
 
-export interface SyncOptions<T> extends Omit<SyncStepInput<T>, 'document' | 'state' | 'observations' | 'owner' | 'now'> {
+export interface SyncOptions<T>
+  extends Omit<SyncStepInput<T>, 'document' | 'state' | 'observations' | 'owner' | 'now'> {
   readonly dryRun?: boolean;
 }
 
@@ -47,7 +48,8 @@ export class ZkRegistryStore {
   private readonly zk: ZkStore;
 
   constructor(zk: ZkStore, path: string) {
-    if (!/^\/[^\u0000]*[^/]$/.test(path)) throw new Error(`invalid registry path "${path}": use an absolute znode path`);
+    if (!path.startsWith('/') || path.endsWith('/') || path.includes('\0') || path.includes('//'))
+      throw new Error(`invalid registry path "${path}": use an absolute znode path`);
     this.zk = zk;
     this.path = path;
   }
@@ -71,7 +73,11 @@ export class ZkRegistryStore {
   }
 
   /** One sync step for `cluster`: the document and its sync state change together or not at all. */
-  async sync<T>(cluster: string, observations: readonly Observation<T>[], options: SyncOptions<T>): Promise<SyncOutcome<T>> {
+  async sync<T>(
+    cluster: string,
+    observations: readonly Observation<T>[],
+    options: SyncOptions<T>,
+  ): Promise<SyncOutcome<T>> {
     const statePath = syncStatePath(this.path, cluster);
     const now = Date.now();
     let bytes = 0;

@@ -52,7 +52,9 @@ export function registryAcl(writers: readonly DigestCredentials[]): zookeeper.AC
   if (writers.length === 0) return [new zookeeper.ACL(zookeeper.Permission.ALL, anyone)];
   return [
     new zookeeper.ACL(zookeeper.Permission.READ, anyone),
-    ...writers.map((w) => new zookeeper.ACL(zookeeper.Permission.ALL, new zookeeper.Id('digest', digestId(w)))),
+    ...writers.map(
+      (w) => new zookeeper.ACL(zookeeper.Permission.ALL, new zookeeper.Id('digest', digestId(w))),
+    ),
   ];
 }
 
@@ -74,7 +76,9 @@ export class ZkSession {
     this.opTimeoutMs = opTimeoutMs;
     this.lost = new Promise((resolve) => {
       client.once('expired', () => resolve(this.kill('the ZooKeeper session expired')));
-      client.once('authenticationFailed', () => resolve(this.kill('ZooKeeper refused the digest credentials')));
+      client.once('authenticationFailed', () =>
+        resolve(this.kill('ZooKeeper refused the digest credentials')),
+      );
     });
   }
 
@@ -85,7 +89,8 @@ export class ZkSession {
       spinDelay: 200,
       retries: 0,
     });
-    if (options.auth) client.addAuthInfo('digest', Buffer.from(`${options.auth.user}:${options.auth.password}`));
+    if (options.auth)
+      client.addAuthInfo('digest', Buffer.from(`${options.auth.user}:${options.auth.password}`));
     const session = new ZkSession(client, options.operationTimeoutMs ?? 10_000);
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -133,7 +138,8 @@ export class ZkSession {
    * client and be sent after a reconnect, so the session is closed: nothing runs later behind the caller's back.
    */
   call<T>(what: string, start: (done: (error: unknown, value?: T) => void) => void): Promise<T> {
-    if (this.deadReason) return Promise.reject(new ZkError(`${what}: ${this.deadReason}`, Codes.SESSION_EXPIRED));
+    if (this.deadReason)
+      return Promise.reject(new ZkError(`${what}: ${this.deadReason}`, Codes.SESSION_EXPIRED));
     return new Promise<T>((resolve, reject) => {
       let settled = false;
       const timer = setTimeout(() => {
@@ -167,7 +173,7 @@ export class ZkSession {
     try {
       return await this.call(`reading ${path}`, (done) =>
         this.client.getData(path, watcher ?? noWatch, (e, data, stat) =>
-          done(e, { data: data ?? Buffer.alloc(0), version: (stat as Stat).version }),
+          e ? done(e) : done(null, { data: data ?? Buffer.alloc(0), version: (stat as Stat).version }),
         ),
       );
     } catch (error) {

@@ -121,7 +121,10 @@ export class ZkStore {
    * transaction. Returns without writing when nothing changes. `change` may run several times (once per attempt)
    * and must be pure.
    */
-  async update<R>(paths: readonly string[], change: (current: ReadonlyArray<Buffer | null>) => Writes<R>): Promise<UpdateOutcome<R>> {
+  async update<R>(
+    paths: readonly string[],
+    change: (current: ReadonlyArray<Buffer | null>) => Writes<R>,
+  ): Promise<UpdateOutcome<R>> {
     const maxAttempts = this.options.maxAttempts ?? 25;
     let lastError: unknown;
     for (let attempt = 1; attempt <= maxAttempts; attempt++) {
@@ -141,7 +144,8 @@ export class ZkStore {
         const read = reads[i] as Read;
         return next !== undefined && !(read.data && next.equals(read.data)) ? [{ path, next, read }] : [];
       });
-      if (writes.length === 0) return { written: false, attempts: attempt, versions: reads.map((r) => r.version), result };
+      if (writes.length === 0)
+        return { written: false, attempts: attempt, versions: reads.map((r) => r.version), result };
       for (const w of writes) {
         const bytes = w.next.length + Buffer.byteLength(w.path);
         if (bytes > this.maxDataBytes) {
@@ -186,16 +190,25 @@ export class ZkStore {
     if (paths.length === 1 && writes.length === 1) {
       const w = writes[0] as { path: string; next: Buffer; read: Read };
       if (w.read.version < 0) {
-        await session.call(`creating ${w.path}`, (done) => session.client.create(w.path, w.next, acl, 0, (e) => done(e)));
+        await session.call(`creating ${w.path}`, (done) =>
+          session.client.create(w.path, w.next, acl, 0, (e) => done(e)),
+        );
       } else {
-        await session.call(`writing ${w.path}`, (done) => session.client.setData(w.path, w.next, w.read.version, (e) => done(e)));
+        await session.call(`writing ${w.path}`, (done) =>
+          session.client.setData(w.path, w.next, w.read.version, (e) => done(e)),
+        );
       }
       return;
     }
     const ops: TxOp[] = paths.flatMap((path, i): TxOp[] => {
       const read = reads[i] as Read;
       const w = writes.find((x) => x.path === path);
-      if (w) return [read.version < 0 ? { type: 'create', path, data: w.next, acl } : { type: 'set', path, data: w.next, version: read.version }];
+      if (w)
+        return [
+          read.version < 0
+            ? { type: 'create', path, data: w.next, acl }
+            : { type: 'set', path, data: w.next, version: read.version },
+        ];
       return read.version < 0 ? [] : [{ type: 'check', path, version: read.version }];
     });
     await session.commit(`writing ${paths.join(', ')}`, ops);
@@ -262,7 +275,9 @@ async function readOn(session: ZkSession, path: string): Promise<Read> {
 
 const isSessionLoss = (error: unknown) => {
   const code = (error as ZkError).code;
-  return code === Codes.SESSION_EXPIRED || code === Codes.CONNECTION_LOSS || error instanceof ZkUnavailableError;
+  return (
+    code === Codes.SESSION_EXPIRED || code === Codes.CONNECTION_LOSS || error instanceof ZkUnavailableError
+  );
 };
 
 /** Errors after which a new attempt (on a new session if need be) can succeed. */

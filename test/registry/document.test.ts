@@ -47,7 +47,11 @@ describe('parseDocument', () => {
         { name: 'c', description: '', endpoints: [] },
       ]),
     );
-    expect(doc.entries.map((e) => e.owner)).toEqual([{ cluster: 'prod', service: 'ns/a' }, undefined, undefined]);
+    expect(doc.entries.map((e) => e.owner)).toEqual([
+      { cluster: 'prod', service: 'ns/a' },
+      undefined,
+      undefined,
+    ]);
   });
 });
 
@@ -55,7 +59,10 @@ describe('serializeDocument', () => {
   test('sorts by name, one entry a line, and reads back the same', () => {
     const doc = {
       entries: [
-        ownedEntry({ name: 'web.default', description: 'w', endpoints: ['a.example.com:80'] }, { cluster: 'c', service: 'default/web' }),
+        ownedEntry(
+          { name: 'web.default', description: 'w', endpoints: ['a.example.com:80'] },
+          { cluster: 'c', service: 'default/web' },
+        ),
         handEntry({ name: 'kafka', description: 'queue', endpoints: ['k1:9092', 'k2:9092'] }),
       ],
     };

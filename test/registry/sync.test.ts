@@ -6,12 +6,16 @@ import {
   emptySyncState,
   type Observation,
   parseSyncState,
-  serializeSyncState,
   SyncStateError,
+  serializeSyncState,
 } from '../../lib/registry/sync-state.ts';
 
 type Svc = { name: string; port: number } | { bad: string } | { skip: string };
-const obs = (key: string, rv: string, value: Svc | null): Observation<Svc> => ({ key, resourceVersion: rv, value });
+const obs = (key: string, rv: string, value: Svc | null): Observation<Svc> => ({
+  key,
+  resourceVersion: rv,
+  value,
+});
 const toEntry = (s: Svc): EntryDecision =>
   'bad' in s
     ? { kind: 'invalid', error: s.bad }
@@ -19,29 +23,54 @@ const toEntry = (s: Svc): EntryDecision =>
       ? { kind: 'skipped', reason: s.skip }
       : { kind: 'entry', entry: { name: s.name, description: '', endpoints: [`h:${s.port}`] } };
 
-const step = (document: RegistryDocument, state = emptySyncState, observations: Observation<Svc>[] = [], extra = {}) =>
-  syncStep({ document, state, observations, owner: 'c', policy: 'sync', toEntry, now: 1000, ...extra });
+const step = (
+  document: RegistryDocument,
+  state = emptySyncState,
+  observations: Observation<Svc>[] = [],
+  extra = {},
+) => syncStep({ document, state, observations, owner: 'c', policy: 'sync', toEntry, now: 1000, ...extra });
 
 describe('admitObservations', () => {
   test('keeps the newest version per key and drops what is older than the state', () => {
     const state = { services: { 'ns/a': '10' }, tombstones: { 'ns/b': { rv: '20', at: 0 } } };
     const { admitted, stale, next } = admitObservations(
       state,
-      [obs('ns/a', '12', null), obs('ns/a', '11', { name: 'a', port: 1 }), obs('ns/a', '9', { name: 'a', port: 2 }), obs('ns/b', '15', { name: 'b', port: 1 }), obs('ns/c', '3', { name: 'c', port: 1 })],
+      [
+        obs('ns/a', '12', null),
+        obs('ns/a', '11', { name: 'a', port: 1 }),
+        obs('ns/a', '9', { name: 'a', port: 2 }),
+        obs('ns/b', '15', { name: 'b', port: 1 }),
+        obs('ns/c', '3', { name: 'c', port: 1 }),
+      ],
       100,
     );
-    expect([...admitted.values()]).toEqual([obs('ns/a', '12', null), obs('ns/c', '3', { name: 'c', port: 1 })]);
+    expect([...admitted.values()]).toEqual([
+      obs('ns/a', '12', null),
+      obs('ns/c', '3', { name: 'c', port: 1 }),
+    ]);
     expect(stale).toEqual([obs('ns/b', '15', { name: 'b', port: 1 })]);
-    expect(next).toEqual({ services: { 'ns/c': '3' }, tombstones: { 'ns/a': { rv: '12', at: 100 }, 'ns/b': { rv: '20', at: 0 } } });
+    expect(next).toEqual({
+      services: { 'ns/c': '3' },
+      tombstones: { 'ns/a': { rv: '12', at: 100 }, 'ns/b': { rv: '20', at: 0 } },
+    });
   });
 
   test('admits an observation of the same version again (a reconcile re-maps everything)', () => {
-    const { admitted } = admitObservations({ services: { 'ns/a': '10' }, tombstones: {} }, [obs('ns/a', '10', { name: 'a', port: 1 })], 0);
+    const { admitted } = admitObservations(
+      { services: { 'ns/a': '10' }, tombstones: {} },
+      [obs('ns/a', '10', { name: 'a', port: 1 })],
+      0,
+    );
     expect(admitted.size).toBe(1);
   });
 
   test('forgets tombstones after their time to live', () => {
-    const { next } = admitObservations({ services: {}, tombstones: { 'ns/a': { rv: '1', at: 0 } } }, [], 10, 5);
+    const { next } = admitObservations(
+      { services: {}, tombstones: { 'ns/a': { rv: '1', at: 0 } } },
+      [],
+      10,
+      5,
+    );
     expect(next.tombstones).toEqual({});
   });
 
@@ -55,7 +84,10 @@ describe('admitObservations', () => {
 
 describe('syncStep', () => {
   test('a late event never brings back a deleted Service', () => {
-    const first = step({ entries: [] }, emptySyncState, [obs('ns/a', '5', { name: 'a', port: 1 }), obs('ns/a', '7', null)]);
+    const first = step({ entries: [] }, emptySyncState, [
+      obs('ns/a', '5', { name: 'a', port: 1 }),
+      obs('ns/a', '7', null),
+    ]);
     expect(first.document.entries).toEqual([]);
     const late = step(first.document, first.state, [obs('ns/a', '5', { name: 'a', port: 1 })]);
     expect(late.stale).toHaveLength(1);
@@ -70,7 +102,10 @@ describe('syncStep', () => {
         ownedEntry({ name: 'b', description: '', endpoints: ['h:1'] }, { cluster: 'c', service: 'ns/b' }),
       ],
     };
-    const result = step(current, emptySyncState, [obs('ns/a', '2', { bad: 'port "x" not found' }), obs('ns/b', '2', { skip: 'no ingress yet' })]);
+    const result = step(current, emptySyncState, [
+      obs('ns/a', '2', { bad: 'port "x" not found' }),
+      obs('ns/b', '2', { skip: 'no ingress yet' }),
+    ]);
     expect(result.invalid).toEqual([{ key: 'ns/a', error: 'port "x" not found' }]);
     expect(result.skipped).toEqual([{ key: 'ns/b', reason: 'no ingress yet' }]);
     expect(result.document.entries.map((e) => e.name)).toEqual(['a']);
@@ -78,7 +113,9 @@ describe('syncStep', () => {
 
   test('the deletion guard refuses a plan that deletes too much, unless forced', () => {
     const current = {
-      entries: ['a', 'b', 'c'].map((n) => ownedEntry({ name: n, description: '', endpoints: ['h:1'] }, { cluster: 'c', service: `ns/${n}` })),
+      entries: ['a', 'b', 'c'].map((n) =>
+        ownedEntry({ name: n, description: '', endpoints: ['h:1'] }, { cluster: 'c', service: `ns/${n}` }),
+      ),
     };
     const gone = [obs('ns/a', '9', null), obs('ns/b', '9', null)];
     const refused = step(current, emptySyncState, gone, { maxDeleteShare: 0.5 });

@@ -26,7 +26,9 @@ export async function freePort(): Promise<number> {
     server.on('error', reject);
     server.listen(0, '127.0.0.1', () => {
       const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+      server.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      );
     });
   });
 }
@@ -191,7 +193,11 @@ export class ZooKeeperCluster {
       const running = this.nodes.filter((n) => n.process);
       const modes = await Promise.all(running.map((n) => fourLetter(n.clientPort, 'srvr')));
       const serving = modes.filter((m) => /Mode: (leader|follower|standalone)/.test(m)).length;
-      return running.length > 0 && serving === running.length && modes.some((m) => /Mode: (leader|standalone)/.test(m));
+      return (
+        running.length > 0 &&
+        serving === running.length &&
+        modes.some((m) => /Mode: (leader|standalone)/.test(m))
+      );
     });
   }
 
