@@ -43,6 +43,27 @@ export interface SyncStep<T> {
   readonly changed: boolean;
 }
 
+/**
+ * The observations of a complete list taken at `listVersion`: every listed Service as it was, and every Service
+ * this cluster has an entry or a sync state for that the list lacks, as gone at `listVersion`. A Service created
+ * after the list has a newer version in the sync state, so its "gone" is stale and changes nothing.
+ */
+export function completeListObservations<T>(
+  listed: ReadonlyArray<{ readonly key: string; readonly resourceVersion: string; readonly value: T }>,
+  listVersion: string,
+  document: RegistryDocument,
+  state: SyncState,
+  owner: string,
+): Observation<T>[] {
+  const present = new Set(listed.map((l) => l.key));
+  const known = new Set([
+    ...document.entries.flatMap((e) => (e.owner?.cluster === owner ? [e.owner.service] : [])),
+    ...Object.keys(state.services),
+  ]);
+  const gone = [...known].filter((key) => !present.has(key)).sort();
+  return [...listed, ...gone.map((key) => ({ key, resourceVersion: listVersion, value: null }))];
+}
+
 export function syncStep<T>(input: SyncStepInput<T>): SyncStep<T> {
   const { admitted, stale, next } = admitObservations(input.state, input.observations, input.now);
   const desired = new Map<string, RegistryEntry | null>();

@@ -2,7 +2,12 @@
 // steps that write the document and one cluster's sync state in one compare-and-set transaction.
 import { parseDocument, type RegistryDocument, serializeDocument } from '../registry/document.ts';
 import { type SyncStep, type SyncStepInput, syncStep } from '../registry/sync.ts';
-import { type Observation, parseSyncState, serializeSyncState } from '../registry/sync-state.ts';
+import {
+  type Observation,
+  parseSyncState,
+  type SyncState,
+  serializeSyncState,
+} from '../registry/sync-state.ts';
 import type { ZkStore } from './store.ts';
 
 const CLUSTER_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
@@ -72,21 +77,28 @@ export class ZkRegistryStore {
     return { written: outcome.written, version: outcome.versions[0] as number, result: outcome.result };
   }
 
-  /** One sync step for `cluster`: the document and its sync state change together or not at all. */
+  /**
+   * One sync step for `cluster`: the document and its sync state change together or not at all. `observations`
+   * may be a function of the document and state read, evaluated again on every compare-and-set attempt.
+   */
   async sync<T>(
     cluster: string,
-    observations: readonly Observation<T>[],
+    observations:
+      | readonly Observation<T>[]
+      | ((document: RegistryDocument, state: SyncState) => Observation<T>[]),
     options: SyncOptions<T>,
   ): Promise<SyncOutcome<T>> {
     const statePath = syncStatePath(this.path, cluster);
     const now = Date.now();
     let bytes = 0;
     const outcome = await this.zk.update([this.path, statePath], ([docData, stateData]) => {
+      const document = parseDocument(docData ?? '');
+      const state = parseSyncState(stateData ?? null);
       const step = syncStep({
         ...options,
-        document: parseDocument(docData ?? ''),
-        state: parseSyncState(stateData ?? null),
-        observations,
+        document,
+        state,
+        observations: typeof observations === 'function' ? observations(document, state) : observations,
         owner: cluster,
         now,
       });

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { ownedEntry, type RegistryDocument } from '../../lib/registry/document.ts';
-import { type EntryDecision, syncStep } from '../../lib/registry/sync.ts';
+import { completeListObservations, type EntryDecision, syncStep } from '../../lib/registry/sync.ts';
 import {
   admitObservations,
   emptySyncState,
@@ -125,5 +125,23 @@ describe('syncStep', () => {
     const forced = step(current, emptySyncState, gone, { maxDeleteShare: 0.5, force: true });
     expect(forced.refused).toBeUndefined();
     expect(forced.document.entries.map((e) => e.name)).toEqual(['c']);
+  });
+});
+
+describe('completeListObservations', () => {
+  test('a Service missing from a complete list is gone at the list version, unless it is newer than the list', () => {
+    const document = {
+      entries: [
+        ownedEntry({ name: 'a', description: '', endpoints: ['h:1'] }, { cluster: 'c', service: 'ns/a' }),
+        ownedEntry({ name: 'x', description: '', endpoints: ['h:1'] }, { cluster: 'other', service: 'ns/x' }),
+      ],
+    };
+    const state = { services: { 'ns/a': '5', 'ns/new': '120' }, tombstones: {} };
+    const listed = [{ key: 'ns/b', resourceVersion: '90', value: { name: 'b', port: 1 } }];
+    const observations = completeListObservations<Svc>(listed, '100', document, state, 'c');
+    expect(observations).toEqual([listed[0], obs('ns/a', '100', null), obs('ns/new', '100', null)]);
+    const result = syncStep({ document, state, observations, owner: 'c', policy: 'sync', toEntry, now: 0 });
+    expect(result.stale.map((o) => o.key)).toEqual(['ns/new']);
+    expect(result.document.entries.map((e) => e.name).sort()).toEqual(['b', 'x']);
   });
 });
