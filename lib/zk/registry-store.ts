@@ -59,6 +59,38 @@ export class ZkRegistryStore {
     this.path = path;
   }
 
+  close(): void {
+    this.zk.close();
+  }
+
+  /**
+   * Calls `onVersion` for every new version of the document. A version that does not parse is reported with its
+   * error instead of a document, so a watcher never shows a corrupt document as if it were the registry.
+   */
+  watch(
+    onVersion: (version: {
+      document?: RegistryDocument;
+      error?: Error;
+      version: number;
+      bytes: number;
+    }) => void,
+    onError?: (error: Error) => void,
+  ): () => void {
+    return this.zk.watch(
+      this.path,
+      ({ data, version }) => {
+        let parsed: { document: RegistryDocument } | { error: Error };
+        try {
+          parsed = { document: parseDocument(data ?? '') };
+        } catch (error) {
+          parsed = { error: error as Error };
+        }
+        onVersion({ ...parsed, version, bytes: data?.length ?? 0 });
+      },
+      onError,
+    );
+  }
+
   async read(): Promise<DocumentRead> {
     const { data, version } = await this.zk.read(this.path);
     return { document: parseDocument(data ?? ''), version, bytes: data?.length ?? 0 };

@@ -206,3 +206,26 @@ export class ZooKeeperCluster {
     await rm(this.root, { recursive: true, force: true });
   }
 }
+
+/**
+ * Expires a client's session the way a long pause does: the proxy it talks through freezes until the server has
+ * dropped the session, then thaws, and the client learns of the expiry when it reconnects.
+ */
+export async function expireSessionBehind(
+  proxy: { freeze(): void; thaw(): void },
+  serverPort: number,
+  sessionId: Buffer,
+  timeoutMs = 30_000,
+): Promise<void> {
+  const sid = `sid=0x${sessionId.toString('hex').replace(/^0+/, '')}`;
+  proxy.freeze();
+  try {
+    await until(
+      `session ${sid} to expire`,
+      timeoutMs,
+      async () => !(await fourLetter(serverPort, 'cons')).includes(sid),
+    );
+  } finally {
+    proxy.thaw();
+  }
+}

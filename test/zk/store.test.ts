@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import zookeeper from 'node-zookeeper-client';
 import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
 import { DocumentError, parseDocument, readerView } from '../../lib/registry/document.ts';
 import { ZkRegistryStore } from '../../lib/zk/registry-store.ts';
 import { ZkUnavailableError } from '../../lib/zk/session.ts';
 import { DataTooLargeError, ZkStore } from '../../lib/zk/store.ts';
-import { ZooKeeperCluster } from '../support/zookeeper.ts';
+import { TcpProxy } from '../support/tcp-proxy.ts';
+import { expireSessionBehind, ZooKeeperCluster } from '../support/zookeeper.ts';
 
 const uniquePath = () => `/test/${randomUUID()}/registry`;
 const appendItem =
@@ -137,24 +137,46 @@ describe('ZkStore against the shared server', () => {
   });
 
   test('a session expired while idle (a warm Lambda after a long pause): the next call works', async () => {
-    const store = open({ sessionTimeoutMs: 4000 });
-    const path = uniquePath();
-    await store.update([path], appendItem('before'));
-    const session = await store.connected();
-    // Expire the session the way the server does: another client takes it over and closes it.
-    const thief = zookeeper.createClient(connectString, {
-      sessionId: session.client.getSessionId(),
-      sessionPassword: session.client.getSessionPassword(),
-    } as unknown as zookeeper.Option);
-    await new Promise<void>((resolve) => {
-      thief.once('connected', () => resolve());
-      thief.connect();
-    });
-    thief.close();
-    await session.whenLost;
-    await store.update([path], appendItem('after'));
-    expect(await itemsAt(store, path)).toEqual(['before', 'after']);
-    expect(await store.connected()).not.toBe(session);
+    const serverPort = Number(connectString.split(',')[0]?.split(':')[1]);
+    const proxy = await TcpProxy.start({ host: '127.0.0.1', port: serverPort });
+    const store = new ZkStore({ connectString: proxy.address, sessionTimeoutMs: 2000 });
+    try {
+      const path = uniquePath();
+      await store.update([path], appendItem('before'));
+      const session = await store.connected();
+      await expireSessionBehind(proxy, serverPort, session.client.getSessionId());
+      await store.update([path], appendItem('after'));
+      expect(await itemsAt(store, path)).toEqual(['before', 'after']);
+      expect(session.dead).toBe('the ZooKeeper session expired');
+      expect(await store.connected()).not.toBe(session);
+    } finally {
+      store.close();
+      await proxy.stop();
+    }
+  });
+});
+
+describe('ZkStore when the connection drops during a write', () => {
+  test('the outcome is decided by re-reading: the update lands exactly once', async () => {
+    const serverPort = Number(inject('zkConnect').split(',')[0]?.split(':')[1]);
+    const proxy = await TcpProxy.start({ host: '127.0.0.1', port: serverPort });
+    const store = new ZkStore({ connectString: proxy.address });
+    try {
+      const path = uniquePath();
+      await store.update([path], appendItem('first'));
+      let armed = false;
+      const outcome = await store.update([path], (current) => {
+        if (!armed) proxy.cutAfterNextRequest();
+        armed = true;
+        return appendItem('second')(current);
+      });
+      expect(outcome.written).toBe(true);
+      expect(proxy.cuts).toBe(1);
+      expect(await itemsAt(store, path)).toEqual(['first', 'second']);
+    } finally {
+      store.close();
+      await proxy.stop();
+    }
   });
 });
 
@@ -227,5 +249,58 @@ describe('ZkStore on a three-node ensemble', () => {
     expect(new Set(final).size).toBe(final.length);
     expect(acknowledged.length).toBeGreaterThan(100);
     store.close();
+  });
+});
+
+describe('ZkStore.watch', () => {
+  let cluster: ZooKeeperCluster;
+  beforeAll(async () => {
+    cluster = await ZooKeeperCluster.start();
+  });
+  afterAll(() => cluster.destroy());
+
+  test('sees every new version through a server restart and an expired session', async () => {
+    const serverPort = Number(cluster.connectString.split(':')[1]);
+    const proxy = await TcpProxy.start({ host: '127.0.0.1', port: serverPort });
+    const store = new ZkStore({
+      connectString: proxy.address,
+      sessionTimeoutMs: 2000,
+      connectTimeoutMs: 2000,
+      operationTimeoutMs: 2000,
+    });
+    const writer = new ZkStore({
+      connectString: cluster.connectString,
+      connectTimeoutMs: 5000,
+      operationTimeoutMs: 5000,
+    });
+    const path = uniquePath();
+    const seen: number[] = [];
+    const stop = store.watch(path, (read) => seen.push(read.version));
+    const until = async (version: number) => {
+      const deadline = Date.now() + 30_000;
+      while (!seen.includes(version)) {
+        if (Date.now() > deadline) throw new Error(`version ${version} not seen; saw ${seen.join(',')}`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    };
+    try {
+      await until(-1);
+      await writer.update([path], appendItem('a'));
+      await until(0);
+      await cluster.stop();
+      await cluster.start();
+      await writer.update([path], appendItem('b'));
+      await until(1);
+      const session = await store.connected();
+      await expireSessionBehind(proxy, serverPort, session.client.getSessionId());
+      await writer.update([path], appendItem('c'));
+      await until(2);
+      expect(seen).toEqual([-1, 0, 1, 2]);
+    } finally {
+      stop();
+      store.close();
+      writer.close();
+      await proxy.stop();
+    }
   });
 });

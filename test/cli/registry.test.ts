@@ -1,0 +1,243 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, describe, expect, inject, test } from 'vitest';
+import { ownedEntry, parseDocument, serializeDocument } from '../../lib/registry/document.ts';
+import { ZkStore } from '../../lib/zk/store.ts';
+import { eventually, runCli, startCli } from '../support/cli.ts';
+import { freePort } from '../support/zookeeper.ts';
+
+const zk = inject('zkConnect');
+const store = new ZkStore({ connectString: zk });
+afterAll(() => store.close());
+
+const newPath = () => `/cli/${randomUUID()}/services`;
+const cli = (path: string, ...args: string[]) => runCli(args, { ZK_CONNECT: zk, REGISTRY_PATH: path });
+const put = (path: string, text: string) =>
+  store.update([path], () => ({ data: [Buffer.from(text)], result: 0 }));
+const text = async (path: string) => (await store.read(path)).data?.toString() ?? '';
+
+describe('kube-zk-sync registry', () => {
+  test('register creates the document, list and get show the entry', async () => {
+    const path = newPath();
+    const r = await cli(
+      path,
+      'registry',
+      'register',
+      '--name',
+      'kafka',
+      '--endpoint',
+      'k2.internal:9092',
+      '--endpoint',
+      'k1.internal:9092',
+      '--description',
+      'Kafka brokers',
+    );
+    expect(r).toMatchObject({ code: 0, stderr: '' });
+    expect(r.stdout).toMatch(/^created "kafka" in \/cli\/.*\/services \(document version 0\)/);
+    expect(await text(path)).toBe(
+      '[\n  {"name":"kafka","description":"Kafka brokers","endpoints":["k1.internal:9092","k2.internal:9092"]}\n]\n',
+    );
+
+    const list = await cli(path, 'registry', 'list');
+    expect(list.code).toBe(0);
+    expect(list.stdout.split('\n')[0]).toMatch(/^NAME\s+ENDPOINTS\s+OWNER\s+DESCRIPTION$/);
+    expect(list.stdout).toMatch(/kafka\s+k1.internal:9092,k2.internal:9092\s+hand-made\s+Kafka brokers/);
+    const json = await cli(path, 'registry', 'list', '--json');
+    expect(JSON.parse(json.stdout)).toEqual([
+      { name: 'kafka', description: 'Kafka brokers', endpoints: ['k1.internal:9092', 'k2.internal:9092'] },
+    ]);
+    const get = await cli(path, 'registry', 'get', '--name', 'kafka', '--json');
+    expect(JSON.parse(get.stdout).name).toBe('kafka');
+    const missing = await cli(path, 'registry', 'get', '--name', 'nope');
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/^kube-zk-sync: no entry named "nope" in /);
+  });
+
+  test('register updates a hand-made entry and keeps the fields people added; unchanged writes nothing', async () => {
+    const path = newPath();
+    await put(
+      path,
+      '[{"name":"solr","description":"Search","endpoints":["s1:8983"],"team":"search","tier":1}]',
+    );
+    const update = await cli(path, 'registry', 'register', '--name', 'solr', '--endpoint', 's2:8983');
+    expect(update.stdout).toMatch(/^updated "solr"/);
+    expect(JSON.parse(await text(path))).toEqual([
+      { name: 'solr', description: 'Search', endpoints: ['s2:8983'], team: 'search', tier: 1 },
+    ]);
+    const before = await store.read(path);
+    const again = await cli(path, 'registry', 'register', '--name', 'solr', '--endpoint', 's2:8983');
+    expect(again.stdout).toMatch(/^unchanged "solr"/);
+    expect((await store.read(path)).version).toBe(before.version);
+  });
+
+  test('register and deregister refuse an entry that a cluster manages, unless --force', async () => {
+    const path = newPath();
+    const managed = serializeDocument({
+      entries: [
+        ownedEntry(
+          { name: 'web.default', description: 'w', endpoints: ['lb:80'] },
+          { cluster: 'prod', service: 'default/web' },
+        ),
+      ],
+    });
+    await put(path, managed);
+    const refused = await cli(path, 'registry', 'register', '--name', 'web.default', '--endpoint', 'x:1');
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(
+      /refusing to overwrite "web.default": it is managed by cluster "prod" \(Service default\/web\).*--force/,
+    );
+    const refusedDelete = await cli(path, 'registry', 'deregister', '--name', 'web.default');
+    expect(refusedDelete.code).toBe(1);
+    expect(await text(path)).toBe(managed);
+    const forced = await cli(
+      path,
+      'registry',
+      'register',
+      '--name',
+      'web.default',
+      '--endpoint',
+      'x:1',
+      '--force',
+    );
+    expect(forced.code).toBe(0);
+    expect(parseDocument(await text(path)).entries[0]?.owner).toBeUndefined();
+    expect((await cli(path, 'registry', 'deregister', '--name', 'web.default')).code).toBe(0);
+    expect(await text(path)).toBe('[]\n');
+  });
+
+  test.each([
+    [
+      ['registry', 'register', '--name', 'bad name!', '--endpoint', 'h:1'],
+      2,
+      /entry "bad name!" is invalid: the name "bad name!" may only contain/,
+    ],
+    [['registry', 'register', '--name', 'x', '--endpoint', 'h:99999'], 2, /has port 99999, outside 1–65535/],
+    [['registry', 'register', '--name', 'x', '--endpoint', 'no-port'], 2, /"no-port" is not host:port/],
+    [['registry', 'register', '--endpoint', 'h:1'], 1, /required option '--name <name>' not specified/],
+    [
+      ['registry', 'list', '--timeout', 'soon'],
+      2,
+      /--timeout must be a positive number of seconds, not "soon"/,
+    ],
+  ])('bad input %j exits %i with a one-line reason and changes nothing', async (args, code, message) => {
+    const path = newPath();
+    const r = await cli(path, ...args);
+    expect(r.code).toBe(code);
+    expect(r.stderr).toMatch(message);
+    expect((await store.read(path)).version).toBe(-1);
+  });
+
+  test('missing --zk and --path are usage errors', async () => {
+    const r = await runCli(['registry', 'list']);
+    expect(r).toMatchObject({
+      code: 2,
+      stderr: 'kube-zk-sync: no ZooKeeper given: pass --zk host:port or set ZK_CONNECT\n',
+    });
+  });
+
+  test('an unreachable ZooKeeper fails within --timeout', async () => {
+    const port = await freePort();
+    const started = Date.now();
+    const r = await runCli([
+      'registry',
+      'list',
+      '--zk',
+      `127.0.0.1:${port}`,
+      '--path',
+      '/x',
+      '--timeout',
+      '1',
+    ]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(
+      `kube-zk-sync: could not connect to ZooKeeper at 127.0.0.1:${port} within 1000 ms\n`,
+    );
+    expect(Date.now() - started).toBeLessThan(8000);
+  });
+
+  test('a corrupt document is reported and never overwritten', async () => {
+    const path = newPath();
+    await put(path, '{"oops": true}');
+    const r = await cli(path, 'registry', 'register', '--name', 'x', '--endpoint', 'h:1');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(
+      'kube-zk-sync: the registry document must be a JSON array of services, but it is an object\n',
+    );
+    expect(await text(path)).toBe('{"oops": true}');
+  });
+
+  test('a document over the size limit is refused', async () => {
+    const path = newPath();
+    // A document 600 bytes under the limit: one more entry with a long description does not fit.
+    const filler = (n: number) =>
+      JSON.stringify([{ name: 'filler', description: 'x'.repeat(n), endpoints: ['h:1'] }]);
+    const big = filler(1_000_000 - 600 - filler(0).length - path.length);
+    await put(path, big);
+    const r = await cli(
+      path,
+      'registry',
+      'register',
+      '--name',
+      'one-more',
+      '--endpoint',
+      'h:1',
+      '--description',
+      'x'.repeat(1000),
+    );
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/refusing to write .*: \d+ bytes would exceed the limit of 1000000 bytes/);
+    expect(await text(path)).toBe(big);
+  });
+
+  test('digest ACL: the writer can edit, everyone can read, others are denied', async () => {
+    const path = newPath();
+    const writer = ['--auth', 'ops:s3cret'];
+    expect(
+      (await cli(path, 'registry', 'register', '--name', 'db', '--endpoint', 'db:5432', ...writer)).code,
+    ).toBe(0);
+    const list = await cli(path, 'registry', 'list', '--json');
+    expect(JSON.parse(list.stdout)).toHaveLength(1);
+    const denied = await cli(
+      path,
+      'registry',
+      'register',
+      '--name',
+      'db2',
+      '--endpoint',
+      'db:5433',
+      '--auth',
+      'intruder:x',
+    );
+    expect(denied.code).toBe(1);
+    expect(denied.stderr).toMatch(/ZooKeeper denied access by the znode's ACL/);
+    const anonymous = await cli(path, 'registry', 'deregister', '--name', 'db');
+    expect(anonymous.code).toBe(1);
+    expect(
+      (await cli(path, 'registry', 'register', '--name', 'db2', '--endpoint', 'db:5433', ...writer)).code,
+    ).toBe(0);
+    expect(JSON.parse(await text(path)).map((e: { name: string }) => e.name)).toEqual(['db', 'db2']);
+  });
+
+  test('watch prints one line per version, never a corrupt document, and exits on SIGINT', async () => {
+    const path = newPath();
+    const watcher = startCli(['registry', 'watch', '--json'], { ZK_CONNECT: zk, REGISTRY_PATH: path });
+    try {
+      await eventually('the first line', () => watcher.lines.length >= 1);
+      expect(JSON.parse(watcher.lines[0] as string)).toMatchObject({ version: -1, entries: [] });
+      await cli(path, 'registry', 'register', '--name', 'a', '--endpoint', 'a:1');
+      await eventually('version 0', () => watcher.lines.some((l) => JSON.parse(l).version === 0));
+      await put(path, 'not json');
+      await eventually('the corrupt version reported', () =>
+        watcher.errors.some((l) => /version 1: not shown/.test(l)),
+      );
+      await put(path, '[]');
+      await eventually('version 2', () => watcher.lines.some((l) => JSON.parse(l).version === 2));
+      const versions = watcher.lines.map((l) => JSON.parse(l).version);
+      expect(versions).toEqual([-1, 0, 2]);
+      expect(watcher.lines.join('\n')).not.toContain('not json');
+    } finally {
+      watcher.child.kill('SIGINT');
+    }
+    const code = await new Promise((resolve) => watcher.child.once('exit', resolve));
+    expect(code).toBe(0);
+  });
+});
