@@ -1,0 +1,15 @@
+// The kube-apiserver simulator's public surface; the modules behind it are free to change.
+export type { FaultCounts, Faults, FaultTarget, GoneShape } from './faults.ts';
+export {
+  type Churn,
+  type ChurnCounts,
+  type ChurnOptions,
+  type ChurnTarget,
+  DEFAULT_NAMESPACES,
+  type GenerateOptions,
+  generateServices,
+  seededRandom,
+  startChurn,
+} from './generator.ts';
+export { ApiServerSimulator, type SimulatorOptions, type SimulatorStats } from './simulator.ts';
+export type { LoadBalancerIngress, Service, ServiceInput, ServicePort, ServiceType } from './store.ts';
