@@ -3,6 +3,7 @@
 // come back after the visibility timeout and go to a dead-letter queue after maxReceiveCount receives.
 import { randomUUID } from 'node:crypto';
 import type { SQSBatchResponse, SQSRecord } from 'aws-lambda';
+import { seededRandom } from './random.ts';
 
 export interface LocalQueueOptions {
   readonly batchSize?: number;
@@ -54,7 +55,7 @@ export class LocalQueue {
       arn: 'arn:aws:sqs:us-east-1:000000000000:kube-zk-sync-local',
       ...options,
     };
-    this.random = mulberry32(this.options.seed);
+    this.random = seededRandom(this.options.seed);
   }
 
   send(body: string): void {
@@ -198,16 +199,4 @@ function shuffled<T>(items: T[], random: () => number): T[] {
     [copy[i], copy[j]] = [copy[j] as T, copy[i] as T];
   }
   return copy;
-}
-
-/** A small seeded generator, so a failing run can be replayed. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }

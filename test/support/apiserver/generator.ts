@@ -1,18 +1,7 @@
 // Realistic Services for demos and benchmarks, and a churn driver that keeps changing them. Everything is
 // drawn from a seeded generator, so a seed names one reproducible cluster and one reproducible change sequence.
+import { seededRandom } from '../random.ts';
 import type { LoadBalancerIngress, Service, ServiceInput } from './store.ts';
-
-/** mulberry32: small, fast, and the same sequence on every machine. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export const DEFAULT_NAMESPACES = ['payments', 'search', 'checkout', 'platform', 'data'];
 const APPS = [

@@ -1,4 +1,6 @@
 // The kube-apiserver simulator's public surface; the modules behind it are free to change.
+
+export { seededRandom } from '../random.ts';
 export type { FaultCounts, Faults, FaultTarget, GoneShape } from './faults.ts';
 export {
   type Churn,
@@ -8,7 +10,6 @@ export {
   DEFAULT_NAMESPACES,
   type GenerateOptions,
   generateServices,
-  seededRandom,
   startChurn,
 } from './generator.ts';
 export { ApiServerSimulator, type SimulatorOptions, type SimulatorStats } from './simulator.ts';

@@ -4,8 +4,8 @@
 import { rename, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { seededRandom } from '../random.ts';
 import { type FaultCounts, Faults } from './faults.ts';
-import { seededRandom } from './generator.ts';
 import { ApiHandler, type RequestStats } from './http.ts';
 import { type Service, type ServiceInput, ServiceStore } from './store.ts';
 

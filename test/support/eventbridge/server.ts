@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
+import { seededRandom } from '../random.ts';
 import { compileEventPattern, type EventPattern } from './pattern.ts';
 import {
   DEFAULT_MAX_REQUEST_BYTES,
@@ -77,18 +78,6 @@ export interface LocalEventBridgeOptions {
   readonly faults?: Faults;
   readonly rules?: readonly Rule[];
   readonly now?: () => Date;
-}
-
-/** mulberry32: small, fast and good enough to spread faults; not for anything secret. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function uuidFrom(random: () => number): string {
