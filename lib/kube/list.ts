@@ -1,0 +1,112 @@
+// A complete list of every Service in the cluster, page by page, as one consistent snapshot: all pages come from the
+// resourceVersion of the first. Deletions are computed from this list, so it is all or nothing: any failed page
+// fails the whole list, and an expired continue token (410) starts the list again from the first page.
+
+/** The one call of CoreV1Api that the list uses; the real client, or anything shaped like it. */
+export interface ServiceListApi {
+  listServiceForAllNamespaces(param: {
+    limit?: number;
+    _continue?: string;
+  }): Promise<{ metadata?: { _continue?: string; resourceVersion?: string }; items: readonly unknown[] }>;
+}
+
+export interface ServiceList {
+  /** The Services as the client returned them (class instances from @kubernetes/client-node); trim them to read. */
+  readonly items: readonly unknown[];
+  /** The snapshot's resourceVersion: the state of the whole cluster at that revision. */
+  readonly resourceVersion: string;
+  readonly pages: number;
+  /** Times the list started over because its continue token expired. */
+  readonly restarts: number;
+}
+
+export interface ListOptions {
+  /** Services per page (the API's `limit`). */
+  readonly pageSize?: number;
+  /** Times an expired continue token may restart the list before it gives up. */
+  readonly maxRestarts?: number;
+  readonly signal?: AbortSignal;
+}
+
+export class KubeListError extends Error {
+  override readonly name = 'KubeListError';
+  /** The HTTP status the API answered, when it answered. */
+  readonly status?: number;
+  constructor(message: string, status?: number, options?: ErrorOptions) {
+    super(message, options);
+    if (status !== undefined) this.status = status;
+  }
+}
+
+/** The status code and the apiserver's own message of a failed call, whatever shape the client gave it. */
+export function apiFailure(error: unknown): { status?: number; message: string } {
+  const e = error as { code?: unknown; body?: unknown; message?: unknown };
+  const status = typeof e?.code === 'number' ? e.code : undefined;
+  let body = e?.body;
+  if (typeof body === 'string') {
+    try {
+      body = JSON.parse(body);
+    } catch {
+      // Not a Status object: the text itself is the best message there is.
+    }
+  }
+  const statusMessage = (body as { message?: unknown } | undefined)?.message;
+  const message =
+    typeof statusMessage === 'string'
+      ? statusMessage
+      : typeof body === 'string' && body !== ''
+        ? body.slice(0, 300)
+        : String((e?.message as string | undefined)?.split('\n')[0] ?? error);
+  return { ...(status !== undefined ? { status } : {}), message };
+}
+
+export async function listAllServices(api: ServiceListApi, options: ListOptions = {}): Promise<ServiceList> {
+  const pageSize = options.pageSize ?? 500;
+  const maxRestarts = options.maxRestarts ?? 3;
+  for (let restarts = 0; ; restarts++) {
+    const items: unknown[] = [];
+    let token: string | undefined;
+    let resourceVersion: string | undefined;
+    let pages = 0;
+    let expired = false;
+    do {
+      options.signal?.throwIfAborted();
+      let page: Awaited<ReturnType<ServiceListApi['listServiceForAllNamespaces']>>;
+      try {
+        page = await api.listServiceForAllNamespaces({
+          limit: pageSize,
+          ...(token ? { _continue: token } : {}),
+        });
+      } catch (error) {
+        const failure = apiFailure(error);
+        if (failure.status === 410 && token !== undefined) {
+          expired = true;
+          break;
+        }
+        const how = failure.status === undefined ? '' : `HTTP ${failure.status}: `;
+        throw new KubeListError(
+          `listing Services failed on page ${pages + 1} (${how}${failure.message}); nothing was changed`,
+          failure.status,
+          { cause: error },
+        );
+      }
+      pages++;
+      items.push(...page.items);
+      resourceVersion ??= page.metadata?.resourceVersion;
+      token = page.metadata?._continue || undefined;
+    } while (token !== undefined);
+    if (!expired) {
+      if (resourceVersion === undefined) {
+        throw new KubeListError('the Service list has no resourceVersion; nothing was changed');
+      }
+      return { items, resourceVersion, pages, restarts };
+    }
+    if (restarts >= maxRestarts) {
+      throw new KubeListError(
+        `the Service list expired ${restarts + 1} times before it completed (410 Gone on a continue token); ` +
+          'use a larger page size, or retry when the API is less busy; nothing was changed',
+        410,
+      );
+    }
+  }
+}

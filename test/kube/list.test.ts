@@ -1,0 +1,100 @@
+// The paged list of every Service with the real @kubernetes/client-node against the apiserver simulator.
+import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { KubeListError, listAllServices, type ServiceListApi } from '../../lib/kube/list.ts';
+import { ApiServerSimulator, generateServices } from '../support/apiserver/index.ts';
+
+describe('listAllServices against the simulator', () => {
+  const sim = new ApiServerSimulator();
+  let api: CoreV1Api;
+  beforeAll(async () => {
+    for (const input of generateServices(400, { seed: 3 })) sim.createService(input);
+    await sim.start();
+    const kc = new KubeConfig();
+    kc.loadFromString(sim.kubeconfig());
+    api = kc.makeApiClient(CoreV1Api);
+  });
+  afterAll(() => sim.stop());
+
+  /** The real client, with `afterPage(n)` run once page n has arrived (to change the cluster mid-list). */
+  const withHook = (afterPage: (page: number) => void): ServiceListApi => {
+    let page = 0;
+    return {
+      listServiceForAllNamespaces: async (param) => {
+        const result = await api.listServiceForAllNamespaces(param);
+        afterPage(++page);
+        return result;
+      },
+    };
+  };
+  const keys = (items: readonly unknown[]) =>
+    items.map((s) => {
+      const m = (s as { metadata: { namespace: string; name: string } }).metadata;
+      return `${m.namespace}/${m.name}`;
+    });
+  const simKeys = () => sim.listServices().map((s) => `${s.metadata.namespace}/${s.metadata.name}`);
+
+  test('every Service, page by page, at one resourceVersion', async () => {
+    const list = await listAllServices(api, { pageSize: 150 });
+    expect(list.pages).toBe(Math.ceil(sim.listServices().length / 150));
+    expect(list.restarts).toBe(0);
+    expect(list.resourceVersion).toBe(sim.resourceVersion);
+    expect(keys(list.items)).toEqual(simKeys());
+  });
+
+  test('the pages are one snapshot: a Service created during the list is not in it', async () => {
+    const before = sim.resourceVersion;
+    const list = await listAllServices(
+      withHook((page) => {
+        if (page === 1)
+          sim.createService({ namespace: 'zz-late', name: 'created-mid-list', type: 'LoadBalancer' });
+      }),
+      { pageSize: 100 },
+    );
+    expect(list.resourceVersion).toBe(before);
+    expect(keys(list.items)).not.toContain('zz-late/created-mid-list');
+    expect(list.items).toHaveLength(sim.listServices().length - 1);
+  });
+
+  test('an expired continue token (410) starts the list again from the first page', async () => {
+    const list = await listAllServices(
+      withHook((page) => {
+        if (page !== 1) return;
+        sim.createService({ namespace: 'zz-late', name: 'created-before-compaction', type: 'ClusterIP' });
+        sim.compact();
+      }),
+      { pageSize: 100 },
+    );
+    expect(list.restarts).toBe(1);
+    expect(list.resourceVersion).toBe(sim.resourceVersion);
+    expect(keys(list.items)).toEqual(simKeys());
+  });
+
+  test('a list that keeps expiring gives up with a clear error', async () => {
+    let n = 0;
+    const error = await listAllServices(
+      withHook(() => {
+        sim.createService({ namespace: 'zz-churn', name: `c-${n++}`, type: 'ClusterIP' });
+        sim.compact();
+      }),
+      { pageSize: 100, maxRestarts: 2 },
+    ).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(KubeListError);
+    expect((error as KubeListError).status).toBe(410);
+    expect((error as Error).message).toContain('expired 3 times');
+  });
+
+  test('a 5xx on a later page fails the whole list, naming the page and the status', async () => {
+    const error = await listAllServices(
+      withHook((page) => {
+        if (page === 1) sim.faults.failNext(1, { on: 'list', status: 503 });
+      }),
+      { pageSize: 100 },
+    ).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(KubeListError);
+    expect((error as KubeListError).status).toBe(503);
+    expect((error as Error).message).toMatch(
+      /^listing Services failed on page 2 \(HTTP 503: .+\); nothing was changed$/,
+    );
+  });
+});
