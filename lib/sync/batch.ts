@@ -1,0 +1,211 @@
+// One batch of queued events → one compare-and-set write. Each record is judged on its own (a bad one fails alone),
+// the valid ones become observations, and the whole batch is one sync step: coalesced per Service (the newest
+// version wins), admitted against the sync state (late and duplicate events change nothing), planned and written
+// together with the state. The SQS handler and `kube-zk-sync dev` both call this.
+import {
+  EVENT_DETAIL_TYPE,
+  EVENT_SOURCE,
+  eventBridgeEnvelopeSchema,
+  parseServiceEventDetail,
+  type ServiceEventDetail,
+  type TrimmedService,
+} from '../events/contract.ts';
+import type { Observation } from '../registry/sync-state.ts';
+import type { SyncOutcome, ZkRegistryStore } from '../zk/registry-store.ts';
+import type { RegistryTarget } from './target.ts';
+
+/** What the batch logic reads of an SQS record: its id (for partial batch failures) and its body. */
+export interface QueueRecord {
+  readonly messageId: string;
+  /** An EventBridge event as JSON, as a rule delivers it to its SQS target. */
+  readonly body: string;
+}
+
+export type RecordVerdict =
+  | { readonly kind: 'valid'; readonly detail: ServiceEventDetail }
+  /** Not for this sync (another source, detail-type or cluster): acknowledged and counted, never retried. */
+  | { readonly kind: 'ignored'; readonly reason: string }
+  /** Breaks the contract: reported as a failed item, so it ends in the DLQ after the queue's retries. */
+  | { readonly kind: 'invalid'; readonly error: string };
+
+export function judgeRecord(body: string, cluster: string): RecordVerdict {
+  let event: unknown;
+  try {
+    event = JSON.parse(body);
+  } catch (error) {
+    return { kind: 'invalid', error: `the body is not JSON (${(error as Error).message})` };
+  }
+  const envelope = eventBridgeEnvelopeSchema.safeParse(event);
+  if (!envelope.success) {
+    return { kind: 'invalid', error: 'the body is not an EventBridge event (source, detail-type, detail)' };
+  }
+  const { source, 'detail-type': detailType, detail } = envelope.data;
+  if (source !== EVENT_SOURCE)
+    return { kind: 'ignored', reason: `source "${source}" is not "${EVENT_SOURCE}"` };
+  if (detailType !== EVENT_DETAIL_TYPE) {
+    return { kind: 'ignored', reason: `detail-type "${detailType}" is not "${EVENT_DETAIL_TYPE}"` };
+  }
+  // Another cluster's event is not ours to judge: a newer forwarder elsewhere must not fill this DLQ.
+  const claimed = (detail as { cluster?: unknown } | null)?.cluster;
+  if (typeof claimed === 'string' && claimed !== cluster) {
+    return { kind: 'ignored', reason: `cluster "${claimed}" is not "${cluster}"` };
+  }
+  try {
+    return { kind: 'valid', detail: parseServiceEventDetail(detail) };
+  } catch (error) {
+    return { kind: 'invalid', error: (error as Error).message };
+  }
+}
+
+export interface SyncBatchReport {
+  readonly received: number;
+  /** Records for another source, detail-type or cluster. */
+  readonly ignored: number;
+  /** Records that break the event contract (reported as failed items). */
+  readonly invalid: number;
+  /** Distinct Services whose observation was admitted (not older than the sync state). */
+  readonly applied: number;
+  /** Valid records superseded by a newer (or equal) one for the same Service in this batch. */
+  readonly coalesced: number;
+  /** Observations older than what the registry already holds: dropped. */
+  readonly stale: number;
+  /** Services the mapping does not publish (filtered, opted out, no address yet): their entries are removed. */
+  readonly skipped: number;
+  /** Services whose entry cannot be built (bad annotation…): their entries are kept as they were. */
+  readonly invalidServices: number;
+  /** Entries not written because another owner holds the name. */
+  readonly conflicts: number;
+  readonly created: number;
+  readonly updated: number;
+  readonly deleted: number;
+  /** Whether a transaction was committed (the document, the sync state, or both). */
+  readonly written: boolean;
+  /** Whether the document itself changed; every document write wakes every reader's watch. */
+  readonly documentWritten: boolean;
+  /** Compare-and-set attempts (1 without contention; 0 when there was nothing to apply). */
+  readonly casAttempts: number;
+  /** Size of the document after the batch (as read, when it did not change). */
+  readonly documentBytes: number;
+  /** Records reported back to the queue. */
+  readonly failed: number;
+  /** Why the write failed, when it did (every valid record is then a failed item). */
+  readonly error?: string;
+}
+
+export interface SyncBatchResult {
+  /** The SQS partial batch response: these records come back (and end in the DLQ after the retries). */
+  readonly batchItemFailures: ReadonlyArray<{ readonly itemIdentifier: string }>;
+  readonly report: SyncBatchReport;
+  /** Per-record and per-Service problems, for the log. */
+  readonly problems: ReadonlyArray<{ readonly id: string; readonly problem: string }>;
+  readonly ignoredReasons: ReadonlyArray<{ readonly id: string; readonly reason: string }>;
+  readonly outcome?: SyncOutcome<TrimmedService>;
+}
+
+export interface SyncBatchInput {
+  readonly registry: ZkRegistryStore;
+  readonly target: RegistryTarget;
+  /** Aborted when the invocation runs out of time: no write starts after that. */
+  readonly signal?: AbortSignal;
+}
+
+export async function syncBatch(
+  records: readonly QueueRecord[],
+  input: SyncBatchInput,
+): Promise<SyncBatchResult> {
+  const valid: Array<{ id: string; detail: ServiceEventDetail }> = [];
+  const failed: string[] = [];
+  const problems: Array<{ id: string; problem: string }> = [];
+  const ignoredReasons: Array<{ id: string; reason: string }> = [];
+  for (const record of records) {
+    const verdict = judgeRecord(record.body, input.target.cluster);
+    if (verdict.kind === 'valid') valid.push({ id: record.messageId, detail: verdict.detail });
+    else if (verdict.kind === 'ignored')
+      ignoredReasons.push({ id: record.messageId, reason: verdict.reason });
+    else {
+      failed.push(record.messageId);
+      problems.push({ id: record.messageId, problem: verdict.error });
+    }
+  }
+  const base = {
+    received: records.length,
+    ignored: ignoredReasons.length,
+    invalid: failed.length,
+  };
+  const empty = {
+    applied: 0,
+    coalesced: 0,
+    stale: 0,
+    skipped: 0,
+    invalidServices: 0,
+    conflicts: 0,
+    created: 0,
+    updated: 0,
+    deleted: 0,
+    written: false,
+    documentWritten: false,
+    casAttempts: 0,
+    documentBytes: 0,
+  };
+  const finish = (report: SyncBatchReport, outcome?: SyncOutcome<TrimmedService>): SyncBatchResult => ({
+    batchItemFailures: failed.map((itemIdentifier) => ({ itemIdentifier })),
+    report,
+    problems,
+    ignoredReasons,
+    ...(outcome ? { outcome } : {}),
+  });
+  if (valid.length === 0) return finish({ ...base, ...empty, failed: failed.length });
+
+  const observations: Observation<TrimmedService>[] = valid.map(({ detail }) => ({
+    key: detail.key,
+    resourceVersion: detail.resourceVersion,
+    value: detail.service,
+  }));
+  let outcome: SyncOutcome<TrimmedService>;
+  try {
+    input.signal?.throwIfAborted();
+    outcome = await input.registry.sync(
+      input.target.cluster,
+      // Evaluated on every compare-and-set attempt: once time is up, no further attempt writes.
+      () => {
+        input.signal?.throwIfAborted();
+        return observations;
+      },
+      { policy: input.target.policy, toEntry: input.target.toEntry },
+    );
+  } catch (error) {
+    // Nothing of this batch is known to be written: every valid record comes back and is applied again later,
+    // which the sync state makes harmless even if the write did land.
+    for (const { id } of valid) failed.push(id);
+    const message = (error as Error).message ?? String(error);
+    return finish({ ...base, ...empty, failed: failed.length, error: message });
+  }
+  const distinct = new Set(valid.map((v) => v.detail.key)).size;
+  for (const s of outcome.invalid) problems.push({ id: s.key, problem: s.error });
+  for (const c of outcome.plan.conflicts) {
+    problems.push({
+      id: c.service,
+      problem: `Service ${c.service} wants the name "${c.name}", held by ${c.heldBy}`,
+    });
+  }
+  return finish(
+    {
+      ...base,
+      applied: distinct - outcome.stale.length,
+      coalesced: valid.length - distinct,
+      stale: outcome.stale.length,
+      skipped: outcome.skipped.length,
+      invalidServices: outcome.invalid.length,
+      conflicts: outcome.plan.conflicts.length,
+      created: outcome.plan.creates.length,
+      updated: outcome.plan.updates.length,
+      deleted: outcome.plan.deletes.length,
+      written: outcome.written,
+      documentWritten: outcome.written && outcome.changed,
+      casAttempts: outcome.attempts,
+      documentBytes: outcome.bytes,
+      failed: failed.length,
+    },
+    outcome,
+  );
+}

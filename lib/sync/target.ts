@@ -1,0 +1,78 @@
+// The write path that the sync and the reconcile share: one ZooKeeper store built from the one configuration, and
+// one mapping of Services to entries, so the two can never disagree on what a Service publishes or where.
+import type { RegistryConfig } from '../config/config.ts';
+import type { TrimmedService } from '../events/contract.ts';
+import { mapService } from '../kube/mapping.ts';
+import type { Policy } from '../registry/plan.ts';
+import type { EntryDecision } from '../registry/sync.ts';
+import { ZkRegistryStore } from '../zk/registry-store.ts';
+import type { DigestCredentials } from '../zk/session.ts';
+import { ZkStore } from '../zk/store.ts';
+
+/** Whose entries a sync step manages, under which policy, and how a Service becomes an entry. */
+export interface RegistryTarget {
+  readonly cluster: string;
+  readonly policy: Policy;
+  readonly toEntry: (service: TrimmedService) => EntryDecision;
+}
+
+export function registryTarget(
+  config: Pick<RegistryConfig, 'clusterId' | 'policy' | 'mapping'>,
+): RegistryTarget {
+  return {
+    cluster: config.clusterId,
+    policy: config.policy,
+    toEntry: (service) => mapService(service, config.mapping, config.clusterId),
+  };
+}
+
+export interface OpenRegistry {
+  readonly store: ZkStore;
+  readonly registry: ZkRegistryStore;
+}
+
+/**
+ * A store for the configured ZooKeeper and document. Nothing connects until the first call. With credentials, the
+ * znodes it creates (the sync state, and the document if it is missing) are readable by everyone and writable by
+ * that identity only.
+ */
+export function openRegistry(config: RegistryConfig, auth?: DigestCredentials): OpenRegistry {
+  const store = new ZkStore({
+    connectString: config.zk.connectString,
+    sessionTimeoutMs: config.zk.sessionTimeoutMs,
+    connectTimeoutMs: config.zk.connectTimeoutMs,
+    operationTimeoutMs: config.zk.operationTimeoutMs,
+    maxDataBytes: config.zk.maxDataBytes,
+    maxAttempts: config.zk.maxAttempts,
+    ...(auth ? { auth, writers: [auth] } : {}),
+  });
+  return { store, registry: new ZkRegistryStore(store, config.registryPath) };
+}
+
+/**
+ * `make` run once per Lambda container (cold start) and its result reused by every warm invocation. A failure is not
+ * kept, so the next invocation tries again.
+ */
+export function oncePerContainer<T>(make: () => Promise<T>): () => Promise<T> {
+  let made: Promise<T> | undefined;
+  return () => {
+    if (!made) {
+      const attempt = make();
+      made = attempt;
+      attempt.catch(() => {
+        if (made === attempt) made = undefined;
+      });
+    }
+    return made;
+  };
+}
+
+/**
+ * The registry of a Lambda container: credentials fetched and the store made on first use, once per cold start;
+ * the store opens a new ZooKeeper session by itself when the old one expired while the container was frozen.
+ */
+export const containerRegistry = (
+  config: RegistryConfig,
+  fetchCredentials: () => Promise<DigestCredentials | undefined>,
+): (() => Promise<ZkRegistryStore>) =>
+  oncePerContainer(async () => openRegistry(config, await fetchCredentials()).registry);
