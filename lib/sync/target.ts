@@ -34,9 +34,15 @@ export interface OpenRegistry {
 /**
  * A store for the configured ZooKeeper and document. Nothing connects until the first call. With credentials, the
  * znodes it creates (the sync state, and the document if it is missing) are readable by everyone and writable by
- * that identity only.
+ * that identity (or `writers`) only.
  */
-export function openRegistry(config: RegistryConfig, auth?: DigestCredentials): OpenRegistry {
+export function openRegistry(
+  config: RegistryConfig,
+  auth?: DigestCredentials,
+  /** Identities allowed to write the znodes this store creates (default: `auth` alone). */
+  writers?: readonly DigestCredentials[],
+): OpenRegistry {
+  const allowed = writers && writers.length > 0 ? writers : auth ? [auth] : [];
   const store = new ZkStore({
     connectString: config.zk.connectString,
     sessionTimeoutMs: config.zk.sessionTimeoutMs,
@@ -44,7 +50,8 @@ export function openRegistry(config: RegistryConfig, auth?: DigestCredentials): 
     operationTimeoutMs: config.zk.operationTimeoutMs,
     maxDataBytes: config.zk.maxDataBytes,
     maxAttempts: config.zk.maxAttempts,
-    ...(auth ? { auth, writers: [auth] } : {}),
+    ...(auth ? { auth } : {}),
+    writers: allowed,
   });
   return { store, registry: new ZkRegistryStore(store, config.registryPath) };
 }

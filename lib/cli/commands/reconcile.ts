@@ -1,0 +1,155 @@
+// `kube-zk-sync reconcile`: the reconcile Lambda's work, run by a person from a kubeconfig. Same configuration (the
+// mapping settings come from the same environment variables), same mapping, same compare-and-set write.
+import { type Command, Option } from 'commander';
+import { ConfigError, parseReconcileConfig } from '../../config/config.ts';
+import { fetchZkCredentials } from '../../config/credentials.ts';
+import { coreApiFor, KubeConfigError, kubeConfigFor } from '../../kube/connect.ts';
+import { KubeListError } from '../../kube/list.ts';
+import { type ReconcileResult, reconcile } from '../../reconcile/reconcile.ts';
+import { clusterList } from '../../reconcile/request.ts';
+import type { RegistryEntry } from '../../registry/document.ts';
+import { openRegistry, registryTarget } from '../../sync/target.ts';
+import { CliError } from '../run.ts';
+import { addZkOptions, parseDigest, timeoutMs, type ZkCliOptions } from '../zk-options.ts';
+
+type Print = (line: string) => void;
+const out: Print = (line) => process.stdout.write(`${line}\n`);
+
+/** Exit status when the deletion guard stopped the reconcile (nothing was written). */
+export const EXIT_REFUSED = 3;
+
+interface ReconcileOptions extends ZkCliOptions {
+  kubeconfig?: string;
+  context?: string;
+  clusterId?: string;
+  dryRun?: boolean;
+  force?: boolean;
+  json?: boolean;
+}
+
+const endpoints = (e: RegistryEntry) => e.endpoints.join(',') || '(none)';
+
+/** One line per change: + created, ~ updated, - deleted, ! conflict; then the counts and what was written. */
+export function formatReconcile(result: ReconcileResult, path: string): string {
+  const { plan, report } = result;
+  const lines = [
+    `reconcile of cluster "${plan.owner}" from ${report.listed} Services (list at resourceVersion ` +
+      `${report.listVersion}) into ${path}`,
+  ];
+  for (const c of plan.creates) lines.push(`+ ${c.entry.name}  ${endpoints(c.entry)}  (${c.service})`);
+  for (const u of plan.updates) {
+    const what: string[] = [];
+    if (u.before.name !== u.after.name) what.push(`name ${u.before.name} → ${u.after.name}`);
+    if (endpoints(u.before) !== endpoints(u.after))
+      what.push(`${endpoints(u.before)} → ${endpoints(u.after)}`);
+    if (u.before.description !== u.after.description)
+      what.push(`description "${u.before.description}" → "${u.after.description}"`);
+    lines.push(`~ ${u.after.name}  ${what.join('; ')}  (${u.service})`);
+  }
+  for (const d of plan.deletes) lines.push(`- ${d.entry.name}  ${endpoints(d.entry)}  (${d.service})`);
+  for (const c of plan.conflicts) lines.push(`! ${c.name}  wanted by ${c.service}, held by ${c.heldBy}`);
+  for (const i of result.invalid) lines.push(`! ${i.error}`);
+  lines.push(
+    `created ${report.created}, updated ${report.updated}, deleted ${report.deleted}, unchanged ${report.unchanged}, ` +
+      `conflicts ${report.conflicts}, skipped ${report.skipped}, invalid ${report.invalid}`,
+  );
+  if (report.refused) lines.push(`refused: ${report.refused}`);
+  else if (report.dryRun) lines.push('dry run: nothing written');
+  else if (report.documentWritten)
+    lines.push(`written: document version ${report.version}, ${report.documentBytes} bytes`);
+  else lines.push('no change to the document: nothing written');
+  return lines.join('\n');
+}
+
+export function registerReconcile(program: Command, print: Print = out): void {
+  addZkOptions(
+    program
+      .command('reconcile')
+      .description(
+        'List every Service of a cluster and make its entries in the registry document match: the same mapping, ' +
+          'filters (SERVICE_TYPES, NAMESPACES_ALLOW, … from the environment) and write as the reconcile Lambda.',
+      ),
+  )
+    .addOption(new Option('--kubeconfig <file>', 'kubeconfig of the cluster (default: as kubectl finds it)'))
+    .addOption(new Option('--context <name>', 'kubeconfig context (default: its current context)'))
+    .addOption(new Option('--cluster-id <id>', "the id that owns this cluster's entries").env('CLUSTER_ID'))
+    .option('--dry-run', 'show what would change, write nothing')
+    .option('--force', 'delete even when more than MAX_DELETE_SHARE of the entries would go')
+    .option('--json', 'print the report and the changes as JSON')
+    .action((options: ReconcileOptions) => run(options, print));
+}
+
+async function run(options: ReconcileOptions, print: Print): Promise<void> {
+  if (!options.zk) throw new CliError('no ZooKeeper given: pass --zk host:port or set ZK_CONNECT', 2);
+  if (!options.path) throw new CliError('no registry path given: pass --path /znode or set REGISTRY_PATH', 2);
+  if (!options.clusterId)
+    throw new CliError('no cluster id given: pass --cluster-id ID or set CLUSTER_ID', 2);
+  const ms = String(timeoutMs(options));
+  let config: ReturnType<typeof parseReconcileConfig>;
+  try {
+    config = parseReconcileConfig({
+      ...process.env,
+      ZK_CONNECT: options.zk,
+      REGISTRY_PATH: options.path,
+      CLUSTER_ID: options.clusterId,
+      ZK_CONNECT_TIMEOUT_MS: ms,
+      ZK_OPERATION_TIMEOUT_MS: ms,
+      // A kubeconfig, never the Lambda's EKS settings: a person reaches the cluster with their own credentials.
+      EKS_CLUSTER_NAME: '',
+      EKS_ENDPOINT: '',
+      EKS_CA_DATA: '',
+      ...(options.kubeconfig ? { KUBECONFIG: options.kubeconfig } : {}),
+      ...(options.context ? { KUBE_CONTEXT: options.context } : {}),
+    });
+  } catch (error) {
+    if (error instanceof ConfigError) throw new CliError(error.message, 2);
+    throw error;
+  }
+  const auth = options.auth
+    ? parseDigest(options.auth, '--auth')
+    : await fetchZkCredentials(config.credentials);
+  const writers = (options.aclWriter ?? []).map((w) => parseDigest(w, '--acl-writer'));
+  let api: ReturnType<typeof coreApiFor>;
+  try {
+    api = coreApiFor(await kubeConfigFor(config.kube));
+  } catch (error) {
+    if (error instanceof KubeConfigError) throw new CliError(error.message, 2);
+    throw error;
+  }
+  const { registry } = openRegistry(config, auth, writers);
+  let result: ReconcileResult;
+  try {
+    result = await reconcile({
+      registry,
+      target: registryTarget(config),
+      list: clusterList(api, config.listPageSize),
+      maxDeleteShare: config.maxDeleteShare,
+      dryRun: options.dryRun === true,
+      force: options.force === true,
+    });
+  } catch (error) {
+    if (error instanceof KubeListError) throw new CliError(error.message);
+    throw error;
+  } finally {
+    registry.close();
+  }
+  if (options.json) {
+    const { report, plan, skipped, invalid } = result;
+    print(
+      JSON.stringify(
+        {
+          report,
+          created: plan.creates,
+          updated: plan.updates,
+          deleted: plan.deletes,
+          conflicts: plan.conflicts,
+          skipped,
+          invalid,
+        },
+        null,
+        2,
+      ),
+    );
+  } else print(formatReconcile(result, config.registryPath));
+  if (result.report.refused) throw new CliError(result.report.refused, EXIT_REFUSED);
+}

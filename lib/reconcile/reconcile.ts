@@ -1,0 +1,141 @@
+// A reconcile: the complete list of Services → the same mapping and the same compare-and-set write as the sync.
+// Deletions come only from a complete list: the list is taken before anything is read or written, so a failed or
+// partial list throws before any write, and the deletion guard stops a plan that would remove too much at once.
+import type { TrimmedService } from '../events/contract.ts';
+import { trimService } from '../kube/trim.ts';
+import type { RegistryPlan } from '../registry/plan.ts';
+import type { EntryDecision } from '../registry/sync.ts';
+import { completeListObservations } from '../registry/sync.ts';
+import type { RegistryTarget } from '../sync/target.ts';
+import type { ZkRegistryStore } from '../zk/registry-store.ts';
+
+/** A complete list: every Service at one resourceVersion of the cluster. */
+export interface CompleteList {
+  readonly items: readonly unknown[];
+  readonly resourceVersion: string;
+}
+
+export interface ReconcileInput {
+  readonly registry: ZkRegistryStore;
+  readonly target: RegistryTarget;
+  /** Lists every Service; must throw rather than return part of the cluster. */
+  readonly list: () => Promise<CompleteList>;
+  readonly maxDeleteShare: number;
+  readonly dryRun?: boolean;
+  readonly force?: boolean;
+  readonly signal?: AbortSignal;
+}
+
+export interface ReconcileReport {
+  readonly listed: number;
+  readonly listVersion: string;
+  readonly created: number;
+  readonly updated: number;
+  readonly deleted: number;
+  readonly unchanged: number;
+  readonly conflicts: number;
+  readonly skipped: number;
+  readonly invalid: number;
+  /** Observations older than what the sync already applied from newer events (changed since the list). */
+  readonly stale: number;
+  /** Why the deletion guard stopped the reconcile; nothing was written. */
+  readonly refused?: string;
+  readonly written: boolean;
+  readonly documentWritten: boolean;
+  readonly dryRun: boolean;
+  readonly casAttempts: number;
+  readonly documentBytes: number;
+  /** The document's znode version after the reconcile (-1 when it does not exist). */
+  readonly version: number;
+}
+
+export interface ReconcileResult {
+  readonly report: ReconcileReport;
+  readonly plan: RegistryPlan;
+  readonly skipped: ReadonlyArray<{ readonly key: string; readonly reason: string }>;
+  readonly invalid: ReadonlyArray<{ readonly key: string; readonly error: string }>;
+}
+
+export class ReconcileError extends Error {
+  override readonly name = 'ReconcileError';
+}
+
+/** A listed object that is not a usable Service: it exists, so its entry must stay, but it cannot be mapped. */
+interface Unreadable {
+  readonly unreadable: string;
+}
+type Listed = TrimmedService | Unreadable;
+
+const isUnreadable = (value: Listed): value is Unreadable => 'unreadable' in value;
+
+function readListed(items: readonly unknown[], listVersion: string) {
+  return items.map((item) => {
+    const metadata = (item as { metadata?: Record<string, unknown> } | null)?.metadata;
+    const { namespace, name, resourceVersion } = metadata ?? {};
+    if (typeof namespace !== 'string' || typeof name !== 'string' || namespace === '' || name === '') {
+      // A list whose objects have no identity is not a list the deletions can be computed from.
+      throw new ReconcileError(
+        'the Service list holds an object without metadata.namespace/name; nothing was changed',
+      );
+    }
+    let value: Listed;
+    try {
+      value = trimService(item);
+    } catch (error) {
+      value = { unreadable: (error as Error).message };
+    }
+    return {
+      key: `${namespace}/${name}`,
+      resourceVersion:
+        typeof resourceVersion === 'string' && resourceVersion !== '' ? resourceVersion : listVersion,
+      value,
+    };
+  });
+}
+
+export async function reconcile(input: ReconcileInput): Promise<ReconcileResult> {
+  const list = await input.list();
+  input.signal?.throwIfAborted();
+  const listed = readListed(list.items, list.resourceVersion);
+  const toEntry = (value: Listed): EntryDecision =>
+    isUnreadable(value) ? { kind: 'invalid', error: value.unreadable } : input.target.toEntry(value);
+  const outcome = await input.registry.sync(
+    input.target.cluster,
+    (document, state) => {
+      input.signal?.throwIfAborted();
+      return completeListObservations(listed, list.resourceVersion, document, state, input.target.cluster);
+    },
+    {
+      policy: input.target.policy,
+      toEntry,
+      maxDeleteShare: input.maxDeleteShare,
+      ...(input.force ? { force: true } : {}),
+      ...(input.dryRun ? { dryRun: true } : {}),
+    },
+  );
+  const { plan } = outcome;
+  return {
+    report: {
+      listed: listed.length,
+      listVersion: list.resourceVersion,
+      created: plan.creates.length,
+      updated: plan.updates.length,
+      deleted: plan.deletes.length,
+      unchanged: plan.unchanged,
+      conflicts: plan.conflicts.length,
+      skipped: outcome.skipped.length,
+      invalid: outcome.invalid.length,
+      stale: outcome.stale.length,
+      ...(outcome.refused ? { refused: outcome.refused } : {}),
+      written: outcome.written,
+      documentWritten: outcome.written && outcome.changed,
+      dryRun: input.dryRun ?? false,
+      casAttempts: outcome.attempts,
+      documentBytes: outcome.bytes,
+      version: outcome.version,
+    },
+    plan,
+    skipped: outcome.skipped,
+    invalid: outcome.invalid,
+  };
+}
