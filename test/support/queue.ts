@@ -29,7 +29,7 @@ interface Message {
   visibleAt: number;
 }
 
-export type BatchHandler = (records: SQSRecord[]) => Promise<SQSBatchResponse | undefined | void>;
+export type BatchHandler = (records: SQSRecord[]) => Promise<SQSBatchResponse | undefined>;
 
 export class LocalQueue {
   readonly deadLetters: Message[] = [];
