@@ -29,6 +29,7 @@ test('a batch whose invocation throws comes back whole', async () => {
   queue.start(async (records) => {
     if (calls++ === 0) throw new Error('invocation died');
     seen.push(...records.map((r) => r.body));
+    return undefined;
   });
   queue.send('x');
   queue.send('y');
