@@ -1,0 +1,63 @@
+// A local Serverless plugin that keeps serverless.yml's placeholders out of AWS: `serverless package` works with them
+// (so CI and people can build offline), `serverless deploy` stops before anything is created while one is left.
+// It also checks, at package time, that the queue's visibility timeout is at least six times the sync timeout (what
+// AWS recommends for an SQS trigger), so a batch still running is never handed to a second invocation.
+const PLACEHOLDER = 'REPLACE_ME';
+
+/** Every param (name → value) that still holds a placeholder, however deep. */
+export function placeholders(params) {
+  const found = [];
+  const visit = (name, value) => {
+    if (typeof value === 'string' && value.includes(PLACEHOLDER)) found.push(name);
+    else if (Array.isArray(value)) for (const [i, v] of value.entries()) visit(`${name}[${i}]`, v);
+  };
+  for (const [name, value] of Object.entries(params)) visit(name, value);
+  return found;
+}
+
+export default class CheckParams {
+  constructor(serverless) {
+    this.serverless = serverless;
+    this.hooks = {
+      'before:deploy:deploy': () => this.refusePlaceholders(),
+      'before:deploy:function:deploy': () => this.refusePlaceholders(),
+      'after:package:finalize': () => this.checkVisibilityTimeout(),
+    };
+  }
+
+  resolvedParams() {
+    // The params as resolved for this stage (defaults, stage values and --param overrides).
+    const resolved = this.serverless.configurationInput?.params ?? {};
+    const stage = this.serverless.getProvider('aws').getStage();
+    const cli = this.serverless.processedInput?.options?.param ?? [];
+    const fromCli = Object.fromEntries(
+      (Array.isArray(cli) ? cli : [cli]).map((p) => [
+        p.slice(0, p.indexOf('=')),
+        p.slice(p.indexOf('=') + 1),
+      ]),
+    );
+    return { ...(resolved.default ?? {}), ...(resolved[stage] ?? {}), ...fromCli };
+  }
+
+  refusePlaceholders() {
+    const left = placeholders(this.resolvedParams());
+    if (left.length > 0) {
+      throw new this.serverless.classes.Error(
+        `refusing to deploy: the params ${left.join(', ')} still hold the ${PLACEHOLDER} placeholders of ` +
+          'serverless.yml; give them with --param="name=value" or under params.<stage> (see infra/DEPLOY.md)',
+      );
+    }
+  }
+
+  checkVisibilityTimeout() {
+    const resources = this.serverless.service.provider.compiledCloudFormationTemplate.Resources;
+    const visibility = Number(resources.ServiceEventsQueue?.Properties?.VisibilityTimeout);
+    const timeout = Number(resources.SyncLambdaFunction?.Properties?.Timeout);
+    if (!(visibility >= 6 * timeout)) {
+      throw new this.serverless.classes.Error(
+        `queueVisibilityTimeout (${visibility} s) must be at least 6 × syncTimeout (${timeout} s = ${6 * timeout} s), ` +
+          'or a batch still being written is handed to a second invocation',
+      );
+    }
+  }
+}

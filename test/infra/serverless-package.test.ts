@@ -1,0 +1,306 @@
+// `serverless package` run offline with no AWS credentials, once, and the CloudFormation it generates checked: what
+// is deployed is what the tests exercise (runtime, VPC, batching, partial failures, DLQ, schedule, and the rule's
+// pattern against a real forwarder-shaped event through the local EventBridge).
+import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
+import CheckParams, { placeholders } from '../../infra/serverless/check-params.mjs';
+import { parseRegistryConfig } from '../../lib/config/config.ts';
+import { EVENT_DETAIL_TYPE, EVENT_SOURCE } from '../../lib/events/contract.ts';
+import { syncBatch } from '../../lib/sync/batch.ts';
+import { openRegistry, registryTarget } from '../../lib/sync/target.ts';
+import { ApiServerSimulator } from '../support/apiserver/index.ts';
+import { compileEventPattern } from '../support/eventbridge/pattern.ts';
+import { LocalEventBridge } from '../support/eventbridge/server.ts';
+import { rulePatternsFromServerlessYml } from '../support/eventbridge/serverless-rules.ts';
+import { forwarderDetail, sqsRecord } from '../sync/fixtures.ts';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const SERVERLESS = join(root, 'node_modules/osls/bin/serverless.js');
+
+// biome-ignore lint/suspicious/noExplicitAny: generated CloudFormation JSON, read by path in the assertions.
+type Cfn = any;
+type Resource = { Type: string; Properties: Record<string, Cfn>; Condition?: string };
+let template: {
+  Resources: Record<string, Resource>;
+  Outputs: Record<string, Cfn>;
+  Conditions: Record<string, Cfn>;
+};
+let out: string;
+let zips: Record<string, string>;
+
+/** The environment of a machine with no AWS account at all. */
+function offlineEnv(home: string): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: home, NO_UPDATE_NOTIFIER: '1' };
+  return env;
+}
+
+beforeAll(async () => {
+  out = await mkdtemp(join(tmpdir(), 'kube-zk-sync-package-'));
+  await promisify(execFile)(process.execPath, [SERVERLESS, 'package', '--package', join(out, 'artifacts')], {
+    cwd: root,
+    env: offlineEnv(out),
+    timeout: 170_000,
+  });
+  template = JSON.parse(
+    await readFile(join(out, 'artifacts/cloudformation-template-update-stack.json'), 'utf8'),
+  );
+  const list = async (zip: string) =>
+    (await promisify(execFile)('unzip', ['-l', join(out, 'artifacts', zip)])).stdout;
+  zips = { sync: await list('sync.zip'), reconcile: await list('reconcile.zip') };
+}, 180_000);
+afterAll(() => rm(out, { recursive: true, force: true }));
+
+const resource = (name: string): Resource => {
+  const r = template.Resources[name];
+  if (!r) throw new Error(`no resource ${name} in the template`);
+  return r;
+};
+const ofType = (type: string) => Object.entries(template.Resources).filter(([, r]) => r.Type === type);
+
+describe('serverless package (offline, no credentials)', () => {
+  test('two functions on nodejs22.x, arm64, in the VPC from the params, each its own ESM bundle', () => {
+    const functions = ofType('AWS::Lambda::Function');
+    expect(functions.map(([name]) => name).sort()).toEqual(['ReconcileLambdaFunction', 'SyncLambdaFunction']);
+    for (const [, fn] of functions) {
+      expect(fn.Properties.Runtime).toBe('nodejs22.x');
+      expect(fn.Properties.Architectures).toEqual(['arm64']);
+      expect(fn.Properties.VpcConfig).toEqual({
+        SecurityGroupIds: { 'Fn::Split': [',', 'sg-REPLACE_ME'] },
+        SubnetIds: { 'Fn::Split': [',', 'subnet-REPLACE_ME-a,subnet-REPLACE_ME-b'] },
+      });
+      expect(fn.Properties.Role).toEqual({
+        'Fn::GetAtt': [expect.stringMatching(/^(Sync|Reconcile)Role$/), 'Arn'],
+      });
+    }
+    expect(resource('SyncLambdaFunction').Properties.Handler).toBe('functions/sync.handler');
+    expect(resource('ReconcileLambdaFunction').Properties.Handler).toBe('functions/reconcile.handler');
+    expect(zips.sync).toMatch(/\bfunctions\/sync\.mjs\n/);
+    expect(zips.sync).not.toContain('reconcile');
+    expect(zips.reconcile).toMatch(/\bfunctions\/reconcile\.mjs\n/);
+    expect(zips.reconcile).not.toContain('sync.mjs');
+  });
+
+  test('the configuration reaches both functions; the EKS settings only the reconcile', () => {
+    const sync = resource('SyncLambdaFunction').Properties.Environment.Variables;
+    const reconcile = resource('ReconcileLambdaFunction').Properties.Environment.Variables;
+    for (const env of [sync, reconcile]) {
+      expect(env).toMatchObject({
+        ZK_CONNECT: 'REPLACE_ME.zookeeper.internal:2181',
+        REGISTRY_PATH: '/registry/services',
+        CLUSTER_ID: 'REPLACE_ME-cluster-id',
+        POLICY: 'sync',
+        MAX_DELETE_SHARE: '0.5',
+        POWERTOOLS_METRICS_NAMESPACE: 'KubeZkSync',
+      });
+      // Never a password in the template: only where to fetch it.
+      expect(Object.keys(env).filter((k) => /PASSWORD|AUTH$/.test(k))).toEqual([]);
+    }
+    expect(sync.EKS_ENDPOINT).toBeUndefined();
+    expect(reconcile).toMatchObject({ EKS_CLUSTER_NAME: 'REPLACE_ME-eks-cluster', LIST_PAGE_SIZE: '500' });
+    // The handlers parse this at cold start: everything but the placeholders is valid as it stands.
+    expect(() => parseRegistryConfig({ ...sync, ZK_CONNECT: 'zk:2181', CLUSTER_ID: 'c' })).not.toThrow();
+  });
+
+  test('the sync reads the queue in batches with a window and reports partial batch failures', () => {
+    const [[, mapping] = []] = ofType('AWS::Lambda::EventSourceMapping');
+    expect(mapping?.Properties).toMatchObject({
+      BatchSize: 100,
+      MaximumBatchingWindowInSeconds: 5,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      EventSourceArn: { 'Fn::GetAtt': ['ServiceEventsQueue', 'Arn'] },
+      FunctionName: { 'Fn::GetAtt': ['SyncLambdaFunction', 'Arn'] },
+      ScalingConfig: { MaximumConcurrency: 5 },
+    });
+  });
+
+  test('the queue redrives to the DLQ, with a visibility timeout of at least 6 × the sync timeout', () => {
+    const queue = resource('ServiceEventsQueue').Properties;
+    expect(queue.RedrivePolicy).toEqual({
+      deadLetterTargetArn: { 'Fn::GetAtt': ['ServiceEventsDlq', 'Arn'] },
+      maxReceiveCount: 5,
+    });
+    expect(queue.VisibilityTimeout).toBeGreaterThanOrEqual(
+      6 * resource('SyncLambdaFunction').Properties.Timeout,
+    );
+    expect(resource('ServiceEventsDlq').Properties.MessageRetentionPeriod).toBe(1209600);
+  });
+
+  test('the reconcile runs on the schedule with {} as its input', () => {
+    const schedules = ofType('AWS::Events::Rule').filter(([, r]) => r.Properties.ScheduleExpression);
+    expect(schedules).toHaveLength(1);
+    const [, schedule] = schedules[0] as [string, Resource];
+    expect(schedule.Properties).toMatchObject({ ScheduleExpression: 'rate(15 minutes)', State: 'ENABLED' });
+    expect(schedule.Properties.Targets).toEqual([
+      { Input: '{}', Arn: { 'Fn::GetAtt': ['ReconcileLambdaFunction', 'Arn'] }, Id: 'reconcileSchedule' },
+    ]);
+  });
+
+  test('the rule feeds the queue (DLQ for failed deliveries); only the forwarder may put its events', () => {
+    const rule = resource('ServiceEventsRule').Properties;
+    expect(rule.Targets).toEqual([
+      expect.objectContaining({
+        Arn: { 'Fn::GetAtt': ['ServiceEventsQueue', 'Arn'] },
+        DeadLetterConfig: { Arn: { 'Fn::GetAtt': ['ServiceEventsDlq', 'Arn'] } },
+      }),
+    ]);
+    const deny = resource('OnlyForwarderPutsServiceEventsPolicy').Properties.Statement;
+    expect(deny).toMatchObject({
+      Effect: 'Deny',
+      Action: 'events:PutEvents',
+      Condition: {
+        StringEquals: { 'events:source': EVENT_SOURCE },
+        ArnNotEquals: { 'aws:PrincipalArn': 'arn:aws:iam::123456789012:role/REPLACE_ME-forwarder' },
+      },
+    });
+    expect(template.Outputs.ForwarderPolicy.Value['Fn::Sub'][0]).toContain('"Action":"events:PutEvents"');
+    expect(Object.keys(template.Outputs)).toEqual(expect.arrayContaining(['EventBusName', 'EventBusArn']));
+  });
+
+  test('least privilege: the secret and key statements exist only when their params are set', () => {
+    const statements = (role: string) =>
+      resource(role).Properties.Policies[0].PolicyDocument.Statement as Array<Record<string, Cfn>>;
+    const sync = statements('SyncRole');
+    expect(sync.find((s) => s.Sid === 'ReadTheQueue')?.Action).toEqual([
+      'sqs:ReceiveMessage',
+      'sqs:DeleteMessage',
+      'sqs:GetQueueAttributes',
+    ]);
+    for (const role of ['SyncRole', 'ReconcileRole']) {
+      const conditional = statements(role).filter((s) => s['Fn::If']);
+      expect(conditional.map((s) => s['Fn::If'][0])).toEqual(['UseSsmParameter', 'UseSecret', 'UseKmsKey']);
+      expect(conditional.map((s) => s['Fn::If'][1].Action)).toEqual([
+        'ssm:GetParameter',
+        'secretsmanager:GetSecretValue',
+        'kms:Decrypt',
+      ]);
+      expect(resource(role).Properties.ManagedPolicyArns).toBeUndefined();
+    }
+    expect(statements('ReconcileRole').some((s) => String(s.Action).startsWith('sqs:'))).toBe(false);
+    expect(template.Conditions.UseSsmParameter).toEqual({ 'Fn::Not': [{ 'Fn::Equals': ['', ''] }] });
+    expect(resource('ReconcileAccessEntry').Condition).toBe('CreateEksAccessEntry');
+  });
+
+  test('alarms: DLQ depth, reconcile errors and refusals, document size near the limit', () => {
+    const alarms = Object.fromEntries(ofType('AWS::CloudWatch::Alarm').map(([n, r]) => [n, r.Properties]));
+    expect(alarms.DlqNotEmptyAlarm).toMatchObject({
+      Namespace: 'AWS/SQS',
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': ['ServiceEventsDlq', 'QueueName'] } }],
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+    });
+    expect(alarms.ReconcileErrorsAlarm).toMatchObject({
+      Namespace: 'AWS/Lambda',
+      MetricName: 'Errors',
+      Dimensions: [{ Name: 'FunctionName', Value: { Ref: 'ReconcileLambdaFunction' } }],
+    });
+    // The metrics the handlers emit (Powertools EMF: namespace, and the service dimension they set).
+    for (const [alarm, metric] of [
+      ['DocumentSizeAlarm', 'DocumentBytes'],
+      ['ReconcileRefusedAlarm', 'ReconcileRefused'],
+      ['IgnoredEventsAlarm', 'RecordsIgnored'],
+    ]) {
+      expect(alarms[alarm as string]).toMatchObject({
+        Namespace: 'KubeZkSync',
+        MetricName: metric,
+        Dimensions: [{ Name: 'service', Value: 'kube-zk-sync' }],
+      });
+    }
+    expect(alarms.DocumentSizeAlarm?.Threshold).toBe(900000);
+  });
+
+  test("the rule's pattern routes a real forwarder event through the local EventBridge, and the sync applies it", async () => {
+    const pattern = resource('ServiceEventsRule').Properties.EventPattern;
+    const rules = rulePatternsFromServerlessYml(join(root, 'serverless.yml'));
+    // The local endpoint reads the very pattern the template deploys.
+    expect(rules.map((r) => r.pattern)).toEqual([pattern]);
+    const bridge = await LocalEventBridge.start({ rules });
+    const client = new EventBridgeClient(bridge.clientConfig());
+    const sim = new ApiServerSimulator();
+    const service = sim.createService({
+      namespace: 'shop',
+      name: 'cart',
+      type: 'LoadBalancer',
+      ports: [{ port: 443 }],
+      ingress: [{ hostname: 'cart.elb.example.com' }],
+    });
+    const { store, registry } = openRegistry(
+      parseRegistryConfig({
+        ZK_CONNECT: inject('zkConnect'),
+        REGISTRY_PATH: `/test/${randomUUID()}/registry`,
+        CLUSTER_ID: 'pkg-cluster',
+      }),
+    );
+    try {
+      const delivered: unknown[] = [];
+      bridge.subscribe((d) => delivered.push(d.event));
+      const entry = (source: string) => ({
+        Source: source,
+        DetailType: EVENT_DETAIL_TYPE,
+        Detail: JSON.stringify(forwarderDetail('pkg-cluster', service)),
+        EventBusName: 'kube-zk-sync-dev',
+      });
+      const result = await client.send(
+        new PutEventsCommand({ Entries: [entry(EVENT_SOURCE), entry('someone.else')] }),
+      );
+      expect(result.FailedEntryCount).toBe(0);
+      expect(delivered).toHaveLength(1);
+      expect(compileEventPattern(pattern)(delivered[0])).toBe(true);
+      // What the queue hands the sync: the event as the record's body.
+      const batch = await syncBatch([sqsRecord(delivered[0])], {
+        registry,
+        target: registryTarget({
+          clusterId: 'pkg-cluster',
+          policy: 'sync',
+          mapping: parseRegistryConfig({ ZK_CONNECT: 'z:1', REGISTRY_PATH: '/r', CLUSTER_ID: 'c' }).mapping,
+        }),
+      });
+      expect(batch.report).toMatchObject({ applied: 1, created: 1, documentWritten: true });
+    } finally {
+      client.destroy();
+      store.close();
+      await bridge.stop();
+    }
+  });
+});
+
+describe('the deploy guard (infra/serverless/check-params.mjs)', () => {
+  test('finds every placeholder left in the params', () => {
+    expect(
+      placeholders({
+        a: 'ok',
+        b: 'REPLACE_ME-x',
+        c: ['x', 'sub-REPLACE_ME'],
+        d: 5,
+        e: 'subnet-1,subnet-REPLACE_ME',
+      }),
+    ).toEqual(['b', 'c[1]', 'e']);
+  });
+
+  test('refuses a visibility timeout under 6 × the sync timeout at package time', () => {
+    const serverless = (visibility: number, timeout: number) => ({
+      classes: { Error },
+      service: {
+        provider: {
+          compiledCloudFormationTemplate: {
+            Resources: {
+              ServiceEventsQueue: { Properties: { VisibilityTimeout: visibility } },
+              SyncLambdaFunction: { Properties: { Timeout: timeout } },
+            },
+          },
+        },
+      },
+    });
+    expect(() => new CheckParams(serverless(360, 60)).checkVisibilityTimeout()).not.toThrow();
+    expect(() => new CheckParams(serverless(300, 60)).checkVisibilityTimeout()).toThrow(
+      'queueVisibilityTimeout (300 s) must be at least 6 × syncTimeout (60 s = 360 s)',
+    );
+  });
+});
