@@ -106,6 +106,12 @@ export const FAST: Pick<ForwarderOptions, 'watch' | 'send'> = {
   send: { backoff: { initialMs: 20, maxMs: 200 }, callTimeoutMs: 2000 },
 };
 
+export interface SentCall {
+  /** `key@resourceVersion` of each entry. */
+  readonly versions: readonly string[];
+  readonly accepted: readonly boolean[];
+}
+
 export class Rig {
   readonly sim: ApiServerSimulator;
   readonly bridge: LocalEventBridge;
@@ -142,8 +148,28 @@ export class Rig {
     return new Rig(sim, bridge);
   }
 
+  /** Every PutEvents call the forwarders' SDK clients made, in the order they were answered. */
+  readonly sends: SentCall[] = [];
+
+  /** A real SDK client for the local endpoint; a middleware only records what it sends and what came of it. */
   eventBridgeClient(): EventBridgeClient {
     const client = new EventBridgeClient({ ...this.bridge.clientConfig(), maxAttempts: 1 });
+    client.middlewareStack.add(
+      (next) => async (args) => {
+        const input = args.input as { Entries?: { Detail?: string }[] };
+        const versions = (input.Entries ?? []).map((e) => versionOf(e.Detail));
+        try {
+          const result = await next(args);
+          const entries = (result.output as { Entries?: { ErrorCode?: string }[] }).Entries ?? [];
+          this.sends.push({ versions, accepted: versions.map((_, i) => !entries[i]?.ErrorCode) });
+          return result;
+        } catch (error) {
+          this.sends.push({ versions, accepted: versions.map(() => false) });
+          throw error;
+        }
+      },
+      { step: 'initialize', name: 'recordSends' },
+    );
     this.#clients.push(client);
     return client;
   }
