@@ -53,7 +53,10 @@ export function createReconcileHandler(deps: ReconcileHandlerDeps) {
         const result = await reconcile({
           registry,
           target,
-          list: clusterList(api, deps.config.listPageSize, signal),
+          list: clusterList(api, deps.config.listPageSize, {
+            signal,
+            ...(deps.config.kube.kind === 'eks' ? { server: deps.config.kube.endpoint } : {}),
+          }),
           maxDeleteShare: deps.config.maxDeleteShare,
           ...request,
           signal,

@@ -59,5 +59,16 @@ export default class CheckParams {
           'or a batch still being written is handed to a second invocation',
       );
     }
+    // A handler that gives up earlier than it has time for would fail every invocation.
+    for (const name of ['SyncLambdaFunction', 'ReconcileLambdaFunction']) {
+      const fn = resources[name]?.Properties;
+      const early = Number(fn?.Environment?.Variables?.TIMEOUT_EARLY_MS ?? 0);
+      if (fn && early >= (Number(fn.Timeout) * 1000) / 2) {
+        throw new this.serverless.classes.Error(
+          `${name}: TIMEOUT_EARLY_MS (${early} ms) leaves less than half of its ${fn.Timeout} s timeout to work; ` +
+            'raise the timeout',
+        );
+      }
+    }
   }
 }

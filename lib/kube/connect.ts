@@ -46,3 +46,6 @@ export async function kubeConfigFor(
 }
 
 export const coreApiFor = (kc: KubeConfig): CoreV1Api => kc.makeApiClient(CoreV1Api);
+
+/** The API server a KubeConfig talks to, for messages. */
+export const serverOf = (kc: KubeConfig): string | undefined => kc.getCurrentCluster()?.server;

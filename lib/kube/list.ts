@@ -26,6 +26,8 @@ export interface ListOptions {
   /** Times an expired continue token may restart the list before it gives up. */
   readonly maxRestarts?: number;
   readonly signal?: AbortSignal;
+  /** The API server's URL, for messages. */
+  readonly server?: string;
 }
 
 export class KubeListError extends Error {
@@ -51,12 +53,16 @@ export function apiFailure(error: unknown): { status?: number; message: string }
     }
   }
   const statusMessage = (body as { message?: unknown } | undefined)?.message;
+  // No answer at all (refused, reset, DNS, TLS): fetch says "fetch failed" and the reason is in its cause.
+  const cause = (error as { cause?: { code?: unknown; message?: unknown } } | undefined)?.cause;
+  const why =
+    typeof cause?.code === 'string' ? cause.code : typeof cause?.message === 'string' ? cause.message : '';
   const message =
     typeof statusMessage === 'string'
       ? statusMessage
       : typeof body === 'string' && body !== ''
         ? body.slice(0, 300)
-        : String((e?.message as string | undefined)?.split('\n')[0] ?? error);
+        : `${String((e?.message as string | undefined)?.split('\n')[0] ?? error)}${why ? `: ${why}` : ''}`;
   return { ...(status !== undefined ? { status } : {}), message };
 }
 
@@ -85,7 +91,8 @@ export async function listAllServices(api: ServiceListApi, options: ListOptions 
         }
         const how = failure.status === undefined ? '' : `HTTP ${failure.status}: `;
         throw new KubeListError(
-          `listing Services failed on page ${pages + 1} (${how}${failure.message}); nothing was changed`,
+          `listing Services${options.server ? ` from ${options.server}` : ''} failed on page ${pages + 1} ` +
+            `(${how}${failure.message}); nothing was changed`,
           failure.status,
           { cause: error },
         );

@@ -41,8 +41,12 @@ export function parseReconcileRequest(event: unknown): ReconcileRequest {
   return { dryRun: input.dryRun === true, force: input.force === true };
 }
 
-/** The complete list of the cluster behind `api`, page by page. */
+/** The complete list of the cluster behind `api`, page by page; `server` names it in errors. */
 export const clusterList =
-  (api: ServiceListApi, pageSize: number, signal?: AbortSignal): (() => Promise<CompleteList>) =>
+  (
+    api: ServiceListApi,
+    pageSize: number,
+    options: { signal?: AbortSignal; server?: string } = {},
+  ): (() => Promise<CompleteList>) =>
   () =>
-    listAllServices(api, { pageSize, ...(signal ? { signal } : {}) });
+    listAllServices(api, { pageSize, ...options });

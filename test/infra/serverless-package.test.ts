@@ -284,15 +284,17 @@ describe('the deploy guard (infra/serverless/check-params.mjs)', () => {
     ).toEqual(['b', 'c[1]', 'e']);
   });
 
-  test('refuses a visibility timeout under 6 × the sync timeout at package time', () => {
-    const serverless = (visibility: number, timeout: number) => ({
+  test('refuses a visibility timeout under 6 × the sync timeout, or a timeout the early stop eats, at package time', () => {
+    const serverless = (visibility: number, timeout: number, early = '10000') => ({
       classes: { Error },
       service: {
         provider: {
           compiledCloudFormationTemplate: {
             Resources: {
               ServiceEventsQueue: { Properties: { VisibilityTimeout: visibility } },
-              SyncLambdaFunction: { Properties: { Timeout: timeout } },
+              SyncLambdaFunction: {
+                Properties: { Timeout: timeout, Environment: { Variables: { TIMEOUT_EARLY_MS: early } } },
+              },
             },
           },
         },
@@ -301,6 +303,9 @@ describe('the deploy guard (infra/serverless/check-params.mjs)', () => {
     expect(() => new CheckParams(serverless(360, 60)).checkVisibilityTimeout()).not.toThrow();
     expect(() => new CheckParams(serverless(300, 60)).checkVisibilityTimeout()).toThrow(
       'queueVisibilityTimeout (300 s) must be at least 6 × syncTimeout (60 s = 360 s)',
+    );
+    expect(() => new CheckParams(serverless(120, 20)).checkVisibilityTimeout()).toThrow(
+      'SyncLambdaFunction: TIMEOUT_EARLY_MS (10000 ms) leaves less than half of its 20 s timeout to work',
     );
   });
 });

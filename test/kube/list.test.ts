@@ -97,4 +97,23 @@ describe('listAllServices against the simulator', () => {
       /^listing Services failed on page 2 \(HTTP 503: .+\); nothing was changed$/,
     );
   });
+
+  test('no answer at all: the error names the server and the reason', async () => {
+    const closed = new KubeConfig();
+    closed.loadFromOptions({
+      clusters: [{ name: 'c', server: 'http://127.0.0.1:9', skipTLSVerify: true }],
+      users: [{ name: 'u' }],
+      contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
+      currentContext: 'x',
+    });
+    // Port 9 (discard) is on fetch's list of bad ports: refused before any connection, on every machine.
+    const error = await listAllServices(closed.makeApiClient(CoreV1Api), {
+      server: 'http://127.0.0.1:9',
+    }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(KubeListError);
+    expect((error as KubeListError).status).toBeUndefined();
+    expect((error as Error).message).toBe(
+      'listing Services from http://127.0.0.1:9 failed on page 1 (fetch failed: bad port); nothing was changed',
+    );
+  });
 });

@@ -149,7 +149,7 @@ describe('kube-zk-sync reconcile', () => {
     const failing = await reconcileCli(path);
     expect(failing.code).toBe(1);
     expect(failing.stderr).toMatch(
-      /^kube-zk-sync: listing Services failed on page 1 \(HTTP 500: .+\); nothing was changed\n$/,
+      /^kube-zk-sync: listing Services from http:\/\/127\.0\.0\.1:\d+ failed on page 1 \(HTTP 500: .+\); nothing was changed\n$/,
     );
     expect((await store.read(path)).version).toBe(-1);
   });

@@ -3,7 +3,7 @@
 import { type Command, Option } from 'commander';
 import { ConfigError, parseReconcileConfig } from '../../config/config.ts';
 import { fetchZkCredentials } from '../../config/credentials.ts';
-import { coreApiFor, KubeConfigError, kubeConfigFor } from '../../kube/connect.ts';
+import { coreApiFor, KubeConfigError, kubeConfigFor, serverOf } from '../../kube/connect.ts';
 import { KubeListError } from '../../kube/list.ts';
 import { type ReconcileResult, reconcile } from '../../reconcile/reconcile.ts';
 import { clusterList } from '../../reconcile/request.ts';
@@ -110,8 +110,11 @@ async function run(options: ReconcileOptions, print: Print): Promise<void> {
     : await fetchZkCredentials(config.credentials);
   const writers = (options.aclWriter ?? []).map((w) => parseDigest(w, '--acl-writer'));
   let api: ReturnType<typeof coreApiFor>;
+  let server: string | undefined;
   try {
-    api = coreApiFor(await kubeConfigFor(config.kube));
+    const kc = await kubeConfigFor(config.kube);
+    api = coreApiFor(kc);
+    server = serverOf(kc);
   } catch (error) {
     if (error instanceof KubeConfigError) throw new CliError(error.message, 2);
     throw error;
@@ -122,7 +125,7 @@ async function run(options: ReconcileOptions, print: Print): Promise<void> {
     result = await reconcile({
       registry,
       target: registryTarget(config),
-      list: clusterList(api, config.listPageSize),
+      list: clusterList(api, config.listPageSize, server ? { server } : {}),
       maxDeleteShare: config.maxDeleteShare,
       dryRun: options.dryRun === true,
       force: options.force === true,
