@@ -67,7 +67,8 @@ export function createSyncHandler(deps: SyncHandlerDeps) {
       .use(logMetrics(deps.metrics, { captureColdStartMetric: true }))
       .handler(async (event, _context, { signal }) => {
         const registry = await deps.registry();
-        const result = await syncBatch(event.Records, { registry, target, signal });
+        // An invocation by hand without Records is an empty batch, not a crash.
+        const result = await syncBatch(event.Records ?? [], { registry, target, signal });
         report(result, deps.logger, deps.metrics);
         return { batchItemFailures: [...result.batchItemFailures] };
       })
