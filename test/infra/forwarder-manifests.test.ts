@@ -1,0 +1,220 @@
+// The forwarder's deployment as shipped: Kustomize renders it (kubectl's built-in kustomize, offline), every object
+// validates against the Kubernetes schemas (kubernetes-models), and the properties the design relies on hold: two
+// replicas, probes on the right paths, a restricted security context, read-only RBAC on Services, settings the
+// forwarder knows, a PutEvents-only IAM policy, and an image with nothing but the bundle.
+import { execFile } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { Deployment } from 'kubernetes-models/apps/v1';
+import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
+import { ClusterRole, ClusterRoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1';
+import { ConfigMap, Namespace, ServiceAccount } from 'kubernetes-models/v1';
+import { beforeAll, describe, expect, test } from 'vitest';
+import { parseAllDocuments } from 'yaml';
+import { EVENT_DETAIL_TYPE, EVENT_SOURCE } from '../../lib/events/contract.ts';
+import { SETTINGS } from '../../lib/forwarder/config.ts';
+
+const dir = fileURLToPath(new URL('../../infra/forwarder/', import.meta.url));
+const KUBECTL = '/usr/bin/kubectl';
+
+/** The model class that validates each kind we ship; an unknown kind fails the test. */
+const MODELS = {
+  'v1/Namespace': Namespace,
+  'v1/ServiceAccount': ServiceAccount,
+  'v1/ConfigMap': ConfigMap,
+  'apps/v1/Deployment': Deployment,
+  'policy/v1/PodDisruptionBudget': PodDisruptionBudget,
+  'rbac.authorization.k8s.io/v1/ClusterRole': ClusterRole,
+  'rbac.authorization.k8s.io/v1/ClusterRoleBinding': ClusterRoleBinding,
+} as const;
+
+interface K8sObject {
+  apiVersion: string;
+  kind: string;
+  metadata: {
+    name: string;
+    namespace?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+  };
+  // biome-ignore lint/suspicious/noExplicitAny: rendered manifests are checked field by field below
+  [field: string]: any;
+}
+
+let rendered: K8sObject[];
+const one = (kind: string) => {
+  const found = rendered.filter((o) => o.kind === kind);
+  expect(found, kind).toHaveLength(1);
+  return found[0] as K8sObject;
+};
+
+beforeAll(async () => {
+  const { stdout } = await promisify(execFile)(KUBECTL, ['kustomize', dir], { timeout: 30_000 });
+  rendered = parseAllDocuments(stdout).map((d) => d.toJS() as K8sObject);
+});
+
+describe('kubectl kustomize infra/forwarder', () => {
+  test('renders exactly the objects the forwarder needs, all in its namespace', () => {
+    expect(rendered.map((o) => o.kind).sort()).toEqual(
+      [
+        'ClusterRole',
+        'ClusterRoleBinding',
+        'ConfigMap',
+        'Deployment',
+        'Namespace',
+        'PodDisruptionBudget',
+        'ServiceAccount',
+      ].sort(),
+    );
+    const namespaced = rendered.filter(
+      (o) => !['Namespace', 'ClusterRole', 'ClusterRoleBinding'].includes(o.kind),
+    );
+    for (const o of namespaced) expect(o.metadata.namespace, o.kind).toBe('kube-zk-sync');
+  });
+
+  test('every object validates against its Kubernetes schema', () => {
+    for (const object of rendered) {
+      const Model = MODELS[`${object.apiVersion}/${object.kind}` as keyof typeof MODELS];
+      expect(Model, `${object.apiVersion} ${object.kind}`).toBeDefined();
+      expect(
+        () => new Model(object as never).validate(),
+        `${object.kind} ${object.metadata.name}`,
+      ).not.toThrow();
+    }
+  });
+
+  test('each source file also validates on its own', async () => {
+    for (const file of [
+      'namespace.yaml',
+      'serviceaccount.yaml',
+      'rbac.yaml',
+      'deployment.yaml',
+      'poddisruptionbudget.yaml',
+    ]) {
+      for (const doc of parseAllDocuments(await readFile(`${dir}${file}`, 'utf8'))) {
+        const object = doc.toJS() as K8sObject;
+        const Model = MODELS[`${object.apiVersion}/${object.kind}` as keyof typeof MODELS];
+        expect(() => new Model(object as never).validate(), file).not.toThrow();
+      }
+    }
+  });
+
+  test('the Deployment: 2 replicas, probes, resources, a restricted and read-only container', () => {
+    const deployment = one('Deployment');
+    expect(deployment.spec.replicas).toBe(2);
+    expect(deployment.spec.strategy.rollingUpdate.maxUnavailable).toBe(0);
+    const pod = deployment.spec.template.spec;
+    expect(pod.serviceAccountName).toBe(one('ServiceAccount').metadata.name);
+    expect(pod.securityContext).toMatchObject({
+      runAsNonRoot: true,
+      seccompProfile: { type: 'RuntimeDefault' },
+    });
+    expect(pod.securityContext.runAsUser).toBeGreaterThan(0);
+    const [container, ...others] = pod.containers;
+    expect(others).toEqual([]);
+    expect(container.livenessProbe.httpGet).toEqual({ path: '/healthz', port: 'http' });
+    expect(container.readinessProbe.httpGet).toEqual({ path: '/readyz', port: 'http' });
+    expect(container.ports).toEqual([{ name: 'http', containerPort: 8080, protocol: 'TCP' }]);
+    expect(container.resources.requests).toEqual(
+      expect.objectContaining({ cpu: expect.any(String), memory: expect.any(String) }),
+    );
+    expect(container.resources.limits).toEqual(expect.objectContaining({ memory: expect.any(String) }));
+    expect(container.securityContext).toEqual({
+      allowPrivilegeEscalation: false,
+      readOnlyRootFilesystem: true,
+      runAsNonRoot: true,
+      capabilities: { drop: ['ALL'] },
+    });
+    // The image name is the one the kustomization's `images` entry rewrites.
+    expect(container.image).toMatch(/\/kube-zk-sync-forwarder:/);
+    // SIGTERM's flush (FLUSH_SECONDS, 20 s by default) fits in the grace period.
+    expect(pod.terminationGracePeriodSeconds).toBeGreaterThan(SETTINGS.flushSeconds.default);
+  });
+
+  test('configuration: the generated ConfigMap carries the required settings, and every variable is one the forwarder reads', () => {
+    const configMap = one('ConfigMap');
+    const container = one('Deployment').spec.template.spec.containers[0];
+    expect(container.envFrom).toEqual([{ configMapRef: { name: configMap.metadata.name } }]);
+    expect(configMap.metadata.name).toMatch(/^kube-zk-sync-forwarder-[a-z0-9]+$/);
+    expect(Object.keys(configMap.data).sort()).toEqual(['AWS_REGION', 'CLUSTER_ID', 'EVENT_BUS_NAME']);
+    const known = new Set<string>([...Object.values(SETTINGS).map((s) => s.env), 'NODE_OPTIONS']);
+    for (const name of [
+      ...Object.keys(configMap.data),
+      ...container.env.map((e: { name: string }) => e.name),
+    ]) {
+      expect(known, name).toContain(name);
+    }
+    expect(container.env).toContainEqual({ name: 'HTTP_PORT', value: '8080' });
+  });
+
+  test('RBAC: list and watch on Services, nothing else, bound to the forwarder ServiceAccount', () => {
+    expect(one('ClusterRole').rules).toEqual([
+      { apiGroups: [''], resources: ['services'], verbs: ['list', 'watch'] },
+    ]);
+    const binding = one('ClusterRoleBinding');
+    const account = one('ServiceAccount');
+    expect(binding.roleRef).toEqual({
+      apiGroup: 'rbac.authorization.k8s.io',
+      kind: 'ClusterRole',
+      name: one('ClusterRole').metadata.name,
+    });
+    expect(binding.subjects).toEqual([
+      { kind: 'ServiceAccount', name: account.metadata.name, namespace: account.metadata.namespace },
+    ]);
+  });
+
+  test('the ServiceAccount names an IAM role for IRSA', () => {
+    expect(one('ServiceAccount').metadata.annotations?.['eks.amazonaws.com/role-arn']).toMatch(
+      /^arn:aws:iam::\d{12}:role\/.+/,
+    );
+  });
+
+  test('the PodDisruptionBudget keeps one replica and selects the Deployment pods', () => {
+    const pdb = one('PodDisruptionBudget');
+    expect(pdb.spec.minAvailable).toBe(1);
+    const podLabels = one('Deployment').spec.template.metadata.labels;
+    for (const [k, v] of Object.entries(pdb.spec.selector.matchLabels)) expect(podLabels[k]).toBe(v);
+    expect(one('Deployment').spec.selector).toEqual(pdb.spec.selector);
+  });
+
+  test('the namespace enforces the restricted Pod Security Standard', () => {
+    expect(one('Namespace').metadata.labels?.['pod-security.kubernetes.io/enforce']).toBe('restricted');
+  });
+});
+
+describe('infra/forwarder/iam-policy.json', () => {
+  test('allows events:PutEvents on one bus, for this source and detail-type only', async () => {
+    const policy = JSON.parse(await readFile(`${dir}iam-policy.json`, 'utf8'));
+    expect(policy.Version).toBe('2012-10-17');
+    expect(policy.Statement).toHaveLength(1);
+    const [statement] = policy.Statement;
+    expect(statement.Effect).toBe('Allow');
+    expect(statement.Action).toBe('events:PutEvents');
+    expect(statement.Resource).toMatch(/^arn:aws:events:[a-z0-9-]+:\d{12}:event-bus\/[\w.-]+$/);
+    expect(statement.Condition.StringEquals).toEqual({
+      'events:source': EVENT_SOURCE,
+      'events:detail-type': EVENT_DETAIL_TYPE,
+    });
+  });
+});
+
+describe('infra/forwarder/Dockerfile', () => {
+  test('Node 22 on Alpine, only the bundle, a numeric non-root user, an exec-form entry point', async () => {
+    const lines = (await readFile(`${dir}Dockerfile`, 'utf8'))
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l !== '' && !l.startsWith('#'));
+    expect(lines.filter((l) => l.startsWith('FROM '))).toEqual(['FROM node:22-alpine']);
+    const copies = lines.filter((l) => /^(COPY|ADD) /.test(l));
+    expect(copies).toHaveLength(1);
+    expect(copies[0]).toMatch(/ dist\/forwarder\.mjs \/app\/forwarder\.mjs$/);
+    expect(lines.filter((l) => l.startsWith('RUN '))).toEqual([]);
+    const user = lines.find((l) => l.startsWith('USER '));
+    expect(user).toMatch(/^USER [1-9]\d*(:\d+)?$/);
+    expect(lines.at(-1)).toBe('ENTRYPOINT ["node", "/app/forwarder.mjs"]');
+    // The image's node user is uid 1000: the pod's runAsUser must be the same.
+    const deploymentText = await readFile(`${dir}deployment.yaml`, 'utf8');
+    expect(deploymentText).toContain(`runAsUser: ${user?.split(' ')[1]?.split(':')[0]}`);
+  });
+});
