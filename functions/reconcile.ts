@@ -1,93 +1,17 @@
-// The reconcile Lambda: on a schedule (and by hand, with {"dryRun": true} or {"force": true}), the complete list of
-// Services from the Kubernetes API → the same mapping and compare-and-set write as the sync. A thin adapter:
-// configuration at cold start, lib/reconcile for the work, Powertools for the log and the metrics.
-import { Logger } from '@aws-lambda-powertools/logger';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import middy from '@middy/core';
-import { parseReconcileConfig, type ReconcileConfig } from '../lib/config/config.ts';
+// The reconcile Lambda's entry: configuration at cold start (a bad setting fails the initialisation with a message
+// that names it), one registry and one Kubernetes client per container, and the handler from reconcile-handler.ts.
+import { parseReconcileConfig } from '../lib/config/config.ts';
 import { fetchZkCredentials } from '../lib/config/credentials.ts';
 import { coreApiFor, kubeConfigFor } from '../lib/kube/connect.ts';
-import type { ServiceListApi } from '../lib/kube/list.ts';
-import { type ReconcileReport, reconcile } from '../lib/reconcile/reconcile.ts';
-import { clusterList, parseReconcileRequest } from '../lib/reconcile/request.ts';
-import { containerRegistry, oncePerContainer, registryTarget } from '../lib/sync/target.ts';
-import type { ZkRegistryStore } from '../lib/zk/registry-store.ts';
+import { containerRegistry, oncePerContainer } from '../lib/sync/target.ts';
+import { powertools } from './powertools.ts';
+import { createReconcileHandler } from './reconcile-handler.ts';
 
-export interface ReconcileHandlerDeps {
-  readonly config: ReconcileConfig;
-  readonly registry: () => Promise<ZkRegistryStore>;
-  /** The container's Kubernetes API client (made once, reused while warm). */
-  readonly api: () => Promise<ServiceListApi>;
-  readonly logger: Logger;
-  readonly metrics: Metrics;
-}
-
-function report(r: ReconcileReport, metrics: Metrics): void {
-  const count = (name: string, value: number) => metrics.addMetric(name, MetricUnit.Count, value);
-  count('ServicesListed', r.listed);
-  count('EntriesCreated', r.created);
-  count('EntriesUpdated', r.updated);
-  count('EntriesDeleted', r.deleted);
-  count('EntriesUnchanged', r.unchanged);
-  count('Conflicts', r.conflicts);
-  count('ServicesSkipped', r.skipped);
-  count('ServicesInvalid', r.invalid);
-  count('ReconcileRefused', r.refused ? 1 : 0);
-  count('DocumentWrites', r.documentWritten ? 1 : 0);
-  count('CasAttempts', r.casAttempts);
-  if (r.documentBytes > 0) metrics.addMetric('DocumentBytes', MetricUnit.Bytes, r.documentBytes);
-}
-
-export function createReconcileHandler(deps: ReconcileHandlerDeps) {
-  const target = registryTarget(deps.config);
-  return (
-    // A reconcile cut short writes nothing (the list comes first, and no write starts once time is up).
-    middy<unknown, ReconcileReport>({ timeoutEarlyInMillis: deps.config.timeoutEarlyMs })
-      .use(injectLambdaContext(deps.logger))
-      .use(logMetrics(deps.metrics, { captureColdStartMetric: true }))
-      .handler(async (event, _context, { signal }) => {
-        const request = parseReconcileRequest(event);
-        const [registry, api] = await Promise.all([deps.registry(), deps.api()]);
-        const result = await reconcile({
-          registry,
-          target,
-          list: clusterList(api, deps.config.listPageSize, {
-            signal,
-            ...(deps.config.kube.kind === 'eks' ? { server: deps.config.kube.endpoint } : {}),
-          }),
-          maxDeleteShare: deps.config.maxDeleteShare,
-          ...request,
-          signal,
-        });
-        report(result.report, deps.metrics);
-        if (result.report.refused) deps.logger.error('reconcile refused', { refused: result.report.refused });
-        if (result.invalid.length > 0)
-          deps.logger.warn('Services that cannot be mapped', { invalid: result.invalid.slice(0, 20) });
-        if (result.plan.conflicts.length > 0)
-          deps.logger.warn('name conflicts', { conflicts: result.plan.conflicts.slice(0, 20) });
-        deps.logger.info('reconcile', {
-          report: result.report,
-          created: result.plan.creates.map((c) => c.entry.name),
-          updated: result.plan.updates.map((u) => u.after.name),
-          deleted: result.plan.deletes.map((d) => d.entry.name),
-        });
-        return result.report;
-      })
-  );
-}
-
-// Cold start: a bad setting fails the initialisation with a message that names it.
 const config = parseReconcileConfig(process.env);
 
 export const handler = createReconcileHandler({
   config,
   registry: containerRegistry(config, () => fetchZkCredentials(config.credentials)),
   api: oncePerContainer(async () => coreApiFor(await kubeConfigFor(config.kube))),
-  logger: new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'kube-zk-sync' }),
-  metrics: new Metrics({
-    namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'KubeZkSync',
-    serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'kube-zk-sync',
-  }),
+  ...powertools(),
 });

@@ -41,7 +41,8 @@ Object.assign(process.env, {
   POWERTOOLS_LOG_LEVEL: 'SILENT',
   POWERTOOLS_METRICS_DISABLED: 'true',
 });
-const { handler, createReconcileHandler } = await import('../../functions/reconcile.ts');
+const { handler } = await import('../../functions/reconcile.ts');
+const { createReconcileHandler } = await import('../../functions/reconcile-handler.ts');
 
 const kc = new KubeConfig();
 kc.loadFromString(sim.kubeconfig());

@@ -37,7 +37,8 @@ Object.assign(process.env, {
   POWERTOOLS_METRICS_NAMESPACE: 'KubeZkSyncTest',
   POWERTOOLS_SERVICE_NAME: 'kube-zk-sync-test',
 });
-const { handler, createSyncHandler } = await import('../../functions/sync.ts');
+const { handler } = await import('../../functions/sync.ts');
+const { createSyncHandler } = await import('../../functions/sync-handler.ts');
 
 /** A logger and metrics that print nothing (Powertools reads the switch when the Metrics are made). */
 function quiet() {

@@ -1,0 +1,77 @@
+// The sync Lambda: a batch of queued EventBridge events → one compare-and-set write of the registry document.
+// A thin middy adapter with no side effects at import (the entry, sync.ts, reads the configuration): lib/sync for
+// the work, Powertools for the log and the metrics. `kube-zk-sync dev` runs this same handler locally.
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import middy from '@middy/core';
+import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { parseRegistryConfig, type RegistryConfig } from '../lib/config/config.ts';
+import { fetchZkCredentials } from '../lib/config/credentials.ts';
+import { type SyncBatchResult, syncBatch } from '../lib/sync/batch.ts';
+import { containerRegistry, registryTarget } from '../lib/sync/target.ts';
+import type { ZkRegistryStore } from '../lib/zk/registry-store.ts';
+
+export interface SyncHandlerDeps {
+  readonly config: RegistryConfig;
+  /** The container's registry (made once, reused while warm). */
+  readonly registry: () => Promise<ZkRegistryStore>;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+}
+
+/** How many problems a batch logs in full; the counts carry the rest. */
+const LOGGED_PROBLEMS = 20;
+
+function report(result: SyncBatchResult, logger: Logger, metrics: Metrics): void {
+  const r = result.report;
+  const count = (name: string, value: number) => metrics.addMetric(name, MetricUnit.Count, value);
+  count('RecordsReceived', r.received);
+  count('RecordsApplied', r.applied);
+  count('RecordsCoalesced', r.coalesced);
+  count('RecordsStale', r.stale);
+  count('RecordsInvalid', r.invalid);
+  count('RecordsIgnored', r.ignored);
+  count('RecordsFailed', r.failed);
+  count('ServicesSkipped', r.skipped);
+  count('ServicesInvalid', r.invalidServices);
+  count('Conflicts', r.conflicts);
+  count('DocumentWrites', r.documentWritten ? 1 : 0);
+  count('NoOpBatches', r.documentWritten || r.error ? 0 : 1);
+  count('CasAttempts', r.casAttempts);
+  count('CasRetries', Math.max(0, r.casAttempts - 1));
+  count('WriteFailures', r.error ? 1 : 0);
+  if (r.documentBytes > 0) metrics.addMetric('DocumentBytes', MetricUnit.Bytes, r.documentBytes);
+
+  const { problems, ignoredReasons } = result;
+  if (r.error)
+    logger.error('the registry write failed; every valid record goes back to the queue', { error: r.error });
+  if (problems.length > 0) {
+    logger.warn('records or Services with problems', {
+      problems: problems.slice(0, LOGGED_PROBLEMS),
+      more: Math.max(0, problems.length - LOGGED_PROBLEMS),
+    });
+  }
+  if (ignoredReasons.length > 0)
+    logger.info('records for someone else', { sample: ignoredReasons.slice(0, 5) });
+  logger.info('sync batch', { report: r });
+}
+
+export function createSyncHandler(deps: SyncHandlerDeps) {
+  const target = registryTarget(deps.config);
+  return (
+    // Stops this long before the Lambda timeout: no write starts after that, and the invocation fails, so the
+    // whole batch comes back to the queue rather than ending half done.
+    middy<SQSEvent, SQSBatchResponse>({ timeoutEarlyInMillis: deps.config.timeoutEarlyMs })
+      .use(injectLambdaContext(deps.logger))
+      .use(logMetrics(deps.metrics, { captureColdStartMetric: true }))
+      .handler(async (event, _context, { signal }) => {
+        const registry = await deps.registry();
+        // An invocation by hand without Records is an empty batch, not a crash.
+        const result = await syncBatch(event.Records ?? [], { registry, target, signal });
+        report(result, deps.logger, deps.metrics);
+        return { batchItemFailures: [...result.batchItemFailures] };
+      })
+  );
+}
