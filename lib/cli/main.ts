@@ -2,6 +2,7 @@
 // The `kube-zk-sync` command. Each command lives in its own module under lib/cli/commands and is a thin adapter:
 // it parses options, calls the library, prints, and turns failures into a one-line reason and a non-zero exit.
 import { Command } from 'commander';
+import { registerDev } from './commands/dev.ts';
 import { registerForwarder } from './commands/forwarder.ts';
 import { registerReconcile } from './commands/reconcile.ts';
 import { registerRegistryCommands } from './commands/registry.ts';
@@ -19,6 +20,7 @@ const commands: RegisterCommand[] = [
   registerSimulate,
   registerReconcile,
   registerForwarder,
+  registerDev,
 ];
 for (const register of commands) register(program);
 

@@ -1,0 +1,182 @@
+// `kube-zk-sync dev`: the whole pipeline on this machine, against a real cluster or the simulator, and a ZooKeeper
+// (one it starts when none is given). It shows what happens as it happens and leaves nothing running on Ctrl-C.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { KubeConfig } from '@kubernetes/client-node';
+import type { Command } from 'commander';
+import { ApiServerSimulator, generateServices, startChurn } from '../../../test/support/apiserver/index.ts';
+import { ZooKeeperCluster } from '../../../test/support/zookeeper.ts';
+import { LocalPipeline } from '../../dev/pipeline.ts';
+import type { ReconcileResult } from '../../reconcile/reconcile.ts';
+import type { SyncBatchReport } from '../../sync/batch.ts';
+import { CliError } from '../run.ts';
+
+interface DevOptions {
+  kubeconfig?: string;
+  simulate?: boolean;
+  services: string;
+  churn: string;
+  zk?: string;
+  path: string;
+  clusterId: string;
+  windowMs: string;
+  batchSize: string;
+  reconcileEvery: string;
+}
+
+export function registerDev(program: Command): void {
+  program
+    .command('dev')
+    .description(
+      'Run the whole pipeline locally: forwarder → local EventBridge (the rule from serverless.yml) → a queue that ' +
+        'batches like the SQS trigger → the sync handler → ZooKeeper, and the reconcile on a timer.',
+    )
+    .option('--kubeconfig <file>', 'a real cluster (default: KUBECONFIG or ~/.kube/config, current context)')
+    .option('--simulate', 'use a simulated Kubernetes API with churning Services instead of a cluster')
+    .option('--services <n>', 'with --simulate: LoadBalancer Services to start with', '200')
+    .option('--churn <per-second>', 'with --simulate: random creates, updates and deletes per second', '2')
+    .option('--zk <hosts>', 'ZooKeeper connect string (default: start one on a free local port)')
+    .option('--path <znode>', 'znode of the registry document', '/registry/services')
+    .option('--cluster-id <id>', 'owner id of this cluster in the document', 'local')
+    .option('--window-ms <ms>', 'the batching window of the queue (the debounce)', '1000')
+    .option('--batch-size <n>', 'the most records in one sync invocation', '1000')
+    .option('--reconcile-every <seconds>', 'seconds between reconciles (0: none)', '60')
+    .action((options: DevOptions) => dev(options));
+}
+
+function count(value: string, option: string, min = 0): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min)
+    throw new CliError(`${option} must be a whole number ≥ ${min}, not "${value}"`, 2);
+  return n;
+}
+
+const time = () => new Date().toISOString().slice(11, 23);
+const say = (line: string) => process.stdout.write(`${time()} ${line}\n`);
+
+function describeBatch(r: SyncBatchReport): string {
+  const parts = [`${r.received} records`, `${r.applied} applied`];
+  if (r.coalesced) parts.push(`${r.coalesced} coalesced`);
+  if (r.stale) parts.push(`${r.stale} stale`);
+  if (r.invalid) parts.push(`${r.invalid} invalid`);
+  if (r.conflicts) parts.push(`${r.conflicts} conflicts`);
+  const changes = `+${r.created} ~${r.updated} -${r.deleted}`;
+  const write = r.error
+    ? `write failed: ${r.error}`
+    : r.documentWritten
+      ? `document written (${changes})`
+      : 'no change';
+  return `sync batch: ${parts.join(', ')}; ${write}`;
+}
+
+function describeReconcile(result: ReconcileResult | Error): string {
+  if (result instanceof Error) return `reconcile failed: ${result.message}`;
+  const r = result.report;
+  const outcome = r.refused ?? (r.documentWritten ? 'document written' : 'no change');
+  return (
+    `reconcile: ${r.listed} Services listed, +${r.created} ~${r.updated} -${r.deleted}, ${r.unchanged} unchanged, ` +
+    `${r.conflicts} conflicts, ${r.skipped} skipped; ${outcome}`
+  );
+}
+
+async function dev(options: DevOptions): Promise<void> {
+  if (options.simulate && options.kubeconfig)
+    throw new CliError('use either --kubeconfig or --simulate, not both', 2);
+  const windowMs = count(options.windowMs, '--window-ms');
+  const batchSize = count(options.batchSize, '--batch-size', 1);
+  const reconcileEvery = count(options.reconcileEvery, '--reconcile-every');
+  const services = count(options.services, '--services');
+  const churn = Number(options.churn);
+  if (!Number.isFinite(churn) || churn < 0)
+    throw new CliError(`--churn must be a number ≥ 0, not "${options.churn}"`, 2);
+
+  const cleanup: Array<() => Promise<void>> = [];
+  const stopAll = async () => {
+    for (const step of cleanup.reverse()) await step().catch(() => {});
+  };
+  try {
+    const kubeConfig = new KubeConfig();
+    if (options.simulate) {
+      const simulator = new ApiServerSimulator({ bookmarkIntervalMs: 10_000 });
+      for (const s of generateServices(services)) simulator.createService(s);
+      const url = await simulator.start();
+      cleanup.push(() => simulator.stop());
+      const dir = await mkdtemp(join(tmpdir(), 'kube-zk-sync-dev-'));
+      cleanup.push(() => rm(dir, { recursive: true, force: true }));
+      const file = join(dir, 'kubeconfig');
+      await simulator.writeKubeconfig(file);
+      kubeConfig.loadFromFile(file);
+      say(
+        `Kubernetes: simulator at ${url} with ${simulator.listServices().length} Services (kubectl --kubeconfig ${file} get services -A)`,
+      );
+      if (churn > 0) {
+        const driver = startChurn(simulator, { changesPerSecond: churn });
+        cleanup.push(async () => {
+          await driver.stop();
+        });
+        say(`Kubernetes: ${churn} random changes a second`);
+      }
+    } else {
+      try {
+        if (options.kubeconfig) kubeConfig.loadFromFile(options.kubeconfig);
+        else kubeConfig.loadFromDefault();
+      } catch (error) {
+        throw new CliError(`cannot load the kubeconfig: ${(error as Error).message}`, 2);
+      }
+      say(
+        `Kubernetes: ${kubeConfig.getCurrentCluster()?.server ?? '(no current cluster)'}, context ${kubeConfig.getCurrentContext()}`,
+      );
+    }
+
+    let zkConnect = options.zk;
+    if (!zkConnect) {
+      const zk = await ZooKeeperCluster.start();
+      cleanup.push(() => zk.destroy());
+      zkConnect = zk.connectString;
+      say(`ZooKeeper: started at ${zkConnect} (stopped on exit)`);
+    }
+
+    const pipeline = await LocalPipeline.start({
+      kubeConfig,
+      zkConnect,
+      registryPath: options.path,
+      clusterId: options.clusterId,
+      queue: { windowMs, batchSize },
+      reconcileEveryMs: reconcileEvery * 1000,
+      onSyncReport: (report) => say(describeBatch(report)),
+      onReconcile: (result) => say(describeReconcile(result)),
+    });
+    cleanup.push(() => pipeline.stop());
+    say(
+      `registry: ${options.path} on ${zkConnect}, owner "${options.clusterId}"; window ${windowMs} ms, reconcile every ${reconcileEvery} s`,
+    );
+    say(`watch it: npx kube-zk-sync registry watch --zk ${zkConnect} --path ${options.path}`);
+
+    const stopWatch = pipeline.registry.watch(({ document, error, version, bytes }) => {
+      if (error) return say(`document v${version}: does not parse (${error.message})`);
+      const entries = document?.entries ?? [];
+      const hand = entries.filter((e) => !e.owner).length;
+      say(`document v${version}: ${entries.length} entries (${hand} hand-made), ${bytes} bytes`);
+    });
+    cleanup.push(async () => stopWatch());
+    const status = setInterval(() => {
+      const f = pipeline.forwarders[0];
+      say(
+        `forwarder: ${f?.ready ? 'ready' : 'listing'}, ${f?.pending ?? 0} pending; EventBridge: ` +
+          `${pipeline.eventBridge.deliveries.length} events routed; queue: ${pipeline.queue.depth} waiting, ` +
+          `${pipeline.queue.stats.batches} batches`,
+      );
+    }, 10_000);
+    cleanup.push(async () => clearInterval(status));
+
+    await new Promise<void>((resolve) => {
+      process.once('SIGINT', () => resolve());
+      process.once('SIGTERM', () => resolve());
+    });
+    say('stopping…');
+  } finally {
+    await stopAll();
+  }
+  say('stopped');
+}
