@@ -11,6 +11,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { Backoff } from './backoff.ts';
+import { callSignal } from './deadline.ts';
 import { putEventsEntry, type ServiceEvent } from './entry.ts';
 import { type Logger, silentLogger } from './log.ts';
 import type { PendingEvents } from './pending.ts';
@@ -153,12 +154,10 @@ export class EventSender {
     const observer = this.#options.observer;
     const entries = batch.map((event) => putEventsEntry(event, this.#options.eventBusName));
     let results: readonly { ErrorCode?: string; ErrorMessage?: string }[];
+    const call = callSignal(this.#stopping.signal, this.#options.callTimeoutMs ?? 10_000);
     try {
       const output = await this.#client.send(new PutEventsCommand({ Entries: entries }), {
-        abortSignal: AbortSignal.any([
-          this.#stopping.signal,
-          AbortSignal.timeout(this.#options.callTimeoutMs ?? 10_000),
-        ]),
+        abortSignal: call.signal,
       });
       results = output.Entries ?? [];
     } catch (error) {
@@ -176,6 +175,8 @@ export class EventSender {
       for (const event of batch) this.#pending.settle(event, 'dropped');
       observer?.failed?.(code, batch.length);
       return;
+    } finally {
+      call.done();
     }
     const retry: ServiceEvent[] = [];
     let sent = 0;

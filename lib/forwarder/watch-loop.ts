@@ -11,6 +11,7 @@ import { type CoreV1Api, type KubeConfig, Observable, Watch } from '@kubernetes/
 import { type ServiceKey, serviceKey } from '../events/contract.ts';
 import { apiFailure, listAllServices, type ServiceListApi } from '../kube/list.ts';
 import { Backoff } from './backoff.ts';
+import { callSignal } from './deadline.ts';
 import type { ServiceChange } from './entry.ts';
 import { type Logger, silentLogger } from './log.ts';
 
@@ -73,12 +74,12 @@ export function kubeApis(
   scope: { namespace?: string; labelSelector?: string },
   limits: { pageTimeoutMs: number; signal: AbortSignal },
 ): KubeApis {
-  const options = () => ({
+  // The generated list methods take no AbortSignal; the request context does, set by a middleware.
+  const options = (signal: AbortSignal) => ({
     middleware: [
       {
-        // The generated list methods take no AbortSignal; the request context does.
         pre: (context: { setSignal(signal: AbortSignal): void }) => {
-          context.setSignal(AbortSignal.any([limits.signal, AbortSignal.timeout(limits.pageTimeoutMs)]));
+          context.setSignal(signal);
           return new Observable(Promise.resolve(context));
         },
         post: <T>(response: T) => new Observable(Promise.resolve(response)),
@@ -89,13 +90,19 @@ export function kubeApis(
   const selector = scope.labelSelector ? { labelSelector: scope.labelSelector } : {};
   return {
     list: {
-      listServiceForAllNamespaces: (param) =>
-        scope.namespace
-          ? core.listNamespacedService(
-              { ...param, ...selector, namespace: scope.namespace },
-              options() as never,
-            )
-          : core.listServiceForAllNamespaces({ ...param, ...selector }, options() as never),
+      listServiceForAllNamespaces: async (param) => {
+        const call = callSignal(limits.signal, limits.pageTimeoutMs);
+        try {
+          return await (scope.namespace
+            ? core.listNamespacedService(
+                { ...param, ...selector, namespace: scope.namespace },
+                options(call.signal) as never,
+              )
+            : core.listServiceForAllNamespaces({ ...param, ...selector }, options(call.signal) as never));
+        } finally {
+          call.done();
+        }
+      },
     },
     watch: new Watch(kc),
   };

@@ -138,6 +138,20 @@ describe('API errors on list', () => {
     expect(metricValue(await metrics(forwarder), 'kube_zk_sync_forwarder_list_failures_total')).toBe(4);
   });
 
+  test('a list page that hangs is abandoned at the page timeout and the list retried', async () => {
+    rig = await Rig.start({ services: 100, seed: 18 });
+    rig.sim.faults.setLatency(5000);
+    const forwarder = rig.forwarder({ watch: { listPageTimeoutMs: 300 } });
+    await eventually(
+      'two abandoned lists',
+      async () => metricValue(await metrics(forwarder), 'kube_zk_sync_forwarder_list_failures_total') >= 2,
+    );
+    expect(forwarder.ready).toBe(false);
+    rig.sim.faults.setLatency(0);
+    await eventually('the first list', () => forwarder.ready);
+    await expectConverged(rig.consumer, rig.sim);
+  });
+
   test('5xx in the middle of a relist: the list is retried, and nothing is deleted from a partial one', async () => {
     rig = await Rig.start({ services: 400, seed: 17 });
     const { sim } = rig;
