@@ -2,9 +2,12 @@
 import { ZooKeeperCluster } from '../support/zookeeper.ts';
 import { documentSuite } from './document.bench.ts';
 import type { BenchSuite, Metric } from './harness.ts';
+import { lambdaSuite } from './lambda.bench.ts';
+import { pipelineSuite } from './pipeline.bench.ts';
+import { syncSuite } from './sync.bench.ts';
 import { zkSuite } from './zk.bench.ts';
 
-const suites: BenchSuite[] = [documentSuite, zkSuite];
+const suites: BenchSuite[] = [documentSuite, zkSuite, syncSuite, pipelineSuite, lambdaSuite];
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
