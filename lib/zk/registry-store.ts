@@ -8,6 +8,7 @@ import {
   type SyncState,
   serializeSyncState,
 } from '../registry/sync-state.ts';
+import { znodePathProblem } from './paths.ts';
 import type { ZkStore } from './store.ts';
 
 const CLUSTER_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
@@ -53,8 +54,8 @@ export class ZkRegistryStore {
   private readonly zk: ZkStore;
 
   constructor(zk: ZkStore, path: string) {
-    if (!path.startsWith('/') || path.endsWith('/') || path.includes('\0') || path.includes('//'))
-      throw new Error(`invalid registry path "${path}": use an absolute znode path`);
+    const problem = znodePathProblem(path);
+    if (problem) throw new Error(`invalid registry path: ${problem}`);
     this.zk = zk;
     this.path = path;
   }

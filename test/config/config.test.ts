@@ -1,13 +1,7 @@
 import { describe, expect, test } from 'vitest';
-import {
-  ConfigError,
-  connectStringProblem,
-  DEFAULTS,
-  parseReconcileConfig,
-  parseRegistryConfig,
-  znodePathProblem,
-} from '../../lib/config/config.ts';
+import { ConfigError, DEFAULTS, parseReconcileConfig, parseRegistryConfig } from '../../lib/config/config.ts';
 import { parseDigestCredentials } from '../../lib/config/credentials.ts';
+import { connectStringProblem, znodePathProblem } from '../../lib/zk/paths.ts';
 
 const minimal = { ZK_CONNECT: 'zk1:2181', REGISTRY_PATH: '/registry/services', CLUSTER_ID: 'prod-eu-1' };
 const CA = Buffer.from('-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n').toString('base64');
