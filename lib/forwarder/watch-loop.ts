@@ -202,9 +202,11 @@ export class ServiceWatchLoop {
           ...(outcome.error !== undefined ? { error: describe(outcome.error) } : {}),
         });
       }
-      // A gone watch relists at once; a watch that failed, or ended without doing anything, waits first, so a
-      // server that refuses every watch is not hammered.
-      if (outcome.kind !== 'gone' && !(quiet && healthy)) await this.#backoff.wait(this.#stopping.signal);
+      // A watch that made progress and then ended or went gone carries on at once; one that failed, or ended having
+      // delivered nothing, waits first, so a server that refuses every watch (even answering 410 to a fresh list's
+      // version) is not hammered with watches or full lists.
+      const fine = outcome.kind === 'gone' ? outcome.progress : quiet && healthy;
+      if (!fine) await this.#backoff.wait(this.#stopping.signal);
     }
   }
 
@@ -251,7 +253,8 @@ export class ServiceWatchLoop {
     }
     this.#resourceVersion = list.resourceVersion;
     this.#listed = true;
-    this.#backoff.reset();
+    // The backoff is not reset here but by a watch that makes progress: a list that succeeds only to be followed by
+    // 410 again must keep backing off.
     this.#log.info(relist ? 'relisted Services' : 'listed Services', {
       services: list.items.length,
       deleted,

@@ -126,6 +126,23 @@ describe('410 Gone', () => {
     goneScenario('stream'));
 
   test('as the HTTP status of the watch request: the same', () => goneScenario('http'));
+  test('410 on every watch, even right after a list: relists back off instead of looping', async () => {
+    rig = await Rig.start({ services: 100, seed: 19 });
+    const forwarder = rig.forwarder();
+    await eventually('the first list', () => forwarder.ready);
+    const started = Date.now();
+    rig.sim.faults.goneOnNextWatch(5, { shape: 'http' });
+    rig.sim.faults.dropWatches();
+    await eventually(
+      'five relists',
+      async () => metricValue(await metrics(forwarder), 'kube_zk_sync_forwarder_relists_total') >= 5,
+    );
+    // Backoff from 50 ms doubling (to 400 ms), each wait at least half its ceiling: well over 375 ms for five.
+    expect(Date.now() - started).toBeGreaterThanOrEqual(375);
+    // The first list and five relists, each of its pages (100 Services a page), and nothing more.
+    expect(rig.sim.stats().requests.list).toBe(6 * Math.ceil(rig.sim.listServices().length / 100));
+    await expectConverged(rig.consumer, rig.sim);
+  });
 });
 
 describe('API errors on list', () => {
