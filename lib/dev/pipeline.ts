@@ -75,7 +75,8 @@ function quietPowertools(onReport: (report: SyncBatchReport) => void): { logger:
       if (input === 'sync batch' && report) onReport(report);
     }
   }
-  const metrics = new Metrics({ namespace: 'KubeZkSyncLocal', serviceName: 'kube-zk-sync' });
+  const silent = { debug() {}, info() {}, warn() {}, error() {} };
+  const metrics = new Metrics({ namespace: 'KubeZkSyncLocal', serviceName: 'kube-zk-sync', logger: silent });
   // EMF lines would flood the terminal; the counts arrive through onReport.
   (metrics as unknown as { disabled: boolean }).disabled = true;
   return { logger: new ReportingLogger({ logLevel: 'SILENT' }), metrics };

@@ -2,12 +2,13 @@
 import { ZooKeeperCluster } from '../support/zookeeper.ts';
 import { documentSuite } from './document.bench.ts';
 import type { BenchSuite, Metric } from './harness.ts';
+import { forwarderSuite } from './forwarder.bench.ts';
 import { lambdaSuite } from './lambda.bench.ts';
 import { pipelineSuite } from './pipeline.bench.ts';
 import { syncSuite } from './sync.bench.ts';
 import { zkSuite } from './zk.bench.ts';
 
-const suites: BenchSuite[] = [documentSuite, zkSuite, syncSuite, pipelineSuite, lambdaSuite];
+const suites: BenchSuite[] = [documentSuite, zkSuite, syncSuite, pipelineSuite, forwarderSuite, lambdaSuite];
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
