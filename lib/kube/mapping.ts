@@ -1,5 +1,5 @@
 // One Service → at most one registry entry, as a pure function of the Service and the mapping configuration. The
-// rules are written down for users in MAPPING.md; keep the two together.
+// rules are written down for users in README.md ("Which Services are published"); keep the two together.
 import { type ServiceKey, serviceKey, type TrimmedService } from '../events/contract.ts';
 import type { RegistryEntry } from '../registry/document.ts';
 import { entryProblems } from '../registry/validate.ts';
