@@ -1,6 +1,6 @@
 // The event contract between the forwarder (producer) and the sync Lambda (consumer). Both sides validate with
 // this one schema. An event says: "at resourceVersion R, the Service KEY of CLUSTER looked like this (or was gone)".
-import { z } from 'zod';
+import * as z from 'zod/mini';
 
 export const EVENT_SOURCE = 'kube-zk-sync';
 export const EVENT_DETAIL_TYPE = 'Kubernetes Service observed';
@@ -13,41 +13,42 @@ export const MAX_DETAIL_BYTES = 64 * 1024;
 export const ANNOTATION_PREFIX = 'kube-zk-sync.io/';
 
 const stringMap = z.record(z.string(), z.string());
+const objectName = z.string().check(z.minLength(1), z.maxLength(253));
 
 /** The part of a Service that the mapping reads; everything else stays in the cluster. */
 export const trimmedServiceSchema = z.object({
   metadata: z.object({
-    name: z.string().min(1).max(253),
-    namespace: z.string().min(1).max(253),
-    uid: z.string().optional(),
-    resourceVersion: z.string().min(1),
-    labels: stringMap.optional(),
-    annotations: stringMap.optional(),
+    name: objectName,
+    namespace: objectName,
+    uid: z.optional(z.string()),
+    resourceVersion: z.string().check(z.minLength(1)),
+    labels: z.optional(stringMap),
+    annotations: z.optional(stringMap),
   }),
   spec: z.object({
-    type: z.string().optional(),
-    ports: z
-      .array(
+    type: z.optional(z.string()),
+    ports: z.optional(
+      z.array(
         z.object({
-          name: z.string().optional(),
-          port: z.number().int().min(1).max(65535),
-          protocol: z.string().optional(),
+          name: z.optional(z.string()),
+          port: z.int().check(z.gte(1), z.lte(65535)),
+          protocol: z.optional(z.string()),
         }),
-      )
-      .optional(),
-    externalIPs: z.array(z.string()).optional(),
+      ),
+    ),
+    externalIPs: z.optional(z.array(z.string())),
   }),
-  status: z
-    .object({
-      loadBalancer: z
-        .object({
-          ingress: z
-            .array(z.object({ ip: z.string().optional(), hostname: z.string().optional() }))
-            .optional(),
-        })
-        .optional(),
-    })
-    .optional(),
+  status: z.optional(
+    z.object({
+      loadBalancer: z.optional(
+        z.object({
+          ingress: z.optional(
+            z.array(z.object({ ip: z.optional(z.string()), hostname: z.optional(z.string()) })),
+          ),
+        }),
+      ),
+    }),
+  ),
 });
 export type TrimmedService = z.infer<typeof trimmedServiceSchema>;
 
@@ -58,23 +59,24 @@ export const serviceKey = (namespace: string, name: string): ServiceKey => `${na
 export const serviceEventDetailSchema = z
   .object({
     v: z.literal(EVENT_VERSION),
-    cluster: z.string().min(1).max(128),
-    key: z.string().regex(/^[^/]+\/[^/]+$/, 'key must be namespace/name'),
-    resourceVersion: z.string().min(1).max(64),
-    observedAt: z.string().datetime(),
+    cluster: z.string().check(z.minLength(1), z.maxLength(128)),
+    key: z.string().check(z.regex(/^[^/]+\/[^/]+$/, 'key must be namespace/name')),
+    resourceVersion: z.string().check(z.minLength(1), z.maxLength(64)),
+    observedAt: z.iso.datetime(),
     /** `watch`: a change seen on the watch; `list`: the state in a (re)list; `deleted`: gone from the cluster. */
     reason: z.enum(['watch', 'list', 'deleted']),
     /** The Service as observed, or null when it no longer exists. */
-    service: trimmedServiceSchema.nullable(),
+    service: z.nullable(trimmedServiceSchema),
   })
-  .refine((d) => (d.reason === 'deleted') === (d.service === null), {
-    message: 'service must be null exactly when reason is deleted',
-  })
-  .refine(
-    (d) => d.service === null || serviceKey(d.service.metadata.namespace, d.service.metadata.name) === d.key,
-    {
-      message: 'key must match the service namespace/name',
-    },
+  .check(
+    z.refine((d) => (d.reason === 'deleted') === (d.service === null), {
+      message: 'service must be null exactly when reason is deleted',
+    }),
+    z.refine(
+      (d) =>
+        d.service === null || serviceKey(d.service.metadata.namespace, d.service.metadata.name) === d.key,
+      { message: 'key must match the service namespace/name' },
+    ),
   );
 export type ServiceEventDetail = z.infer<typeof serviceEventDetailSchema>;
 
