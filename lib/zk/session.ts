@@ -70,16 +70,16 @@ export class ZkSession {
   private readonly opTimeoutMs: number;
   private deadReason: string | undefined;
   private readonly lost: Promise<string>;
+  private resolveLost: (reason: string) => void = () => {};
 
   private constructor(client: zookeeper.Client, opTimeoutMs: number) {
     this.client = client;
     this.opTimeoutMs = opTimeoutMs;
     this.lost = new Promise((resolve) => {
-      client.once('expired', () => resolve(this.kill('the ZooKeeper session expired')));
-      client.once('authenticationFailed', () =>
-        resolve(this.kill('ZooKeeper refused the digest credentials')),
-      );
+      this.resolveLost = resolve;
     });
+    client.once('expired', () => this.kill('the ZooKeeper session expired'));
+    client.once('authenticationFailed', () => this.kill('ZooKeeper refused the digest credentials'));
   }
 
   static async open(options: SessionOptions): Promise<ZkSession> {
@@ -123,9 +123,10 @@ export class ZkSession {
     return this.lost;
   }
 
-  private kill(reason: string): string {
+  /** Marks the session dead for good; whoever waits on `whenLost` moves on to a new one. */
+  private kill(reason: string): void {
     this.deadReason ??= reason;
-    return reason;
+    this.resolveLost(this.deadReason);
   }
 
   close(): void {

@@ -80,8 +80,11 @@ export class ZkStore {
   /** A live session: the current one, or a new one when it expired, was refused or timed out. */
   async connected(): Promise<ZkSession> {
     if (this.closed) throw new ZkError('the ZooKeeper store is closed');
-    const current = this.session && (await this.session.catch(() => undefined));
+    const pending = this.session;
+    const current = pending && (await pending.catch(() => undefined));
     if (current && !current.dead) return current;
+    // Another caller already replaced the dead session while this one waited: share the new one.
+    if (this.session !== pending) return this.connected();
     current?.close();
     const opening = ZkSession.open(this.options);
     this.session = opening;
@@ -98,10 +101,7 @@ export class ZkStore {
   }
 
   async read(path: string): Promise<Read> {
-    return this.withSession(`reading ${path}`, async (s) => {
-      const r = await s.getData(path);
-      return r ? { data: r.data, version: r.version } : { data: null, version: -1 };
-    });
+    return this.withSession(`reading ${path}`, (s) => readOn(s, path));
   }
 
   /** Runs one idempotent operation, again on a new session if the first one was lost. */
@@ -146,14 +146,14 @@ export class ZkStore {
       });
       if (writes.length === 0)
         return { written: false, attempts: attempt, versions: reads.map((r) => r.version), result };
-      for (const w of writes) {
-        const bytes = w.next.length + Buffer.byteLength(w.path);
-        if (bytes > this.maxDataBytes) {
-          throw new DataTooLargeError(
-            `refusing to write ${w.path}: ${w.next.length} bytes would exceed the limit of ${this.maxDataBytes} bytes ` +
-              '(ZooKeeper jute.maxbuffer); nothing was written',
-          );
-        }
+      // ZooKeeper's limit is on the whole request: a transaction carries every znode it writes.
+      const bytes = writes.reduce((sum, w) => sum + w.next.length + Buffer.byteLength(w.path), 0);
+      if (bytes > this.maxDataBytes) {
+        const what = writes.map((w) => `${w.path} (${w.next.length} bytes)`).join(' and ');
+        throw new DataTooLargeError(
+          `refusing to write ${what}: ${bytes} bytes in one request would exceed the limit of ` +
+            `${this.maxDataBytes} bytes (ZooKeeper jute.maxbuffer); nothing was written`,
+        );
       }
       try {
         await this.write(session, paths, reads, writes);

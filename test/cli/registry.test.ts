@@ -184,7 +184,9 @@ describe('kube-zk-sync registry', () => {
       'x'.repeat(1000),
     );
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/refusing to write .*: \d+ bytes would exceed the limit of 1000000 bytes/);
+    expect(r.stderr).toMatch(
+      /refusing to write .*: \d+ bytes in one request would exceed the limit of 1000000 bytes/,
+    );
     expect(await text(path)).toBe(big);
   });
 

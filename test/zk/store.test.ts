@@ -4,6 +4,7 @@ import { DocumentError, parseDocument, readerView } from '../../lib/registry/doc
 import { ZkRegistryStore } from '../../lib/zk/registry-store.ts';
 import { ZkUnavailableError } from '../../lib/zk/session.ts';
 import { DataTooLargeError, ZkStore } from '../../lib/zk/store.ts';
+import { eventually } from '../support/cli.ts';
 import { TcpProxy } from '../support/tcp-proxy.ts';
 import { expireSessionBehind, ZooKeeperCluster } from '../support/zookeeper.ts';
 
@@ -136,6 +137,17 @@ describe('ZkStore against the shared server', () => {
     expect(parseDocument(after.data ?? '').entries.map(readerView)).toHaveLength(5);
   });
 
+  test('the limit holds for a whole transaction: two znodes that fit alone but not together are refused', async () => {
+    const store = open();
+    const [a, b] = [uniquePath(), uniquePath()];
+    const big = Buffer.alloc(600_000, 'x');
+    await expect(store.update([a, b], () => ({ data: [big, big], result: 0 }))).rejects.toThrow(
+      /bytes in one request would exceed the limit of 1000000 bytes/,
+    );
+    expect((await store.read(a)).version).toBe(-1);
+    expect((await store.read(b)).version).toBe(-1);
+  });
+
   test('a session expired while idle (a warm Lambda after a long pause): the next call works', async () => {
     const serverPort = Number(connectString.split(',')[0]?.split(':')[1]);
     const proxy = await TcpProxy.start({ host: '127.0.0.1', port: serverPort });
@@ -152,6 +164,43 @@ describe('ZkStore against the shared server', () => {
     } finally {
       store.close();
       await proxy.stop();
+    }
+  });
+});
+
+describe('ZkStore sessions', () => {
+  const connectString = inject('zkConnect');
+
+  test('callers that find the session dead at once share one new session', async () => {
+    const store = new ZkStore({ connectString });
+    try {
+      const first = await store.connected();
+      first.close();
+      const next = await Promise.all([store.connected(), store.connected(), store.connected()]);
+      expect(new Set(next).size).toBe(1);
+      expect(next[0]).not.toBe(first);
+    } finally {
+      store.close();
+    }
+  });
+
+  test('a watch moves to a new session when another call kills the one it used', async () => {
+    const store = new ZkStore({ connectString });
+    const writer = new ZkStore({ connectString });
+    const path = uniquePath();
+    const seen: number[] = [];
+    const stop = store.watch(path, (read) => seen.push(read.version));
+    try {
+      await eventually('the first read', () => seen.length > 0);
+      // As a request that timed out does: the session is closed under the watch.
+      (await store.connected()).close();
+      await writer.update([path], appendItem('x'));
+      await eventually('version 0', () => seen.includes(0));
+      expect(seen).toEqual([-1, 0]);
+    } finally {
+      stop();
+      store.close();
+      writer.close();
     }
   });
 });
