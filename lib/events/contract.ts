@@ -1,6 +1,10 @@
 // The event contract between the forwarder (producer) and the sync Lambda (consumer). Both sides validate with
 // this one schema. An event says: "at resourceVersion R, the Service KEY of CLUSTER looked like this (or was gone)".
+import { en } from 'zod/locales';
 import * as z from 'zod/mini';
+
+// zod/mini carries no messages of its own; English ones name what is wrong ("expected number, received string").
+z.config(en());
 
 export const EVENT_SOURCE = 'kube-zk-sync';
 export const EVENT_DETAIL_TYPE = 'Kubernetes Service observed';
