@@ -42,6 +42,7 @@ function report(result: SyncBatchResult, logger: Logger, metrics: Metrics): void
   count('CasAttempts', r.casAttempts);
   count('CasRetries', Math.max(0, r.casAttempts - 1));
   count('WriteFailures', r.error ? 1 : 0);
+  count('WritesRefused', r.refused ? 1 : 0);
   if (r.documentBytes > 0) metrics.addMetric('DocumentBytes', MetricUnit.Bytes, r.documentBytes);
 
   const { problems, ignoredReasons } = result;

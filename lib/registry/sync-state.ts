@@ -44,6 +44,16 @@ export function parseSyncState(data: Buffer | string | null): SyncState {
   ) {
     throw new SyncStateError('the sync state must be an object with "services" and "tombstones"');
   }
+  for (const [key, rv] of Object.entries(services)) {
+    if (typeof rv !== 'string')
+      throw new SyncStateError(`the sync state's version of ${key} is not a string`);
+  }
+  for (const [key, t] of Object.entries(tombstones)) {
+    const { rv, at } = (t ?? {}) as Record<string, unknown>;
+    if (typeof rv !== 'string' || typeof at !== 'number') {
+      throw new SyncStateError(`the sync state's tombstone of ${key} is not {"rv": string, "at": number}`);
+    }
+  }
   return value as SyncState;
 }
 

@@ -10,8 +10,10 @@ import {
   type ServiceEventDetail,
   type TrimmedService,
 } from '../events/contract.ts';
-import type { Observation } from '../registry/sync-state.ts';
+import { DocumentError } from '../registry/document.ts';
+import { DEFAULT_TOMBSTONE_TTL_MS, type Observation, SyncStateError } from '../registry/sync-state.ts';
 import type { SyncOutcome, ZkRegistryStore } from '../zk/registry-store.ts';
+import { DataTooLargeError } from '../zk/store.ts';
 import type { RegistryTarget } from './target.ts';
 
 /** What the batch logic reads of an SQS record: its id (for partial batch failures) and its body. */
@@ -28,7 +30,13 @@ export type RecordVerdict =
   /** Breaks the contract: reported as a failed item, so it ends in the DLQ after the queue's retries. */
   | { readonly kind: 'invalid'; readonly error: string };
 
-export function judgeRecord(body: string, cluster: string): RecordVerdict {
+/**
+ * Events older than the tombstones are ignored: a deletion they precede may have been forgotten, so applying them
+ * could bring back a deleted Service (a DLQ replayed days later). The reconcile covers whatever they carried.
+ */
+export const MAX_EVENT_AGE_MS = DEFAULT_TOMBSTONE_TTL_MS;
+
+export function judgeRecord(body: string, cluster: string, now = Date.now()): RecordVerdict {
   let event: unknown;
   try {
     event = JSON.parse(body);
@@ -50,11 +58,21 @@ export function judgeRecord(body: string, cluster: string): RecordVerdict {
   if (typeof claimed === 'string' && claimed !== cluster) {
     return { kind: 'ignored', reason: `cluster "${claimed}" is not "${cluster}"` };
   }
+  let valid: ServiceEventDetail;
   try {
-    return { kind: 'valid', detail: parseServiceEventDetail(detail) };
+    valid = parseServiceEventDetail(detail);
   } catch (error) {
     return { kind: 'invalid', error: (error as Error).message };
   }
+  const age = now - Date.parse(valid.observedAt);
+  if (age > MAX_EVENT_AGE_MS) {
+    const hours = Math.round(age / 3600_000);
+    return {
+      kind: 'ignored',
+      reason: `observed ${hours} hours ago, longer than tombstones are kept (${MAX_EVENT_AGE_MS / 3600_000} hours); the reconcile covers it`,
+    };
+  }
+  return { kind: 'valid', detail: valid };
 }
 
 export interface SyncBatchReport {
@@ -90,6 +108,8 @@ export interface SyncBatchReport {
   readonly failed: number;
   /** Why the write failed, when it did (every valid record is then a failed item). */
   readonly error?: string;
+  /** Set when the write was refused rather than failed: the document is corrupt or the result too large. */
+  readonly refused?: 'DataTooLargeError' | 'DocumentError' | 'SyncStateError';
 }
 
 export interface SyncBatchResult {
@@ -178,7 +198,19 @@ export async function syncBatch(
     // which the sync state makes harmless even if the write did land.
     for (const { id } of valid) failed.push(id);
     const message = (error as Error).message ?? String(error);
-    return finish({ ...base, ...empty, failed: failed.length, error: message });
+    const refused =
+      error instanceof DataTooLargeError || error instanceof DocumentError || error instanceof SyncStateError
+        ? error.name
+        : undefined;
+    return finish({
+      ...base,
+      ...empty,
+      failed: failed.length,
+      error: message,
+      ...(refused ? { refused } : {}),
+      // A refused oversize write still reports its size, so the document-size alarm sees it.
+      documentBytes: error instanceof DataTooLargeError ? error.bytes : 0,
+    });
   }
   const distinct = new Set(valid.map((v) => v.detail.key)).size;
   for (const s of outcome.invalid) problems.push({ id: s.key, problem: s.error });

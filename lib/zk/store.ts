@@ -27,6 +27,12 @@ export interface ZkStoreOptions extends SessionOptions {
 
 export class DataTooLargeError extends ZkError {
   override readonly name = 'DataTooLargeError';
+  /** The size of the refused request. */
+  readonly bytes: number;
+  constructor(message: string, bytes: number) {
+    super(message);
+    this.bytes = bytes;
+  }
 }
 export class ContentionError extends ZkError {
   override readonly name = 'ContentionError';
@@ -153,6 +159,7 @@ export class ZkStore {
         throw new DataTooLargeError(
           `refusing to write ${what}: ${bytes} bytes in one request would exceed the limit of ` +
             `${this.maxDataBytes} bytes (ZooKeeper jute.maxbuffer); nothing was written`,
+          bytes,
         );
       }
       try {
