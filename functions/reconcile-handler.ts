@@ -8,7 +8,7 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import { parseReconcileConfig, type ReconcileConfig } from '../lib/config/config.ts';
 import { fetchZkCredentials } from '../lib/config/credentials.ts';
-import { coreApiFor, kubeConfigFor } from '../lib/kube/connect.ts';
+import { serviceListApiFor, kubeConfigFor } from '../lib/kube/connect.ts';
 import type { ServiceListApi } from '../lib/kube/list.ts';
 import { type ReconcileReport, reconcile } from '../lib/reconcile/reconcile.ts';
 import { clusterList, parseReconcileRequest } from '../lib/reconcile/request.ts';

@@ -14,7 +14,7 @@ import { LocalQueue, type LocalQueueOptions } from '../../test/support/queue.ts'
 import { type Env, parseRegistryConfig, type RegistryConfig } from '../config/config.ts';
 import { Forwarder, type ForwarderOptions } from '../forwarder/forwarder.ts';
 import { type Logger as ForwarderLogger, silentLogger } from '../forwarder/log.ts';
-import { coreApiFor } from '../kube/connect.ts';
+import { serviceListApiFor } from '../kube/connect.ts';
 import { type ReconcileResult, reconcile } from '../reconcile/reconcile.ts';
 import { clusterList } from '../reconcile/request.ts';
 import type { SyncBatchReport } from '../sync/batch.ts';
@@ -162,7 +162,7 @@ export class LocalPipeline {
       reconcile({
         registry: this.registry,
         target: registryTarget(this.config),
-        list: clusterList(coreApiFor(this.options.kubeConfig), 500),
+        list: clusterList(serviceListApiFor(this.options.kubeConfig), 500),
         maxDeleteShare: this.config.maxDeleteShare,
         ...options,
       }),

@@ -7,11 +7,10 @@
 // - 410 Gone, in the stream or as the HTTP status: relist, and report as deleted the keys the new list lacks.
 // Deletions are computed only from a list that completed (listAllServices is all or nothing): a failed or partial
 // list is retried, never compared.
-import { type CoreV1Api, type KubeConfig, Observable, Watch } from '@kubernetes/client-node';
+import { type CoreV1Api, type KubeConfig, Watch } from '@kubernetes/client-node';
 import { type ServiceKey, serviceKey } from '../events/contract.ts';
-import { apiFailure, listAllServices, type ServiceListApi } from '../kube/list.ts';
+import { apiFailure, listAllServices, type ServiceListApi, serviceListApi } from '../kube/list.ts';
 import { Backoff } from './backoff.ts';
-import { callSignal } from './deadline.ts';
 import type { ServiceChange } from './entry.ts';
 import { type Logger, silentLogger } from './log.ts';
 
@@ -74,38 +73,7 @@ export function kubeApis(
   scope: { namespace?: string; labelSelector?: string },
   limits: { pageTimeoutMs: number; signal: AbortSignal },
 ): KubeApis {
-  // The generated list methods take no AbortSignal; the request context does, set by a middleware.
-  const options = (signal: AbortSignal) => ({
-    middleware: [
-      {
-        pre: (context: { setSignal(signal: AbortSignal): void }) => {
-          context.setSignal(signal);
-          return new Observable(Promise.resolve(context));
-        },
-        post: <T>(response: T) => new Observable(Promise.resolve(response)),
-      },
-    ],
-    middlewareMergeStrategy: 'append' as const,
-  });
-  const selector = scope.labelSelector ? { labelSelector: scope.labelSelector } : {};
-  return {
-    list: {
-      listServiceForAllNamespaces: async (param) => {
-        const call = callSignal(limits.signal, limits.pageTimeoutMs);
-        try {
-          return await (scope.namespace
-            ? core.listNamespacedService(
-                { ...param, ...selector, namespace: scope.namespace },
-                options(call.signal) as never,
-              )
-            : core.listServiceForAllNamespaces({ ...param, ...selector }, options(call.signal) as never));
-        } finally {
-          call.done();
-        }
-      },
-    },
-    watch: new Watch(kc),
-  };
+  return { list: serviceListApi(core, { ...scope, ...limits }), watch: new Watch(kc) };
 }
 
 interface WatchedObject {

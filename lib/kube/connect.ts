@@ -2,6 +2,7 @@
 // file (the CLI, and any cluster elsewhere).
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { type AwsCredentialProvider, type EksConnection, eksKubeConfig } from './eks.ts';
+import { DEFAULT_PAGE_TIMEOUT_MS, type ServiceListApi, serviceListApi } from './list.ts';
 
 export type KubeSource =
   | ({ readonly kind: 'eks' } & EksConnection)
@@ -45,7 +46,9 @@ export async function kubeConfigFor(
   return kc;
 }
 
-export const coreApiFor = (kc: KubeConfig): CoreV1Api => kc.makeApiClient(CoreV1Api);
+/** The Service list of the cluster `kc` names, with a deadline on every page. */
+export const serviceListApiFor = (kc: KubeConfig, pageTimeoutMs = DEFAULT_PAGE_TIMEOUT_MS): ServiceListApi =>
+  serviceListApi(kc.makeApiClient(CoreV1Api), { pageTimeoutMs });
 
 /** The API server a KubeConfig talks to, for messages. */
 export const serverOf = (kc: KubeConfig): string | undefined => kc.getCurrentCluster()?.server;

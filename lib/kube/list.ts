@@ -2,6 +2,9 @@
 // resourceVersion of the first. Deletions are computed from this list, so it is all or nothing: any failed page
 // fails the whole list, and an expired continue token (410) starts the list again from the first page.
 
+import { type CoreV1Api, Observable } from '@kubernetes/client-node';
+import { callSignal } from '../util/deadline.ts';
+
 /** The one call of CoreV1Api that the list uses; the real client, or anything shaped like it. */
 export interface ServiceListApi {
   listServiceForAllNamespaces(param: {
@@ -28,6 +31,48 @@ export interface ListOptions {
   readonly signal?: AbortSignal;
   /** The API server's URL, for messages. */
   readonly server?: string;
+}
+
+/** Longest wait for one page: a stalled apiserver must fail the list, not hang it. */
+export const DEFAULT_PAGE_TIMEOUT_MS = 60_000;
+
+/**
+ * The list call of the real client, with a deadline on every page (the generated methods take no AbortSignal; a
+ * middleware sets one on the request), optionally scoped to a namespace or a label selector.
+ */
+export function serviceListApi(
+  core: CoreV1Api,
+  options: { pageTimeoutMs?: number; signal?: AbortSignal; namespace?: string; labelSelector?: string } = {},
+): ServiceListApi {
+  const withSignal = (signal: AbortSignal) => ({
+    middleware: [
+      {
+        pre: (context: { setSignal(signal: AbortSignal): void }) => {
+          context.setSignal(signal);
+          return new Observable(Promise.resolve(context));
+        },
+        post: <T>(response: T) => new Observable(Promise.resolve(response)),
+      },
+    ],
+    middlewareMergeStrategy: 'append' as const,
+  });
+  const selector = options.labelSelector ? { labelSelector: options.labelSelector } : {};
+  const never = new AbortController().signal;
+  return {
+    listServiceForAllNamespaces: async (param) => {
+      const call = callSignal(options.signal ?? never, options.pageTimeoutMs ?? DEFAULT_PAGE_TIMEOUT_MS);
+      try {
+        return await (options.namespace
+          ? core.listNamespacedService(
+              { ...param, ...selector, namespace: options.namespace },
+              withSignal(call.signal) as never,
+            )
+          : core.listServiceForAllNamespaces({ ...param, ...selector }, withSignal(call.signal) as never));
+      } finally {
+        call.done();
+      }
+    },
+  };
 }
 
 export class KubeListError extends Error {

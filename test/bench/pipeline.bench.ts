@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { KubeConfig } from '@kubernetes/client-node';
 import { parseRegistryConfig } from '../../lib/config/config.ts';
 import { LocalPipeline } from '../../lib/dev/pipeline.ts';
-import { coreApiFor } from '../../lib/kube/connect.ts';
+import { serviceListApiFor } from '../../lib/kube/connect.ts';
 import { listAllServices } from '../../lib/kube/list.ts';
 import { syncBatch } from '../../lib/sync/batch.ts';
 import { openRegistry, registryTarget } from '../../lib/sync/target.ts';
@@ -147,7 +147,7 @@ async function reconcileTenThousand(zkConnect: string, quick: boolean): Promise<
   await sim.start();
   const kubeConfig = new KubeConfig();
   kubeConfig.loadFromString(sim.kubeconfig());
-  const api = coreApiFor(kubeConfig);
+  const api = serviceListApiFor(kubeConfig);
   const pipeline = await LocalPipeline.start({
     kubeConfig,
     zkConnect,

@@ -1,8 +1,8 @@
 // `npm run bench [-- --quick] [-- --only NAME]`: runs the benchmark suites against a real ZooKeeper it starts.
 import { ZooKeeperCluster } from '../support/zookeeper.ts';
 import { documentSuite } from './document.bench.ts';
-import type { BenchSuite, Metric } from './harness.ts';
 import { forwarderSuite } from './forwarder.bench.ts';
+import type { BenchSuite, Metric } from './harness.ts';
 import { lambdaSuite } from './lambda.bench.ts';
 import { pipelineSuite } from './pipeline.bench.ts';
 import { syncSuite } from './sync.bench.ts';

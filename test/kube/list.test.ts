@@ -1,6 +1,7 @@
 // The paged list of every Service with the real @kubernetes/client-node against the apiserver simulator.
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { serviceListApiFor } from '../../lib/kube/connect.ts';
 import { KubeListError, listAllServices, type ServiceListApi } from '../../lib/kube/list.ts';
 import { ApiServerSimulator, generateServices } from '../support/apiserver/index.ts';
 
@@ -96,6 +97,21 @@ describe('listAllServices against the simulator', () => {
     expect((error as Error).message).toMatch(
       /^listing Services failed on page 2 \(HTTP 503: .+\); nothing was changed$/,
     );
+  });
+
+  test('a stalled apiserver fails the page at its deadline instead of hanging the list', async () => {
+    const kc = new KubeConfig();
+    kc.loadFromString(sim.kubeconfig());
+    sim.faults.setLatency(10_000);
+    try {
+      const started = Date.now();
+      await expect(listAllServices(serviceListApiFor(kc, 300), { pageSize: 150 })).rejects.toThrow(
+        /listing Services failed on page 1 .*nothing was changed/,
+      );
+      expect(Date.now() - started).toBeLessThan(5000);
+    } finally {
+      sim.faults.setLatency(0);
+    }
   });
 
   test('no answer at all: the error names the server and the reason', async () => {

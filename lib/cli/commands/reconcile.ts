@@ -3,7 +3,7 @@
 import { type Command, Option } from 'commander';
 import { ConfigError, parseReconcileConfig } from '../../config/config.ts';
 import { fetchZkCredentials } from '../../config/credentials.ts';
-import { coreApiFor, KubeConfigError, kubeConfigFor, serverOf } from '../../kube/connect.ts';
+import { KubeConfigError, kubeConfigFor, serverOf, serviceListApiFor } from '../../kube/connect.ts';
 import { KubeListError } from '../../kube/list.ts';
 import { type ReconcileResult, reconcile } from '../../reconcile/reconcile.ts';
 import { clusterList } from '../../reconcile/request.ts';
@@ -109,11 +109,11 @@ async function run(options: ReconcileOptions, print: Print): Promise<void> {
     ? parseDigest(options.auth, '--auth')
     : await fetchZkCredentials(config.credentials);
   const writers = (options.aclWriter ?? []).map((w) => parseDigest(w, '--acl-writer'));
-  let api: ReturnType<typeof coreApiFor>;
+  let api: ReturnType<typeof serviceListApiFor>;
   let server: string | undefined;
   try {
     const kc = await kubeConfigFor(config.kube);
-    api = coreApiFor(kc);
+    api = serviceListApiFor(kc);
     server = serverOf(kc);
   } catch (error) {
     if (error instanceof KubeConfigError) throw new CliError(error.message, 2);
