@@ -93,8 +93,25 @@ export class LocalQueue {
     await Promise.all(this.pollers);
   }
 
-  private visible(now: number): Message[] {
-    return [...this.messages.values()].filter((m) => m.visibleAt <= now && !this.inFlight.has(m.id));
+  /**
+   * One pass over the queue: up to a batch of visible messages, when the oldest of them became visible, and when
+   * the next invisible one will be (no spreading of large arrays: a soak queues a hundred thousand messages).
+   */
+  private scan(now: number): { ready: Message[]; oldest: number; next: number } {
+    const ready: Message[] = [];
+    let oldest = Number.POSITIVE_INFINITY;
+    let next = Number.POSITIVE_INFINITY;
+    for (const m of this.messages.values()) {
+      if (this.inFlight.has(m.id)) continue;
+      if (m.visibleAt > now) {
+        next = Math.min(next, m.visibleAt);
+        continue;
+      }
+      oldest = Math.min(oldest, Math.max(m.visibleAt, m.sentAt));
+      if (ready.length < this.options.batchSize) ready.push(m);
+      else break;
+    }
+    return { ready, oldest, next };
   }
 
   private wakeAll(): void {
@@ -116,22 +133,18 @@ export class LocalQueue {
   private async poll(handler: BatchHandler): Promise<void> {
     while (this.running) {
       const now = Date.now();
-      const ready = this.visible(now);
+      const { ready, oldest, next } = this.scan(now);
       if (ready.length === 0) {
-        const next = Math.min(
-          ...[...this.messages.values()].filter((m) => !this.inFlight.has(m.id)).map((m) => m.visibleAt),
-        );
         await this.idleUntilSomethingHappens(Number.isFinite(next) ? Math.max(1, next - now) : 1000);
         continue;
       }
       // The batching window starts with the oldest visible message; a full batch goes at once.
-      const oldest = Math.min(...ready.map((m) => Math.max(m.visibleAt, m.sentAt)));
       const waitMs = oldest + this.options.windowMs - now;
       if (ready.length < this.options.batchSize && waitMs > 0) {
         await new Promise((resolve) => setTimeout(resolve, Math.min(waitMs, 50)));
         continue;
       }
-      const batch = ready.slice(0, this.options.batchSize);
+      const batch = ready;
       for (const m of batch) {
         this.inFlight.add(m.id);
         m.receiveCount++;
