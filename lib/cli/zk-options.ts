@@ -61,7 +61,7 @@ export function openRegistry(options: ZkCliOptions): ZkRegistryStore {
     connectTimeoutMs: ms,
     operationTimeoutMs: ms,
     ...(auth ? { auth } : {}),
-    writers: writers.length > 0 ? writers : auth ? [auth] : [],
+    writers,
   });
   try {
     return new ZkRegistryStore(store, options.path);

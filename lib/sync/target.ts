@@ -42,7 +42,6 @@ export function openRegistry(
   /** Identities allowed to write the znodes this store creates (default: `auth` alone). */
   writers?: readonly DigestCredentials[],
 ): OpenRegistry {
-  const allowed = writers && writers.length > 0 ? writers : auth ? [auth] : [];
   const store = new ZkStore({
     connectString: config.zk.connectString,
     sessionTimeoutMs: config.zk.sessionTimeoutMs,
@@ -51,7 +50,7 @@ export function openRegistry(
     maxDataBytes: config.zk.maxDataBytes,
     maxAttempts: config.zk.maxAttempts,
     ...(auth ? { auth } : {}),
-    writers: allowed,
+    ...(writers ? { writers } : {}),
   });
   return { store, registry: new ZkRegistryStore(store, config.registryPath) };
 }

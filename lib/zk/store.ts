@@ -21,7 +21,10 @@ export interface ZkStoreOptions extends SessionOptions {
   readonly maxDataBytes?: number;
   /** Attempts of one update before giving up under contention. */
   readonly maxAttempts?: number;
-  /** When set, znodes this store creates are readable by everyone and writable only by these identities. */
+  /**
+   * Znodes this store creates are readable by everyone and writable only by these identities; by default, by the
+   * identity in `auth`, or by everyone when there is none.
+   */
   readonly writers?: readonly DigestCredentials[];
 }
 
@@ -192,7 +195,8 @@ export class ZkStore {
     reads: readonly Read[],
     writes: ReadonlyArray<{ path: string; next: Buffer; read: Read }>,
   ): Promise<void> {
-    const acl = registryAcl(this.options.writers ?? []);
+    const { writers, auth } = this.options;
+    const acl = registryAcl(writers && writers.length > 0 ? writers : auth ? [auth] : []);
     for (const w of writes) if (w.read.version < 0) await session.mkdirp(posix.dirname(w.path), acl);
     if (paths.length === 1 && writes.length === 1) {
       const w = writes[0] as { path: string; next: Buffer; read: Read };
