@@ -142,7 +142,7 @@ describe('serverless package (offline, no credentials)', () => {
     ]);
   });
 
-  test('the rule feeds the queue (DLQ for failed deliveries); only the forwarder may put its events', () => {
+  test('the rule feeds the queue (DLQ for failed deliveries); only the forwarder may put its events', async () => {
     const rule = resource('ServiceEventsRule').Properties;
     expect(rule.Targets).toEqual([
       expect.objectContaining({
@@ -159,7 +159,16 @@ describe('serverless package (offline, no credentials)', () => {
         ArnNotEquals: { 'aws:PrincipalArn': 'arn:aws:iam::123456789012:role/REPLACE_ME-forwarder' },
       },
     });
-    expect(template.Outputs.ForwarderPolicy.Value['Fn::Sub'][0]).toContain('"Action":"events:PutEvents"');
+    // The policy the stack hands out is the one the forwarder's manifests document: same action, same conditions.
+    const handedOut = JSON.parse(template.Outputs.ForwarderPolicy.Value['Fn::Sub'][0]).Statement[0];
+    const documented = JSON.parse(await readFile(join(root, 'infra/forwarder/iam-policy.json'), 'utf8'))
+      .Statement[0];
+    expect(handedOut.Action).toBe(documented.Action);
+    expect(handedOut.Condition).toEqual(documented.Condition);
+    expect(handedOut.Condition.StringEquals).toEqual({
+      'events:source': EVENT_SOURCE,
+      'events:detail-type': EVENT_DETAIL_TYPE,
+    });
     expect(Object.keys(template.Outputs)).toEqual(expect.arrayContaining(['EventBusName', 'EventBusArn']));
   });
 
