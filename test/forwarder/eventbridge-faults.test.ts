@@ -2,7 +2,7 @@
 // entries lose nothing and resend only what failed; refused entries are dropped and counted; and while everything is
 // throttled, the outbox holds at most one event per Service (DESIGN.md guarantee 6).
 import { afterEach, describe, expect, test } from 'vitest';
-import { startChurn } from '../support/apiserver/index.ts';
+import { changesMade, startChurn } from '../support/apiserver/index.ts';
 import { eventually } from '../support/cli.ts';
 import { expectConverged, metricValue, Rig, versionOf } from './rig.ts';
 
@@ -33,7 +33,7 @@ describe('retries', () => {
     const forwarder = rig.forwarder();
     await eventually('the first list', () => forwarder.ready);
     const churn = startChurn(rig.sim, { changesPerSecond: 100, durationSeconds: 2, seed: 21 });
-    await new Promise((r) => setTimeout(r, 1000));
+    await eventually('half the churn', () => changesMade(churn) >= 100);
     // Half-way, the other retryable code.
     rig.bridge.setFaults({ throttleRate: 0.2, entryFailureRate: 0.5, entryErrorCode: 'InternalFailure' });
     await churn.done;

@@ -5,7 +5,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
-import { startChurn } from '../support/apiserver/index.ts';
+import { changesMade, startChurn } from '../support/apiserver/index.ts';
 import { eventually, runCli, startCli } from '../support/cli.ts';
 import { Consumer, clusterState, expectConverged, metricValue, Rig } from './rig.ts';
 
@@ -169,10 +169,11 @@ describe('forwarder process', () => {
     const first = await startForwarder(rig);
     await eventually('the first list', () => first.logs().some((l) => l.msg === 'listed Services'));
     const churn = startChurn(recorded, { changesPerSecond: 100, durationSeconds: 4, seed: 34 });
-    await new Promise((r) => setTimeout(r, 1000));
+    await eventually('churn under way', () => changesMade(churn) >= 100);
     first.child.kill('SIGKILL');
     await first.exited;
-    await new Promise((r) => setTimeout(r, 1000));
+    const atKill = changesMade(churn);
+    await eventually('changes while no forwarder runs', () => changesMade(churn) >= atKill + 100);
     const second = await startForwarder(rig);
     await churn.done;
     await eventually('the restarted forwarder to list', () =>
@@ -222,10 +223,11 @@ describe('forwarder process', () => {
       () => steady.ready && first.logs().some((l) => l.msg === 'listed Services'),
     );
     const churn = startChurn(rig.sim, { changesPerSecond: 100, durationSeconds: 4, seed: 36 });
-    await new Promise((r) => setTimeout(r, 1000));
+    await eventually('churn under way', () => changesMade(churn) >= 100);
     first.child.kill('SIGKILL');
     await first.exited;
-    await new Promise((r) => setTimeout(r, 1000));
+    const atKill = changesMade(churn);
+    await eventually('changes while one replica is down', () => changesMade(churn) >= atKill + 100);
     const second = await startForwarder(rig);
     await churn.done;
     await eventually('the restarted replica to list', () =>
@@ -260,10 +262,12 @@ describe('two replicas at once', () => {
     const a = rig.forwarder({ eventBusName: 'a' });
     await eventually('replica a to list', () => a.ready);
     const churn = startChurn(rig.sim, { changesPerSecond: 150, durationSeconds: 3, seed: 35 });
-    await new Promise((r) => setTimeout(r, 500));
+    await eventually('churn under way', () => changesMade(churn) >= 75);
     const b = rig.forwarder({ eventBusName: 'b' });
+    await eventually('replica b to list', () => b.ready);
     // Both replicas meet the same drop; they resume independently.
-    setTimeout(() => rig?.sim.faults.dropWatches(), 1500);
+    await eventually('more churn with both running', () => changesMade(churn) >= 225);
+    expect(rig.sim.faults.dropWatches()).toBe(2);
     await churn.done;
     await expectConverged(rig.consumer, rig.sim);
     await expectConverged(byBus.a, rig.sim);

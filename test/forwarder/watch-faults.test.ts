@@ -1,7 +1,7 @@
 // The forwarder against every way a watch ends (DESIGN.md guarantee 5), with the real @kubernetes/client-node and the
 // real EventBridge SDK: after each, a consumer of the delivered events holds exactly the simulator's final state.
 import { afterEach, describe, expect, test } from 'vitest';
-import { startChurn } from '../support/apiserver/index.ts';
+import { changesMade, startChurn } from '../support/apiserver/index.ts';
 import { eventually } from '../support/cli.ts';
 import { expectConverged, metricValue, Rig, watchWithInactivityTimeout } from './rig.ts';
 
@@ -43,7 +43,7 @@ describe('watch faults during churn', () => {
     await eventually('the first list', () => forwarder.ready);
     const churn = startChurn(rig.sim, { changesPerSecond: 100, durationSeconds: 4, seed: 12 });
     // One stall of the open watch, then two seconds in which every new watch stalls too.
-    await new Promise((r) => setTimeout(r, 500));
+    await eventually('churn under way', () => changesMade(churn) >= 50);
     expect(rig.sim.faults.stallWatches({ alsoNew: true })).toBe(1);
     await eventually(
       'the stall to be seen',

@@ -141,6 +141,10 @@ export interface ChurnCounts {
   deleted: number;
 }
 
+/** Changes a churn has made so far: what a test waits on instead of a clock. */
+export const changesMade = (churn: { readonly counts: Readonly<ChurnCounts> }): number =>
+  churn.counts.created + churn.counts.updated + churn.counts.deleted;
+
 export interface Churn {
   readonly counts: Readonly<ChurnCounts>;
   /** Resolves when the duration is over or stop() is called. */

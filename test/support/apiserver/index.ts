@@ -7,6 +7,7 @@ export {
   type ChurnCounts,
   type ChurnOptions,
   type ChurnTarget,
+  changesMade,
   DEFAULT_NAMESPACES,
   type GenerateOptions,
   generateServices,
