@@ -244,9 +244,12 @@ export class ServiceStore {
   }
 }
 
+/** Sorted by namespace/name; each key is built once, since the churn driver lists on every change. */
 function sortByKey(services: Service[]): Service[] {
-  const key = (s: Service) => keyOf(s.metadata.namespace, s.metadata.name);
-  return services.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
+  return services
+    .map((s) => [keyOf(s.metadata.namespace, s.metadata.name), s] as const)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([, s]) => s);
 }
 
 function deepFreeze<T>(value: T): T {
