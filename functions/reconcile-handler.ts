@@ -6,13 +6,11 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
-import { parseReconcileConfig, type ReconcileConfig } from '../lib/config/config.ts';
-import { fetchZkCredentials } from '../lib/config/credentials.ts';
-import { serviceListApiFor, kubeConfigFor } from '../lib/kube/connect.ts';
+import type { ReconcileConfig } from '../lib/config/config.ts';
 import type { ServiceListApi } from '../lib/kube/list.ts';
 import { type ReconcileReport, reconcile } from '../lib/reconcile/reconcile.ts';
 import { clusterList, parseReconcileRequest } from '../lib/reconcile/request.ts';
-import { containerRegistry, oncePerContainer, registryTarget } from '../lib/sync/target.ts';
+import { registryTarget } from '../lib/sync/target.ts';
 import type { ZkRegistryStore } from '../lib/zk/registry-store.ts';
 
 export interface ReconcileHandlerDeps {

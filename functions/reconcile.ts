@@ -2,7 +2,7 @@
 // that names it), one registry and one Kubernetes client per container, and the handler from reconcile-handler.ts.
 import { parseReconcileConfig } from '../lib/config/config.ts';
 import { fetchZkCredentials } from '../lib/config/credentials.ts';
-import { serviceListApiFor, kubeConfigFor } from '../lib/kube/connect.ts';
+import { kubeConfigFor, serviceListApiFor } from '../lib/kube/connect.ts';
 import { containerRegistry, oncePerContainer } from '../lib/sync/target.ts';
 import { powertools } from './powertools.ts';
 import { createReconcileHandler } from './reconcile-handler.ts';

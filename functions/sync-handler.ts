@@ -7,10 +7,9 @@ import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { parseRegistryConfig, type RegistryConfig } from '../lib/config/config.ts';
-import { fetchZkCredentials } from '../lib/config/credentials.ts';
+import type { RegistryConfig } from '../lib/config/config.ts';
 import { type SyncBatchResult, syncBatch } from '../lib/sync/batch.ts';
-import { containerRegistry, registryTarget } from '../lib/sync/target.ts';
+import { registryTarget } from '../lib/sync/target.ts';
 import type { ZkRegistryStore } from '../lib/zk/registry-store.ts';
 
 export interface SyncHandlerDeps {
