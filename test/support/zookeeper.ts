@@ -1,7 +1,7 @@
 // Real Apache ZooKeeper servers for tests, benchmarks and `kube-zk-sync dev`: one node or an ensemble on free
 // loopback ports with throwaway data directories. No mocks: the server is the jar that Debian's `zookeeper` ships.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { closeSync, existsSync, openSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -138,11 +138,12 @@ export class ZooKeeperCluster {
   async startNode(id: number): Promise<void> {
     const node = this.node(id);
     if (node.process && node.process.exitCode === null) return;
+    const log = openSync(join(node.dir, 'server.log'), 'a');
     const child = spawn(
       'java',
       [
         '-Xms32m',
-        '-Xmx256m',
+        '-Xmx1g',
         '-XX:+UseSerialGC',
         '-XX:TieredStopAtLevel=1',
         '-Dzookeeper.jmx.log4j.disable=true',
@@ -151,8 +152,10 @@ export class ZooKeeperCluster {
         'org.apache.zookeeper.server.quorum.QuorumPeerMain',
         join(node.dir, 'zoo.cfg'),
       ],
-      { stdio: 'ignore' },
+      // The server's own log, next to its data, for when a test wants to know why a node went away.
+      { stdio: ['ignore', log, log] },
     );
+    closeSync(log);
     child.on('error', () => {});
     node.process = child;
   }
