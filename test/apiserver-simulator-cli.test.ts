@@ -8,20 +8,10 @@ import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { ApiServerSimulator, generateServices, type Service } from './support/apiserver/index.ts';
 
+import { eventually } from './support/cli.ts';
+
 const run = promisify(execFile);
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
-
-async function until(
-  what: string,
-  check: () => boolean | Promise<boolean>,
-  timeoutMs = 10_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 let foundKubectl: string | undefined;
 
@@ -131,14 +121,14 @@ describe('kubectl', () => {
       stderr += d;
     });
     try {
-      await until(`kubectl to open its watch (stderr: ${stderr})`, () => sim.stats().openWatches === 1);
+      await eventually(`kubectl to open its watch (stderr: ${stderr})`, () => sim.stats().openWatches === 1);
       sim.createService({
         namespace: 'payments',
         name: 'late-arrival',
         type: 'LoadBalancer',
         ports: [{ port: 80 }],
       });
-      await until('kubectl to print the new Service', () => stdout.includes('"name": "late-arrival"'));
+      await eventually('kubectl to print the new Service', () => stdout.includes('"name": "late-arrival"'));
       const watchRequest = sim.stats().recent.find((r) => r.kind === 'watch');
       expect(watchRequest?.url).toMatch(/resourceVersion=\d+/);
     } finally {
@@ -173,7 +163,7 @@ function launch(command: string, args: string[]): Running {
 
 /** Waits for the one line the command prints once it serves, and returns the URL from it. */
 async function serving(app: Running): Promise<string> {
-  await until(
+  await eventually(
     `simulate to start (stderr: ${app.stderr()})`,
     () => / at (http:\/\/\S+?)[,;]/.test(app.stdout()),
     30_000,
@@ -246,7 +236,7 @@ describe('kube-zk-sync simulate', () => {
           ).metadata.resourceVersion,
         );
       const first = await resourceVersion();
-      await until('the churn to change Services', async () => (await resourceVersion()) > first + 5);
+      await eventually('the churn to change Services', async () => (await resourceVersion()) > first + 5);
       app.child.kill(signal);
       expect(await app.exited).toEqual({ code: 0, signal: null });
       expect(app.stderr()).toMatch(/churn done: \d+ created, \d+ updated, \d+ deleted\n.*stopped\n$/);

@@ -1,10 +1,9 @@
 // The forwarder's settings: a flag wins over its environment variable, which wins over the default. Everything is
 // checked at start and every problem is reported at once, naming the flag and the variable, so a broken Deployment
 // fails its first start with one readable line instead of crash-looping on the first bad value found.
+import type { Env } from '../config/config.ts';
 import { LabelSelectorError, parseLabelSelector } from '../kube/label-selector.ts';
 import { isLogLevel, type LogLevel } from './log.ts';
-
-export type Env = Readonly<Record<string, string | undefined>>;
 
 export class ForwarderConfigError extends Error {
   override readonly name = 'ForwarderConfigError';

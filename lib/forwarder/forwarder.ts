@@ -8,7 +8,7 @@ import { type Logger, silentLogger } from './log.ts';
 import { ForwarderMetrics } from './metrics.ts';
 import { PendingEvents, PUT_EVENTS_LIMITS } from './pending.ts';
 import { EventSender, type PutEventsClient } from './sender.ts';
-import { kubeApis, ServiceWatchLoop, type WatchApi } from './watch-loop.ts';
+import { kubeApis, ServiceWatchLoop, type WatchApi, type WatchLoopOptions } from './watch-loop.ts';
 
 export interface ForwarderOptions {
   readonly clusterId: string;
@@ -18,13 +18,10 @@ export interface ForwarderOptions {
   readonly eventBridge: PutEventsClient;
   readonly namespace?: string;
   readonly labelSelector?: string;
-  readonly watch?: {
-    readonly timeoutSeconds?: number;
-    readonly stallMs?: number;
-    readonly pageSize?: number;
-    readonly listPageTimeoutMs?: number;
-    readonly backoff?: { readonly initialMs: number; readonly maxMs: number };
-    readonly minWatchMs?: number;
+  readonly watch?: Pick<
+    WatchLoopOptions,
+    'timeoutSeconds' | 'stallMs' | 'pageSize' | 'listPageTimeoutMs' | 'backoff' | 'minWatchMs'
+  > & {
     /** Replaces client-node's Watch (tests use one with a shorter inactivity timeout). */
     readonly api?: WatchApi;
   };
