@@ -6,7 +6,7 @@
 // - forwarder_rss_mb_10k: resident memory of the forwarder with those Services while EventBridge throttles every call
 //   and the cluster keeps changing, so every Service sits in the outbox (its worst case).
 // Run alone with `node test/bench/forwarder.bench.ts [--quick]`, or as the `forwarder` suite of `npm run bench`.
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +15,7 @@ import { buildForwarder } from '../../infra/forwarder/build.ts';
 import { EVENT_DETAIL_TYPE, EVENT_SOURCE } from '../../lib/events/contract.ts';
 import { ApiServerSimulator, generateServices } from '../support/apiserver/index.ts';
 import { LocalEventBridge } from '../support/eventbridge/server.ts';
+import { spawnForwarderBundle } from '../support/forwarder-bundle.ts';
 import { type BenchSuite, type Metric, round } from './harness.ts';
 
 const SERVICES = 10_000;
@@ -56,35 +57,18 @@ async function startRig(bundle: string, dir: string, services: number): Promise<
   const kubeconfig = join(dir, 'kubeconfig');
   await sim.writeKubeconfig(kubeconfig);
   const config = bridge.clientConfig();
-  const child = spawn(
-    process.execPath,
-    [bundle, '--kubeconfig', kubeconfig, '--port', '0', '--log-level', 'warn'],
-    {
-      cwd: dir,
-      env: {
-        PATH: process.env.PATH ?? '',
-        CLUSTER_ID: 'bench',
-        EVENT_BUS_NAME: 'services',
-        AWS_REGION: config.region,
-        EVENTBRIDGE_ENDPOINT: config.endpoint,
-        AWS_ACCESS_KEY_ID: config.credentials.accessKeyId,
-        AWS_SECRET_ACCESS_KEY: config.credentials.secretAccessKey,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  let output = '';
-  child.stdout?.on('data', (c: Buffer) => {
-    output += c.toString();
-  });
-  child.stderr?.on('data', (c: Buffer) => {
-    output += c.toString();
+  const { child, stdout, stderr } = spawnForwarderBundle(bundle, {
+    kubeconfig,
+    clusterId: 'bench',
+    eventBridge: config,
+    cwd: dir,
+    args: ['--log-level', 'warn'],
   });
   return {
     sim,
     bridge,
     child,
-    output: () => output,
+    output: () => stdout() + stderr(),
     async stop() {
       child.kill('SIGKILL');
       await bridge.stop();

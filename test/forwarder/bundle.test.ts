@@ -1,13 +1,13 @@
 // The bundle the container image copies: built with esbuild into a directory with no node_modules in reach, run by
 // plain Node 22 against the simulator and the local EventBridge. If a dependency slipped out of the bundle, or needs
 // a file beside it, this is where it shows.
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { buildForwarder } from '../../infra/forwarder/build.ts';
 import { eventually } from '../support/cli.ts';
+import { spawnForwarderBundle } from '../support/forwarder-bundle.ts';
 import { expectConverged, Rig } from './rig.ts';
 
 let dir: string;
@@ -36,32 +36,16 @@ describe('dist/forwarder.mjs', () => {
       const kubeconfig = join(dir, 'kubeconfig');
       await rig.sim.writeKubeconfig(kubeconfig);
       const config = rig.bridge.clientConfig();
-      const child = spawn(process.execPath, [bundle, '--kubeconfig', kubeconfig, '--port', '0'], {
+      const { child, stdout, stderr } = spawnForwarderBundle(bundle, {
+        kubeconfig,
+        clusterId: 'bundle-test',
+        eventBridge: config,
         cwd: dir,
-        // Only what the pod would have: no NODE_PATH, no inherited npm environment.
-        env: {
-          PATH: process.env.PATH ?? '',
-          CLUSTER_ID: 'bundle-test',
-          EVENT_BUS_NAME: 'services',
-          AWS_REGION: config.region,
-          EVENTBRIDGE_ENDPOINT: config.endpoint,
-          AWS_ACCESS_KEY_ID: config.credentials.accessKeyId,
-          AWS_SECRET_ACCESS_KEY: config.credentials.secretAccessKey,
-        },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let stderr = '';
-      let stdout = '';
-      child.stderr.on('data', (chunk: Buffer) => {
-        stderr += chunk.toString();
-      });
-      child.stdout.on('data', (chunk: Buffer) => {
-        stdout += chunk.toString();
       });
       const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
       await eventually('the bundle to list', () => {
-        if (child.exitCode !== null) throw new Error(`the bundle exited ${child.exitCode}: ${stderr}`);
-        return stdout.includes('"listed Services"');
+        if (child.exitCode !== null) throw new Error(`the bundle exited ${child.exitCode}: ${stderr()}`);
+        return stdout().includes('"listed Services"');
       });
       await expectConverged(rig.consumer, rig.sim);
       const [first] = rig.sim.listServices();
@@ -70,7 +54,7 @@ describe('dist/forwarder.mjs', () => {
       await expectConverged(rig.consumer, rig.sim);
       child.kill('SIGTERM');
       expect(await exited).toBe(0);
-      expect(stderr).toBe('');
+      expect(stderr()).toBe('');
     } finally {
       await rig.stop();
     }
