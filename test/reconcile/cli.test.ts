@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
 import { parseDocument } from '../../lib/registry/document.ts';
 import { ZkStore } from '../../lib/zk/store.ts';
-import { ApiServerSimulator } from '../support/apiserver/index.ts';
+import { ApiServerSimulator, type ServiceInput } from '../support/apiserver/index.ts';
 import { runCli } from '../support/cli.ts';
 
 const zk = inject('zkConnect');
@@ -15,25 +15,30 @@ const sim = new ApiServerSimulator();
 let dir: string;
 let kubeconfig: string;
 
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'kube-zk-sync-cli-'));
-  kubeconfig = join(dir, 'kubeconfig');
-  await sim.start();
-  await sim.writeKubeconfig(kubeconfig);
-  sim.createService({
+/** The two load-balanced Services the reconcile publishes (a ClusterIP one stays out). */
+const PUBLISHED: ServiceInput[] = [
+  {
     namespace: 'shop',
     name: 'cart',
     type: 'LoadBalancer',
     ports: [{ name: 'http', port: 80 }],
     ingress: [{ hostname: 'cart.elb.example.com' }],
-  });
-  sim.createService({
+  },
+  {
     namespace: 'shop',
     name: 'api',
     type: 'LoadBalancer',
     ports: [{ name: 'https', port: 443 }],
     ingress: [{ ip: '203.0.113.10' }],
-  });
+  },
+];
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'kube-zk-sync-cli-'));
+  kubeconfig = join(dir, 'kubeconfig');
+  await sim.start();
+  await sim.writeKubeconfig(kubeconfig);
+  for (const service of PUBLISHED) sim.createService(service);
   sim.createService({ namespace: 'shop', name: 'internal', type: 'ClusterIP', ports: [{ port: 80 }] });
 });
 afterAll(async () => {
@@ -92,7 +97,7 @@ describe('kube-zk-sync reconcile', () => {
     const path = newPath();
     expect((await reconcileCli(path)).code).toBe(0);
     const before = await store.read(path);
-    const removed = sim.deleteService('shop', 'cart');
+    sim.deleteService('shop', 'cart');
     sim.deleteService('shop', 'api');
     try {
       const refused = await reconcileCli(path);
@@ -107,20 +112,7 @@ describe('kube-zk-sync reconcile', () => {
       expect(forced.stdout).toContain('deleted 2');
       expect(parseDocument((await store.read(path)).data ?? '').entries).toEqual([]);
     } finally {
-      sim.createService({
-        namespace: removed.metadata.namespace,
-        name: removed.metadata.name,
-        type: 'LoadBalancer',
-        ports: [{ name: 'http', port: 80 }],
-        ingress: [{ hostname: 'cart.elb.example.com' }],
-      });
-      sim.createService({
-        namespace: 'shop',
-        name: 'api',
-        type: 'LoadBalancer',
-        ports: [{ name: 'https', port: 443 }],
-        ingress: [{ ip: '203.0.113.10' }],
-      });
+      for (const service of PUBLISHED) sim.createService(service);
     }
   });
 
