@@ -1,7 +1,7 @@
 // The logger and metrics every handler uses: JSON logs and CloudWatch embedded metrics on stdout, so a function in
 // a VPC needs no endpoint for either.
 import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics } from '@aws-lambda-powertools/metrics';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 
 export function powertools(env: Readonly<Record<string, string | undefined>> = process.env): {
   logger: Logger;
@@ -12,4 +12,14 @@ export function powertools(env: Readonly<Record<string, string | undefined>> = p
     logger: new Logger({ serviceName }),
     metrics: new Metrics({ namespace: env.POWERTOOLS_METRICS_NAMESPACE ?? 'KubeZkSync', serviceName }),
   };
+}
+
+/** One invocation's counts, and the document's size when it is known (the size alarm reads it). */
+export function recordCounts(
+  metrics: Metrics,
+  counts: Readonly<Record<string, number>>,
+  documentBytes: number,
+): void {
+  for (const [name, value] of Object.entries(counts)) metrics.addMetric(name, MetricUnit.Count, value);
+  if (documentBytes > 0) metrics.addMetric('DocumentBytes', MetricUnit.Bytes, documentBytes);
 }

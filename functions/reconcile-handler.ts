@@ -3,7 +3,7 @@
 // configuration comes from the entry (reconcile.ts); lib/reconcile does the work, Powertools logs and counts.
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { ReconcileConfig } from '../lib/config/config.ts';
@@ -12,6 +12,7 @@ import { type ReconcileReport, reconcile } from '../lib/reconcile/reconcile.ts';
 import { clusterList, parseReconcileRequest } from '../lib/reconcile/request.ts';
 import { registryTarget } from '../lib/sync/target.ts';
 import type { ZkRegistryStore } from '../lib/zk/registry-store.ts';
+import { recordCounts } from './powertools.ts';
 
 export interface ReconcileHandlerDeps {
   readonly config: ReconcileConfig;
@@ -23,19 +24,23 @@ export interface ReconcileHandlerDeps {
 }
 
 function report(r: ReconcileReport, metrics: Metrics): void {
-  const count = (name: string, value: number) => metrics.addMetric(name, MetricUnit.Count, value);
-  count('ServicesListed', r.listed);
-  count('EntriesCreated', r.created);
-  count('EntriesUpdated', r.updated);
-  count('EntriesDeleted', r.deleted);
-  count('EntriesUnchanged', r.unchanged);
-  count('Conflicts', r.conflicts);
-  count('ServicesSkipped', r.skipped);
-  count('ServicesInvalid', r.invalid);
-  count('ReconcileRefused', r.refused ? 1 : 0);
-  count('DocumentWrites', r.documentWritten ? 1 : 0);
-  count('CasAttempts', r.casAttempts);
-  if (r.documentBytes > 0) metrics.addMetric('DocumentBytes', MetricUnit.Bytes, r.documentBytes);
+  recordCounts(
+    metrics,
+    {
+      ServicesListed: r.listed,
+      EntriesCreated: r.created,
+      EntriesUpdated: r.updated,
+      EntriesDeleted: r.deleted,
+      EntriesUnchanged: r.unchanged,
+      Conflicts: r.conflicts,
+      ServicesSkipped: r.skipped,
+      ServicesInvalid: r.invalid,
+      ReconcileRefused: r.refused ? 1 : 0,
+      DocumentWrites: r.documentWritten ? 1 : 0,
+      CasAttempts: r.casAttempts,
+    },
+    r.documentBytes,
+  );
 }
 
 export function createReconcileHandler(deps: ReconcileHandlerDeps) {

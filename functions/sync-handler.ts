@@ -3,7 +3,7 @@
 // the work, Powertools for the log and the metrics. `kube-zk-sync dev` runs this same handler locally.
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
@@ -11,6 +11,7 @@ import type { RegistryConfig } from '../lib/config/config.ts';
 import { type SyncBatchResult, syncBatch } from '../lib/sync/batch.ts';
 import { registryTarget } from '../lib/sync/target.ts';
 import type { ZkRegistryStore } from '../lib/zk/registry-store.ts';
+import { recordCounts } from './powertools.ts';
 
 export interface SyncHandlerDeps {
   readonly config: RegistryConfig;
@@ -25,24 +26,28 @@ const LOGGED_PROBLEMS = 20;
 
 function report(result: SyncBatchResult, logger: Logger, metrics: Metrics): void {
   const r = result.report;
-  const count = (name: string, value: number) => metrics.addMetric(name, MetricUnit.Count, value);
-  count('RecordsReceived', r.received);
-  count('RecordsApplied', r.applied);
-  count('RecordsCoalesced', r.coalesced);
-  count('RecordsStale', r.stale);
-  count('RecordsInvalid', r.invalid);
-  count('RecordsIgnored', r.ignored);
-  count('RecordsFailed', r.failed);
-  count('ServicesSkipped', r.skipped);
-  count('ServicesInvalid', r.invalidServices);
-  count('Conflicts', r.conflicts);
-  count('DocumentWrites', r.documentWritten ? 1 : 0);
-  count('NoOpBatches', r.documentWritten || r.error ? 0 : 1);
-  count('CasAttempts', r.casAttempts);
-  count('CasRetries', Math.max(0, r.casAttempts - 1));
-  count('WriteFailures', r.error ? 1 : 0);
-  count('WritesRefused', r.refused ? 1 : 0);
-  if (r.documentBytes > 0) metrics.addMetric('DocumentBytes', MetricUnit.Bytes, r.documentBytes);
+  recordCounts(
+    metrics,
+    {
+      RecordsReceived: r.received,
+      RecordsApplied: r.applied,
+      RecordsCoalesced: r.coalesced,
+      RecordsStale: r.stale,
+      RecordsInvalid: r.invalid,
+      RecordsIgnored: r.ignored,
+      RecordsFailed: r.failed,
+      ServicesSkipped: r.skipped,
+      ServicesInvalid: r.invalidServices,
+      Conflicts: r.conflicts,
+      DocumentWrites: r.documentWritten ? 1 : 0,
+      NoOpBatches: r.documentWritten || r.error ? 0 : 1,
+      CasAttempts: r.casAttempts,
+      CasRetries: Math.max(0, r.casAttempts - 1),
+      WriteFailures: r.error ? 1 : 0,
+      WritesRefused: r.refused ? 1 : 0,
+    },
+    r.documentBytes,
+  );
 
   const { problems, ignoredReasons } = result;
   if (r.error)
