@@ -4,7 +4,7 @@
 import { afterEach, describe, expect, test } from 'vitest';
 import { changesMade, startChurn } from '../support/apiserver/index.ts';
 import { eventually } from '../support/cli.ts';
-import { expectConverged, metricValue, Rig, versionOf } from './rig.ts';
+import { expectConverged, metricValue, Rig, settled, versionOf } from './rig.ts';
 
 let rig: Rig | undefined;
 afterEach(async () => {
@@ -38,6 +38,7 @@ describe('retries', () => {
     rig.bridge.setFaults({ throttleRate: 0.2, entryFailureRate: 0.5, entryErrorCode: 'InternalFailure' });
     await churn.done;
     await expectConverged(rig.consumer, rig.sim, 15_000);
+    await settled(forwarder);
 
     const history = sendHistory(rig);
     const outcomes = [...history.values()];
@@ -90,6 +91,7 @@ describe('retries', () => {
       },
     });
     await expectConverged(rig.consumer, rig.sim, 10_000, (key) => key !== victimKey);
+    await settled(forwarder);
     expect(rig.consumer.state()[victimKey]).toBeUndefined();
     // Sent once, refused, never resent.
     const victimSends = [...sendHistory(rig)].filter(([id]) => id.startsWith(`${victimKey}@`));

@@ -79,6 +79,17 @@ export async function expectConverged(
   expect(consumer.state()).toEqual(clusterState(sim, filter));
 }
 
+/**
+ * Waits until the forwarder has nothing pending or in flight. The endpoint records a call before it answers, so the
+ * consumer can have the last event while the forwarder has not yet seen the answer; compare records after this.
+ */
+export async function settled(forwarder: Forwarder): Promise<void> {
+  await eventually(
+    'the forwarder to have nothing pending or in flight',
+    () => forwarder.pending === 0 && forwarder.inFlight === 0,
+  );
+}
+
 /** client-node's Watch, with its private 30 s inactivity timeout shortened; checked first, so a rename fails loudly. */
 export function watchWithInactivityTimeout(kc: KubeConfig, ms: number): Watch {
   const watch = new Watch(kc);
