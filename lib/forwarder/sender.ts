@@ -10,7 +10,7 @@
 // loop anyway, and one retry policy is easier to reason about and to count than two stacked.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { callSignal } from '../util/deadline.ts';
+import { callSignal, within } from '../util/deadline.ts';
 import { Backoff } from './backoff.ts';
 import { putEventsEntry, type ServiceEvent } from './entry.ts';
 import { type Logger, silentLogger } from './log.ts';
@@ -234,13 +234,6 @@ export class EventSender {
       this.#log.info('EventBridge accepts events again', { pending: this.#pending.size });
     }
   }
-}
-
-/** Waits for `promise`, at most `ms`; the timer does not outlive the wait. */
-async function within(promise: Promise<void>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([promise, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
-  clearTimeout(timer);
 }
 
 function describe(error: unknown): string {

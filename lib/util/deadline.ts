@@ -1,4 +1,4 @@
-// A signal for one call: aborted when `parent` aborts or after `ms`, and released when the call is done. Made by hand
+// Deadlines. A signal for one call: aborted when `parent` aborts or after `ms`, and released when the call is done. Made by hand
 // because AbortSignal.any() with a long-lived parent and AbortSignal.timeout() per call keeps every call's signals
 // and timers alive until they expire (measured: ~2 KB a call), which a forwarder making thousands of calls a minute
 // under throttling cannot afford.
@@ -27,4 +27,18 @@ export function callSignal(parent: AbortSignal, ms: number): CallSignal {
       parent.removeEventListener('abort', onAbort);
     },
   };
+}
+
+/** Waits for `promise` to settle, at most `ms`: true when it did in time. The timer does not outlive the wait. */
+export async function within(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const settled = () => true;
+  const late = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  try {
+    return await Promise.race([promise.then(settled, settled), late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

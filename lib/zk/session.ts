@@ -71,6 +71,7 @@ export class ZkSession {
   private deadReason: string | undefined;
   private readonly lost: Promise<string>;
   private resolveLost: (reason: string) => void = () => {};
+  private disconnectedTimer: NodeJS.Timeout | undefined;
 
   private constructor(client: zookeeper.Client, opTimeoutMs: number) {
     this.client = client;
@@ -80,6 +81,19 @@ export class ZkSession {
     });
     client.once('expired', () => this.kill('the ZooKeeper session expired'));
     client.once('authenticationFailed', () => this.kill('ZooKeeper refused the digest credentials'));
+    // The client learns of an expiry only from the server, and waits without end for a handshake that a server
+    // never answers. A server that has not heard from us for the session timeout has expired the session anyway,
+    // so a session disconnected for that long is given up, and whoever waits on it moves on to a new one.
+    client.on('disconnected', () => {
+      if (this.deadReason || this.disconnectedTimer) return;
+      const ms = client.getSessionTimeout();
+      this.disconnectedTimer = setTimeout(
+        () => this.abandon(`no connection to ZooKeeper for ${ms} ms, the session timeout`),
+        ms,
+      );
+      this.disconnectedTimer.unref();
+    });
+    client.on('connected', () => this.clearDisconnectedTimer());
   }
 
   static async open(options: SessionOptions): Promise<ZkSession> {
@@ -126,12 +140,32 @@ export class ZkSession {
   /** Marks the session dead for good; whoever waits on `whenLost` moves on to a new one. */
   private kill(reason: string): void {
     this.deadReason ??= reason;
+    this.clearDisconnectedTimer();
     this.resolveLost(this.deadReason);
   }
 
+  private clearDisconnectedTimer(): void {
+    clearTimeout(this.disconnectedTimer);
+    this.disconnectedTimer = undefined;
+  }
+
   close(): void {
-    this.kill('the ZooKeeper session was closed');
+    this.abandon('the ZooKeeper session was closed');
+  }
+
+  /**
+   * Marks the session dead and closes its client. A connected client says goodbye to the server; one that is not
+   * would keep its half-made connection (and the process) alive, so its socket is destroyed.
+   */
+  private abandon(reason: string): void {
+    this.kill(reason);
+    const state = this.client.getState();
     this.client.close();
+    if (state !== zookeeper.State.SYNC_CONNECTED && state !== zookeeper.State.CONNECTED_READ_ONLY) {
+      (
+        this.client as unknown as { connectionManager?: { socket?: { destroy(): void } } }
+      ).connectionManager?.socket?.destroy();
+    }
   }
 
   /**
@@ -145,8 +179,7 @@ export class ZkSession {
       let settled = false;
       const timer = setTimeout(() => {
         settled = true;
-        this.kill(`a request timed out after ${this.opTimeoutMs} ms`);
-        this.client.close();
+        this.abandon(`a request timed out after ${this.opTimeoutMs} ms`);
         reject(new ZkUnavailableError(`${what}: ZooKeeper did not answer within ${this.opTimeoutMs} ms`));
       }, this.opTimeoutMs);
       try {

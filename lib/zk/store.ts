@@ -1,6 +1,7 @@
 // Compare-and-set updates of znodes. Every write is conditional on the versions read; a lost race re-reads and
 // re-plans (bounded, with jitter). A connection lost during a write leaves its outcome unknown: re-read and decide.
 import { posix } from 'node:path';
+import { within } from '../util/deadline.ts';
 import {
   Codes,
   codeOf,
@@ -259,7 +260,13 @@ export class ZkStore {
             onData(read);
           }
           attempt = 0;
-          await Promise.race([changed, session.whenLost]);
+          // Until a notification, a reconnect or the session's end. A connection can also go silent with nothing
+          // noticing it, so every session timeout one read without a watch proves it alive (its deadline would
+          // give the session up) and catches a version that no notification announced.
+          const probeMs = session.client.getSessionTimeout();
+          while (!(await within(Promise.race([changed, session.whenLost]), probeMs))) {
+            if (stopped || (await readOn(session, path)).version !== lastVersion) break;
+          }
           session.client.removeListener('connected', onChange);
         } catch (error) {
           if (stopped) break;

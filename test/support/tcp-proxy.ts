@@ -1,5 +1,7 @@
 // A loopback TCP proxy that can freeze its connections (as a frozen Lambda or a silent network partition does:
-// nothing is sent, nothing is closed) and drop them. Used to make a server expire a client's session for real.
+// nothing is sent, nothing is closed), silence them for good (a peer that went away without a word, or a server
+// that accepts a connection and never answers), and drop them. Used to make a server expire a client's session for
+// real, and to show that a client does not wait without end on a connection that says nothing.
 import { connect, createServer, type Server, type Socket } from 'node:net';
 
 export class TcpProxy {
@@ -7,6 +9,9 @@ export class TcpProxy {
   private readonly server: Server;
   private readonly pairs = new Set<[Socket, Socket]>();
   private frozen = false;
+  private silencingNew = false;
+  /** Connections silenced for good: never resumed, never closed until the proxy stops. */
+  private readonly silenced = new Set<Socket>();
   private cutArmed = false;
   /** Connections cut by cutAfterNextRequest. */
   cuts = 0;
@@ -19,6 +24,10 @@ export class TcpProxy {
   static async start(target: { host: string; port: number }): Promise<TcpProxy> {
     let proxy: TcpProxy | undefined;
     const server = createServer((client) => {
+      if (proxy?.silencingNew) {
+        proxy.silence(client);
+        return;
+      }
       const upstream = connect(target.port, target.host);
       const pair: [Socket, Socket] = [client, upstream];
       proxy?.pairs.add(pair);
@@ -73,6 +82,25 @@ export class TcpProxy {
     }
   }
 
+  /** Connections open now go silent for good, both ways, and stay open; new ones work. */
+  silenceCurrent(): void {
+    for (const pair of this.pairs) for (const socket of pair) this.silence(socket);
+    this.pairs.clear();
+  }
+
+  /** While on, new connections are accepted and then never answered nor closed. */
+  silenceNew(on: boolean): void {
+    this.silencingNew = on;
+  }
+
+  private silence(socket: Socket): void {
+    socket.pause();
+    socket.unpipe();
+    socket.removeAllListeners('data');
+    socket.on('error', () => {});
+    this.silenced.add(socket);
+  }
+
   /** Lets the next request through to the server, then cuts the connection before the answer comes back. */
   cutAfterNextRequest(): void {
     this.cutArmed = true;
@@ -89,6 +117,8 @@ export class TcpProxy {
 
   async stop(): Promise<void> {
     this.dropAll();
+    for (const socket of this.silenced) socket.destroy();
+    this.silenced.clear();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 }

@@ -308,7 +308,8 @@ describe('ZkStore.watch', () => {
   });
   afterAll(() => cluster.destroy());
 
-  test('sees every new version through a server restart and an expired session', async () => {
+  /** A store watching a fresh path through a proxy, a writer on a direct connection, and the versions seen. */
+  async function watching() {
     const serverPort = Number(cluster.connectString.split(':')[1]);
     const proxy = await TcpProxy.start({ host: '127.0.0.1', port: serverPort });
     const store = new ZkStore({
@@ -324,32 +325,89 @@ describe('ZkStore.watch', () => {
     });
     const path = uniquePath();
     const seen: number[] = [];
-    const stop = store.watch(path, (read) => seen.push(read.version));
-    const until = async (version: number) => {
-      const deadline = Date.now() + 30_000;
-      while (!seen.includes(version)) {
-        if (Date.now() > deadline) throw new Error(`version ${version} not seen; saw ${seen.join(',')}`);
-        await new Promise((r) => setTimeout(r, 20));
-      }
+    const errors: string[] = [];
+    const stop = store.watch(
+      path,
+      (read) => seen.push(read.version),
+      (error) => errors.push(error.message),
+    );
+    return {
+      proxy,
+      serverPort,
+      store,
+      seen,
+      write: (item: string) => writer.update([path], appendItem(item)),
+      until: (version: number) =>
+        eventually(`version ${version}`, () => seen.includes(version), 30_000).catch((error: Error) => {
+          throw new Error(`${error.message}; seen ${seen.join(',')}; errors: ${errors.join('; ') || 'none'}`);
+        }),
+      async close() {
+        stop();
+        store.close();
+        writer.close();
+        await proxy.stop();
+      },
     };
+  }
+
+  test('sees every new version through a server restart and an expired session', async () => {
+    const w = await watching();
     try {
-      await until(-1);
-      await writer.update([path], appendItem('a'));
-      await until(0);
+      await w.until(-1);
+      await w.write('a');
+      await w.until(0);
       await cluster.stop();
       await cluster.start();
-      await writer.update([path], appendItem('b'));
-      await until(1);
-      const session = await store.connected();
-      await expireSessionBehind(proxy, serverPort, session.client.getSessionId());
-      await writer.update([path], appendItem('c'));
-      await until(2);
-      expect(seen).toEqual([-1, 0, 1, 2]);
+      await w.write('b');
+      await w.until(1);
+      const session = await w.store.connected();
+      await expireSessionBehind(w.proxy, w.serverPort, session.client.getSessionId());
+      await w.write('c');
+      await w.until(2);
+      expect(w.seen).toEqual([-1, 0, 1, 2]);
     } finally {
-      stop();
-      store.close();
-      writer.close();
-      await proxy.stop();
+      await w.close();
+    }
+  });
+
+  test('a reconnect whose handshake is never answered: the session is given up after its timeout', async () => {
+    const w = await watching();
+    try {
+      await w.until(-1);
+      await w.write('a');
+      await w.until(0);
+      const lost = await w.store.connected();
+      // The connection drops; every new one is accepted and then never answered.
+      w.proxy.silenceNew(true);
+      w.proxy.dropAll();
+      await w.write('b');
+      // The client would wait for that answer for ever; the session gives up once it has been disconnected
+      // for its timeout, as the server expires it by then.
+      await eventually('the session to be given up', () => lost.dead !== undefined, 10_000);
+      expect(lost.dead).toMatch(/no connection to ZooKeeper for \d+ ms/);
+      w.proxy.silenceNew(false);
+      await w.until(1);
+      expect(w.seen).toEqual([-1, 0, 1]);
+    } finally {
+      await w.close();
+    }
+  });
+
+  test('a connection gone silent while connected: the watch finds out and sees the change it missed', async () => {
+    const w = await watching();
+    try {
+      await w.until(-1);
+      await w.write('a');
+      await w.until(0);
+      const silent = await w.store.connected();
+      // No close, no answer: the client still believes it is connected, and no notification can come.
+      w.proxy.silenceCurrent();
+      await w.write('b');
+      await w.until(1);
+      expect(silent.dead).toBeDefined();
+      expect(w.seen).toEqual([-1, 0, 1]);
+    } finally {
+      await w.close();
     }
   });
 });
