@@ -301,6 +301,17 @@ describe('ZkStore on a three-node ensemble', () => {
   });
 });
 
+interface Watched {
+  readonly proxy: TcpProxy;
+  readonly serverPort: number;
+  readonly store: ZkStore;
+  /** Every version the watch reported, in order. */
+  readonly seen: readonly number[];
+  write(item: string): Promise<unknown>;
+  /** Waits until the watch has reported `version`. */
+  until(version: number): Promise<void>;
+}
+
 describe('ZkStore.watch', () => {
   let cluster: ZooKeeperCluster;
   beforeAll(async () => {
@@ -308,8 +319,11 @@ describe('ZkStore.watch', () => {
   });
   afterAll(() => cluster.destroy());
 
-  /** A store watching a fresh path through a proxy, a writer on a direct connection, and the versions seen. */
-  async function watching() {
+  /**
+   * Runs `body` with a store watching a fresh path through a proxy, once the watch has seen the path missing and
+   * then its version 0 written by a writer on a direct connection; everything is closed afterwards.
+   */
+  async function withWatch(body: (w: Watched) => Promise<void>): Promise<void> {
     const serverPort = Number(cluster.connectString.split(':')[1]);
     const proxy = await TcpProxy.start({ host: '127.0.0.1', port: serverPort });
     const store = new ZkStore({
@@ -331,31 +345,32 @@ describe('ZkStore.watch', () => {
       (read) => seen.push(read.version),
       (error) => errors.push(error.message),
     );
-    return {
+    const w: Watched = {
       proxy,
       serverPort,
       store,
       seen,
-      write: (item: string) => writer.update([path], appendItem(item)),
-      until: (version: number) =>
+      write: (item) => writer.update([path], appendItem(item)),
+      until: (version) =>
         eventually(`version ${version}`, () => seen.includes(version), 30_000).catch((error: Error) => {
           throw new Error(`${error.message}; seen ${seen.join(',')}; errors: ${errors.join('; ') || 'none'}`);
         }),
-      async close() {
-        stop();
-        store.close();
-        writer.close();
-        await proxy.stop();
-      },
     };
-  }
-
-  test('sees every new version through a server restart and an expired session', async () => {
-    const w = await watching();
     try {
       await w.until(-1);
       await w.write('a');
       await w.until(0);
+      await body(w);
+    } finally {
+      stop();
+      store.close();
+      writer.close();
+      await proxy.stop();
+    }
+  }
+
+  test('sees every new version through a server restart and an expired session', () =>
+    withWatch(async (w) => {
       await cluster.stop();
       await cluster.start();
       await w.write('b');
@@ -365,17 +380,10 @@ describe('ZkStore.watch', () => {
       await w.write('c');
       await w.until(2);
       expect(w.seen).toEqual([-1, 0, 1, 2]);
-    } finally {
-      await w.close();
-    }
-  });
+    }));
 
-  test('a reconnect whose handshake is never answered: the session is given up after its timeout', async () => {
-    const w = await watching();
-    try {
-      await w.until(-1);
-      await w.write('a');
-      await w.until(0);
+  test('a reconnect whose handshake is never answered: the session is given up after its timeout', () =>
+    withWatch(async (w) => {
       const lost = await w.store.connected();
       // The connection drops; every new one is accepted and then never answered.
       w.proxy.silenceNew(true);
@@ -388,17 +396,10 @@ describe('ZkStore.watch', () => {
       w.proxy.silenceNew(false);
       await w.until(1);
       expect(w.seen).toEqual([-1, 0, 1]);
-    } finally {
-      await w.close();
-    }
-  });
+    }));
 
-  test('a connection gone silent while connected: the watch finds out and sees the change it missed', async () => {
-    const w = await watching();
-    try {
-      await w.until(-1);
-      await w.write('a');
-      await w.until(0);
+  test('a connection gone silent while connected: the watch finds out and sees the change it missed', () =>
+    withWatch(async (w) => {
       const silent = await w.store.connected();
       // No close, no answer: the client still believes it is connected, and no notification can come.
       w.proxy.silenceCurrent();
@@ -406,8 +407,5 @@ describe('ZkStore.watch', () => {
       await w.until(1);
       expect(silent.dead).toBeDefined();
       expect(w.seen).toEqual([-1, 0, 1]);
-    } finally {
-      await w.close();
-    }
-  });
+    }));
 });
