@@ -1,7 +1,7 @@
-// Deadlines. A signal for one call: aborted when `parent` aborts or after `ms`, and released when the call is done. Made by hand
-// because AbortSignal.any() with a long-lived parent and AbortSignal.timeout() per call keeps every call's signals
-// and timers alive until they expire (measured: ~2 KB a call), which a forwarder making thousands of calls a minute
-// under throttling cannot afford.
+// Deadlines. A signal for one call: aborted when `parent` aborts or after `ms`, and released when the call is done.
+// Made by hand because AbortSignal.any() with a long-lived parent and AbortSignal.timeout() per call keeps every
+// call's signals and timers alive until they expire (measured: ~2 KB a call), which a forwarder making thousands of
+// calls a minute under throttling cannot afford.
 export interface CallSignal {
   readonly signal: AbortSignal;
   /** Clears the timer and the parent listener; call it when the call settles. */

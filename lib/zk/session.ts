@@ -150,18 +150,22 @@ export class ZkSession {
   }
 
   close(): void {
-    this.abandon('the ZooKeeper session was closed');
+    this.abandon('the ZooKeeper session was closed', true);
   }
 
   /**
-   * Marks the session dead and closes its client. A connected client says goodbye to the server; one that is not
-   * would keep its half-made connection (and the process) alive, so its socket is destroyed.
+   * Marks the session dead and closes its client. A healthy connection says goodbye to the server when `goodbye`;
+   * any other is destroyed, since a half-made or silent connection would otherwise stay open (and keep the process
+   * alive) until TCP gives up on it.
    */
-  private abandon(reason: string): void {
+  private abandon(reason: string, goodbye = false): void {
     this.kill(reason);
     const state = this.client.getState();
+    const connected =
+      state === zookeeper.State.SYNC_CONNECTED || state === zookeeper.State.CONNECTED_READ_ONLY;
     this.client.close();
-    if (state !== zookeeper.State.SYNC_CONNECTED && state !== zookeeper.State.CONNECTED_READ_ONLY) {
+    if (!(goodbye && connected)) {
+      // node-zookeeper-client has no way to drop its connection but closing its socket.
       (
         this.client as unknown as { connectionManager?: { socket?: { destroy(): void } } }
       ).connectionManager?.socket?.destroy();

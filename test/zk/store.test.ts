@@ -407,5 +407,11 @@ describe('ZkStore.watch', () => {
       await w.until(1);
       expect(silent.dead).toBeDefined();
       expect(w.seen).toEqual([-1, 0, 1]);
+      // The silent connection is closed, not left open until TCP gives up on it.
+      await eventually(
+        'the silent connection to be closed',
+        () => String(silent.client.getState()) === 'DISCONNECTED[0]',
+        5000,
+      );
     }));
 });
