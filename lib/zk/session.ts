@@ -58,6 +58,14 @@ export function registryAcl(writers: readonly DigestCredentials[]): zookeeper.AC
   ];
 }
 
+/** The parts of node-zookeeper-client's private connection manager that closing a session needs. */
+interface ConnectionManagerInternals {
+  readonly state: number;
+  readonly socket?: { destroy(): void };
+}
+/** The connection manager's state once it will not connect again. */
+const CLOSED = -2;
+
 const noWatch = undefined as unknown as () => void;
 
 export interface Stat {
@@ -69,16 +77,12 @@ export class ZkSession {
   readonly client: zookeeper.Client;
   private readonly opTimeoutMs: number;
   private deadReason: string | undefined;
-  private readonly lost: Promise<string>;
-  private resolveLost: (reason: string) => void = () => {};
+  private readonly lostListeners = new Set<(reason: string) => void>();
   private disconnectedTimer: NodeJS.Timeout | undefined;
 
   private constructor(client: zookeeper.Client, opTimeoutMs: number) {
     this.client = client;
     this.opTimeoutMs = opTimeoutMs;
-    this.lost = new Promise((resolve) => {
-      this.resolveLost = resolve;
-    });
     client.once('expired', () => this.kill('the ZooKeeper session expired'));
     client.once('authenticationFailed', () => this.kill('ZooKeeper refused the digest credentials'));
     // The client learns of an expiry only from the server, and waits without end for a handshake that a server
@@ -132,16 +136,26 @@ export class ZkSession {
     return this.deadReason;
   }
 
-  /** Resolves with the reason once the session is lost for good (expired or refused). */
-  get whenLost(): Promise<string> {
-    return this.lost;
+  /**
+   * Calls `listener` once the session is lost for good (expired, refused, given up, closed), at once if it already
+   * is. Returns the function that removes it, so that a long wait leaves nothing behind.
+   */
+  onLost(listener: (reason: string) => void): () => void {
+    if (this.deadReason !== undefined) {
+      listener(this.deadReason);
+      return () => {};
+    }
+    this.lostListeners.add(listener);
+    return () => this.lostListeners.delete(listener);
   }
 
-  /** Marks the session dead for good; whoever waits on `whenLost` moves on to a new one. */
+  /** Marks the session dead for good; whoever waits on it moves on to a new one. */
   private kill(reason: string): void {
-    this.deadReason ??= reason;
+    if (this.deadReason !== undefined) return;
+    this.deadReason = reason;
     this.clearDisconnectedTimer();
-    this.resolveLost(this.deadReason);
+    for (const listener of this.lostListeners) listener(reason);
+    this.lostListeners.clear();
   }
 
   private clearDisconnectedTimer(): void {
@@ -154,9 +168,10 @@ export class ZkSession {
   }
 
   /**
-   * Marks the session dead and closes its client. A healthy connection says goodbye to the server when `goodbye`;
-   * any other is destroyed, since a half-made or silent connection would otherwise stay open (and keep the process
-   * alive) until TCP gives up on it.
+   * Marks the session dead and closes its client. A healthy connection says goodbye to the server when `goodbye`,
+   * and is destroyed only if no answer closes it within the request deadline (a connection that went silent looks
+   * healthy); any other is destroyed at once. A half-made or silent connection would otherwise stay open, and keep
+   * the process alive, until TCP gives up on it.
    */
   private abandon(reason: string, goodbye = false): void {
     this.kill(reason);
@@ -164,12 +179,20 @@ export class ZkSession {
     const connected =
       state === zookeeper.State.SYNC_CONNECTED || state === zookeeper.State.CONNECTED_READ_ONLY;
     this.client.close();
-    if (!(goodbye && connected)) {
-      // node-zookeeper-client has no way to drop its connection but closing its socket.
-      (
-        this.client as unknown as { connectionManager?: { socket?: { destroy(): void } } }
-      ).connectionManager?.socket?.destroy();
-    }
+    if (goodbye && connected) setTimeout(() => this.dropConnection(), this.opTimeoutMs).unref();
+    else this.dropConnection();
+  }
+
+  /**
+   * Destroys the client's socket until the client is closed. node-zookeeper-client has no other way to drop its
+   * connection, and a reconnect it had already scheduled may open one more socket after `close()`.
+   */
+  private dropConnection(): void {
+    const manager = (this.client as unknown as { connectionManager?: ConnectionManagerInternals })
+      .connectionManager;
+    if (!manager || manager.state === CLOSED) return;
+    manager.socket?.destroy();
+    setTimeout(() => this.dropConnection(), this.opTimeoutMs).unref();
   }
 
   /**

@@ -1,7 +1,6 @@
 // Compare-and-set updates of znodes. Every write is conditional on the versions read; a lost race re-reads and
 // re-plans (bounded, with jitter). A connection lost during a write leaves its outcome unknown: re-read and decide.
 import { posix } from 'node:path';
-import { within } from '../util/deadline.ts';
 import {
   Codes,
   codeOf,
@@ -237,21 +236,45 @@ export class ZkStore {
 
   /**
    * Calls `onData` with every new version of `path` (null while it does not exist) until the returned function is
-   * called. Re-arms ZooKeeper's one-shot watch, and re-reads after reconnects and on a new session after expiry.
+   * called or the store is closed. Re-arms ZooKeeper's one-shot watch, and re-reads after reconnects and on a new
+   * session after expiry.
    */
   watch(path: string, onData: (read: Read) => void, onError: (error: Error) => void = () => {}): () => void {
     let stopped = false;
+    // Set by a notification or a reconnect; cleared by the read that it asks for.
+    let changed = false;
     let wake: () => void = () => {};
+    // One function for every watch armed: node-zookeeper-client keeps a function once per path, so watches armed
+    // again and again on one session do not pile up.
+    const onChange = () => {
+      changed = true;
+      wake();
+    };
+    // Resolves true after `ms`, or false as soon as `wake` is called or the session is lost; leaves nothing behind.
+    const nap = (session: ZkSession, ms: number) =>
+      new Promise<boolean>((resolve) => {
+        let offLost = () => {};
+        const done = (slept: boolean) => {
+          clearTimeout(timer);
+          offLost();
+          wake = () => {};
+          resolve(slept);
+        };
+        wake = () => done(false);
+        const timer = setTimeout(() => done(true), ms);
+        offLost = session.onLost(() => done(false));
+      });
     const run = async () => {
       let lastVersion: number | undefined;
+      let listening: ZkSession | undefined;
       for (let attempt = 0; !stopped; ) {
         try {
           const session = await this.connected();
-          const changed = new Promise<void>((resolve) => {
-            wake = resolve;
-          });
-          const onChange = () => wake();
-          session.client.once('connected', onChange);
+          if (session !== listening) {
+            listening = session;
+            session.client.on('connected', onChange);
+          }
+          changed = false;
           const r = await session.getData(path, onChange);
           if (!r) await session.exists(path, onChange);
           const read: Read = r ? { data: r.data, version: r.version } : { data: null, version: -1 };
@@ -264,12 +287,11 @@ export class ZkStore {
           // noticing it, so every session timeout one read without a watch proves it alive (its deadline would
           // give the session up) and catches a version that no notification announced.
           const probeMs = session.client.getSessionTimeout();
-          while (!(await within(Promise.race([changed, session.whenLost]), probeMs))) {
-            if (stopped || (await readOn(session, path)).version !== lastVersion) break;
+          while (!changed && !stopped && !session.dead) {
+            if ((await nap(session, probeMs)) && (await readOn(session, path)).version !== lastVersion) break;
           }
-          session.client.removeListener('connected', onChange);
         } catch (error) {
-          if (stopped) break;
+          if (stopped || this.closed) break;
           onError(error as Error);
           await backoff(++attempt + 4);
         }

@@ -93,10 +93,11 @@ export class TcpProxy {
     this.silencingNew = on;
   }
 
+  /** Nothing more is read from or passed to `socket`, and its end no longer ends its partner. */
   private silence(socket: Socket): void {
     socket.pause();
     socket.unpipe();
-    socket.removeAllListeners('data');
+    for (const event of ['data', 'end', 'close', 'error']) socket.removeAllListeners(event);
     socket.on('error', () => {});
     this.silenced.add(socket);
   }

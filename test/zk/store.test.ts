@@ -323,14 +323,17 @@ describe('ZkStore.watch', () => {
    * Runs `body` with a store watching a fresh path through a proxy, once the watch has seen the path missing and
    * then its version 0 written by a writer on a direct connection; everything is closed afterwards.
    */
-  async function withWatch(body: (w: Watched) => Promise<void>): Promise<void> {
+  async function withWatch(
+    body: (w: Watched) => Promise<void>,
+    options: { operationTimeoutMs?: number } = {},
+  ): Promise<void> {
     const serverPort = Number(cluster.connectString.split(':')[1]);
     const proxy = await TcpProxy.start({ host: '127.0.0.1', port: serverPort });
     const store = new ZkStore({
       connectString: proxy.address,
       sessionTimeoutMs: 2000,
       connectTimeoutMs: 2000,
-      operationTimeoutMs: 2000,
+      operationTimeoutMs: options.operationTimeoutMs ?? 2000,
     });
     const writer = new ZkStore({
       connectString: cluster.connectString,
@@ -383,20 +386,23 @@ describe('ZkStore.watch', () => {
     }));
 
   test('a reconnect whose handshake is never answered: the session is given up after its timeout', () =>
-    withWatch(async (w) => {
-      const lost = await w.store.connected();
-      // The connection drops; every new one is accepted and then never answered.
-      w.proxy.silenceNew(true);
-      w.proxy.dropAll();
-      await w.write('b');
-      // The client would wait for that answer for ever; the session gives up once it has been disconnected
-      // for its timeout, as the server expires it by then.
-      await eventually('the session to be given up', () => lost.dead !== undefined, 10_000);
-      expect(lost.dead).toMatch(/no connection to ZooKeeper for \d+ ms/);
-      w.proxy.silenceNew(false);
-      await w.until(1);
-      expect(w.seen).toEqual([-1, 0, 1]);
-    }));
+    withWatch(
+      async (w) => {
+        const lost = await w.store.connected();
+        // The connection drops; every new one is accepted and then never answered.
+        w.proxy.silenceNew(true);
+        w.proxy.dropAll();
+        await w.write('b');
+        // The client would wait for that answer for ever; the session gives up once it has been disconnected
+        // for its timeout, as the server expires it by then (long before the watch's read would time out).
+        await eventually('the session to be given up', () => lost.dead !== undefined, 10_000);
+        expect(lost.dead).toMatch(/no connection to ZooKeeper for \d+ ms/);
+        w.proxy.silenceNew(false);
+        await w.until(1);
+        expect(w.seen).toEqual([-1, 0, 1]);
+      },
+      { operationTimeoutMs: 15_000 },
+    ));
 
   test('a connection gone silent while connected: the watch finds out and sees the change it missed', () =>
     withWatch(async (w) => {
@@ -412,6 +418,20 @@ describe('ZkStore.watch', () => {
         'the silent connection to be closed',
         () => String(silent.client.getState()) === 'DISCONNECTED[0]',
         5000,
+      );
+    }));
+
+  test('a store closed while its connection is silent closes that connection too', () =>
+    withWatch(async (w) => {
+      const session = await w.store.connected();
+      w.proxy.silenceCurrent();
+      // The goodbye is never answered; the connection is dropped after the request deadline instead of staying
+      // open (and keeping the process alive) until TCP gives up on it.
+      w.store.close();
+      await eventually(
+        'the connection to be closed',
+        () => String(session.client.getState()) === 'DISCONNECTED[0]',
+        10_000,
       );
     }));
 });
