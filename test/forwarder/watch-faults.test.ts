@@ -3,7 +3,7 @@
 import { afterEach, describe, expect, test } from 'vitest';
 import { changesMade, startChurn } from '../support/apiserver/index.ts';
 import { eventually } from '../support/cli.ts';
-import { expectConverged, metricValue, Rig, watchWithInactivityTimeout } from './rig.ts';
+import { expectConverged, metricValue, Rig, settled, watchWithInactivityTimeout } from './rig.ts';
 
 let rig: Rig | undefined;
 afterEach(async () => {
@@ -78,6 +78,7 @@ describe('watch faults during churn', () => {
       s.metadata.labels = { ...s.metadata.labels, touched: 'yes' };
     });
     await expectConverged(rig.consumer, rig.sim);
+    await settled(forwarder);
     const text = await metrics(forwarder);
     expect(metricValue(text, 'kube_zk_sync_forwarder_relists_total')).toBe(0);
     expect(metricValue(text, 'kube_zk_sync_forwarder_events_sent_total')).toBe(
@@ -175,6 +176,7 @@ describe('API errors on list', () => {
     const forwarder = rig.forwarder({ watch: { pageSize: 50 } });
     await eventually('the first list', () => forwarder.ready);
     await expectConverged(rig.consumer, sim);
+    await settled(forwarder);
     // A relist of 10 pages where about one page in eight fails: most attempts break off partway.
     sim.faults.failRandomly(0.12, { on: 'list', status: 500 });
     sim.faults.goneOnNextWatch(1, { shape: 'http' });
