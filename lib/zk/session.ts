@@ -79,6 +79,7 @@ export class ZkSession {
   private deadReason: string | undefined;
   private readonly lostListeners = new Set<(reason: string) => void>();
   private disconnectedTimer: NodeJS.Timeout | undefined;
+  private abandoned = false;
 
   private constructor(client: zookeeper.Client, opTimeoutMs: number) {
     this.client = client;
@@ -175,6 +176,9 @@ export class ZkSession {
    */
   private abandon(reason: string, goodbye = false): void {
     this.kill(reason);
+    // Closing a client that is closed already would put it back in CLOSING, where nothing ever ends it.
+    if (this.abandoned || this.manager?.state === CLOSED) return;
+    this.abandoned = true;
     const state = this.client.getState();
     const connected =
       state === zookeeper.State.SYNC_CONNECTED || state === zookeeper.State.CONNECTED_READ_ONLY;
@@ -187,12 +191,15 @@ export class ZkSession {
    * Destroys the client's socket until the client is closed. node-zookeeper-client has no other way to drop its
    * connection, and a reconnect it had already scheduled may open one more socket after `close()`.
    */
-  private dropConnection(): void {
-    const manager = (this.client as unknown as { connectionManager?: ConnectionManagerInternals })
-      .connectionManager;
+  private dropConnection(tries = 3): void {
+    const manager = this.manager;
     if (!manager || manager.state === CLOSED) return;
     manager.socket?.destroy();
-    setTimeout(() => this.dropConnection(), this.opTimeoutMs).unref();
+    if (tries > 1) setTimeout(() => this.dropConnection(tries - 1), this.opTimeoutMs).unref();
+  }
+
+  private get manager(): ConnectionManagerInternals | undefined {
+    return (this.client as unknown as { connectionManager?: ConnectionManagerInternals }).connectionManager;
   }
 
   /**

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
 import { DocumentError, parseDocument, readerView } from '../../lib/registry/document.ts';
 import { ZkRegistryStore } from '../../lib/zk/registry-store.ts';
-import { ZkUnavailableError } from '../../lib/zk/session.ts';
+import { ZkSession, ZkUnavailableError } from '../../lib/zk/session.ts';
 import { DataTooLargeError, ZkStore } from '../../lib/zk/store.ts';
 import { eventually } from '../support/cli.ts';
 import { TcpProxy } from '../support/tcp-proxy.ts';
@@ -52,6 +52,16 @@ describe('ZkStore against the shared server', () => {
       expect(mine).toEqual(Array.from({ length: 50 }, (_, i) => `${w}-${i}`));
     }
     expect(retried).toBeGreaterThan(0);
+  });
+
+  test('a session closed twice ends closed, its client not left half-closed', async () => {
+    const session = await ZkSession.open({ connectString });
+    const manager = () => Reflect.get(session.client, 'connectionManager') as { state: number };
+    session.close();
+    await eventually('the client to close', () => manager().state === -2, 5000);
+    session.close();
+    expect(manager().state).toBe(-2);
+    expect(session.dead).toBe('the ZooKeeper session was closed');
   });
 
   test('a change that writes the same bytes writes nothing', async () => {
