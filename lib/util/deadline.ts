@@ -29,16 +29,9 @@ export function callSignal(parent: AbortSignal, ms: number): CallSignal {
   };
 }
 
-/** Waits for `promise` to settle, at most `ms`: true when it did in time. The timer does not outlive the wait. */
-export async function within(promise: Promise<unknown>, ms: number): Promise<boolean> {
+/** Waits for `promise`, at most `ms`; the timer does not outlive the wait. */
+export async function within(promise: Promise<void>, ms: number): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
-  const settled = () => true;
-  const late = new Promise<boolean>((resolve) => {
-    timer = setTimeout(() => resolve(false), ms);
-  });
-  try {
-    return await Promise.race([promise.then(settled, settled), late]);
-  } finally {
-    clearTimeout(timer);
-  }
+  await Promise.race([promise, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
 }

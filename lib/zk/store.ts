@@ -275,9 +275,8 @@ export class ZkStore {
             session.client.on('connected', onChange);
           }
           changed = false;
-          const r = await session.getData(path, onChange);
-          if (!r) await session.exists(path, onChange);
-          const read: Read = r ? { data: r.data, version: r.version } : { data: null, version: -1 };
+          const read = await readOn(session, path, onChange);
+          if (read.version < 0) await session.exists(path, onChange);
           if (read.version !== lastVersion && !stopped) {
             lastVersion = read.version;
             onData(read);
@@ -308,8 +307,9 @@ export class ZkStore {
 const versionsAfter = (reads: readonly Read[], writes: ReadonlyArray<{ read: Read }>) =>
   reads.map((r) => (writes.some((w) => w.read === r) ? r.version + 1 : r.version));
 
-async function readOn(session: ZkSession, path: string): Promise<Read> {
-  const r = await session.getData(path);
+/** The data and version of `path` (version -1 when it does not exist), arming `watcher` for its next change. */
+async function readOn(session: ZkSession, path: string, watcher?: () => void): Promise<Read> {
+  const r = await session.getData(path, watcher);
   return r ? { data: r.data, version: r.version } : { data: null, version: -1 };
 }
 
