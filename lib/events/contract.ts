@@ -64,6 +64,11 @@ export const serviceEventDetailSchema = z
   .object({
     v: z.literal(EVENT_VERSION),
     cluster: z.string().check(z.minLength(1), z.maxLength(128)),
+    /**
+     * The identity of the cluster's current incarnation (the kube-system namespace's uid), when the forwarder may
+     * read it: resourceVersions are ordered only within one incarnation.
+     */
+    clusterUid: z.optional(z.string().check(z.minLength(1), z.maxLength(128))),
     key: z.string().check(z.regex(/^[^/]+\/[^/]+$/, 'key must be namespace/name')),
     resourceVersion: z.string().check(z.minLength(1), z.maxLength(64)),
     observedAt: z.iso.datetime(),

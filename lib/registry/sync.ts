@@ -1,6 +1,10 @@
 // One step of keeping the document true: observations in, the next document and sync state out. The sync Lambda
-// (a batch of events) and the reconcile (a complete list) both run exactly this, so they can never disagree.
+// (a batch of events) and the reconcile (a complete list) both run exactly this, so they can never disagree. Each
+// step also inspects what the document's other writers did to the cluster's entries: what the step's own
+// observations cover is repaired at once, and the rest is left to a reconcile, which the step asks for.
+import { compareResourceVersions } from '../events/resource-version.ts';
 import type { RegistryDocument, RegistryEntry } from './document.ts';
+import { type Damage, inspectDocument, ownedAfter, restoreMarkers } from './ownership.ts';
 import {
   applyPlan,
   deletionShare,
@@ -9,13 +13,22 @@ import {
   planRegistryChanges,
   type RegistryPlan,
 } from './plan.ts';
-import { admitObservations, type Observation, type SyncState } from './sync-state.ts';
+import { admitObservations, type Observation, raiseFloor, type SyncState } from './sync-state.ts';
 
 /** What the mapping decided for one Service (lib/kube's MapResult fits this shape). */
 export type EntryDecision =
   | { readonly kind: 'entry'; readonly entry: RegistryEntry }
   | { readonly kind: 'skipped'; readonly reason: string }
   | { readonly kind: 'invalid'; readonly error: string };
+
+/** What a complete list adds to a step: where the list was taken, and from which cluster. */
+export interface CompleteView {
+  readonly listVersion: string;
+  /** When the list was taken (ms since epoch). */
+  readonly listedAt: number;
+  /** The cluster's identity (the kube-system namespace's uid), when it could be read. */
+  readonly identity?: string;
+}
 
 export interface SyncStepInput<T> {
   readonly document: RegistryDocument;
@@ -28,6 +41,12 @@ export interface SyncStepInput<T> {
   /** Refuse a plan that deletes more than this share of the cluster's entries (a reconcile's guard). */
   readonly maxDeleteShare?: number;
   readonly force?: boolean;
+  /** Set when the observations are a complete list (a reconcile): the state's floor rises to it. */
+  readonly complete?: CompleteView;
+  /** Start the state afresh (it was corrupt, lost, or a person asked): only a complete step may do this. */
+  readonly resetState?: string;
+  /** Ask for a reconcile at most this often when damage is left that this step cannot repair (a sync's setting). */
+  readonly repairIntervalMs?: number;
 }
 
 export interface SyncStep<T> {
@@ -37,7 +56,16 @@ export interface SyncStep<T> {
   readonly stale: readonly Observation<T>[];
   readonly skipped: ReadonlyArray<{ readonly key: string; readonly reason: string }>;
   readonly invalid: ReadonlyArray<{ readonly key: string; readonly error: string }>;
-  /** Set when the deletion guard stopped the step: nothing may be written. */
+  /** Damage to this cluster's entries found in the document, repaired by this step or left for a reconcile. */
+  readonly repaired: readonly Damage[];
+  readonly unrepaired: readonly Damage[];
+  /** Observations from another identity of the cluster than the state's: set aside, a reconcile decides. */
+  readonly mismatched: readonly Observation<T>[];
+  /** Whether the caller should ask for a reconcile now (damage left, or observations of another identity). */
+  readonly requestReconcile: boolean;
+  /** Why the state was started afresh, when it was (a new cluster under the same id, a reset, a lost state). */
+  readonly restarted?: string;
+  /** Set when the deletion guard stopped the step, or a newer complete list was applied meanwhile: no write. */
   readonly refused?: string;
   /** Whether the document changes (the state may change alone, e.g. when only versions advance). */
   readonly changed: boolean;
@@ -58,14 +86,69 @@ export function completeListObservations<T>(
   const present = new Set(listed.map((l) => l.key));
   const known = new Set([
     ...document.entries.flatMap((e) => (e.owner?.cluster === owner ? [e.owner.service] : [])),
+    ...Object.values(state.owned ?? {}).map((o) => o.service),
     ...Object.keys(state.services),
   ]);
   const gone = [...known].filter((key) => !present.has(key)).sort();
   return [...listed, ...gone.map((key) => ({ key, resourceVersion: listVersion, value: null }))];
 }
 
+/**
+ * Whether a complete list starts a new history of the cluster: another identity, or a list older than the floor
+ * although it was taken after the floor's list was applied (etcd restored from a backup). A list taken before the
+ * floor was set is simply superseded by it.
+ */
+function judgeCompleteView(state: SyncState, view: CompleteView): { restart?: string; superseded?: string } {
+  if (state.identity !== undefined && view.identity !== undefined && state.identity !== view.identity) {
+    return {
+      restart: `the cluster's identity changed from ${state.identity} to ${view.identity} (a new cluster under the same id)`,
+    };
+  }
+  if (state.floor !== undefined && compareResourceVersions(view.listVersion, state.floor) < 0) {
+    if (state.floorAt !== undefined && view.listedAt < state.floorAt) {
+      return {
+        superseded: `a newer complete list (resourceVersion ${state.floor}) was applied while this one (${view.listVersion}) was taken; nothing was changed`,
+      };
+    }
+    return {
+      restart: `the cluster's resourceVersion went back from ${state.floor} to ${view.listVersion} (its etcd was restored or rebuilt)`,
+    };
+  }
+  return {};
+}
+
+/** The state started afresh: ownership is kept (the entries are still the cluster's), versions are not. */
+const restartedState = (state: SyncState): SyncState => ({
+  services: {},
+  tombstones: {},
+  ...(state.owned ? { owned: state.owned } : {}),
+});
+
 export function syncStep<T>(input: SyncStepInput<T>): SyncStep<T> {
-  const { admitted, stale, next } = admitObservations(input.state, input.observations, input.now);
+  let state = input.state;
+  let restarted = input.resetState;
+  if (input.complete) {
+    const judged = judgeCompleteView(state, input.complete);
+    if (judged.superseded) return refusedStep(input, judged.superseded);
+    restarted ??= judged.restart;
+  }
+  if (restarted !== undefined) state = restartedState(state);
+
+  const inspection = inspectDocument(input.document, state, input.owner);
+  const current = inspection.document;
+  // An entry brought back for a Service the state saw deleted is removed again, as the deletion was.
+  const reDeletions: Observation<T>[] = inspection.damage.flatMap((d) => {
+    const tomb = d.kind === 'unexpected' ? state.tombstones[d.service] : undefined;
+    return tomb ? [{ key: d.service, resourceVersion: tomb.rv, value: null }] : [];
+  });
+  // Versions of another incarnation of the cluster (rebuilt under the same id) cannot be ordered against the
+  // state's: such observations are set aside until a reconcile starts the state afresh.
+  const other = (o: Observation<T>) =>
+    state.identity !== undefined && o.identity !== undefined && o.identity !== state.identity;
+  const observations = [...input.observations];
+  const mismatched = observations.filter(other);
+  const usable = mismatched.length === 0 ? observations : observations.filter((o) => !other(o));
+  const { admitted, stale, next } = admitObservations(state, [...usable, ...reDeletions], input.now);
   const desired = new Map<string, RegistryEntry | null>();
   const skipped: Array<{ key: string; reason: string }> = [];
   const invalid: Array<{ key: string; error: string }> = [];
@@ -84,9 +167,8 @@ export function syncStep<T>(input: SyncStepInput<T>): SyncStep<T> {
       invalid.push({ key, error: decision.error });
     }
   }
-  const plan = planRegistryChanges(input.document, desired, input.owner, input.policy);
-  const base = { plan, stale, skipped, invalid };
-  const share = deletionShare(input.document, plan);
+  const plan = planRegistryChanges(current, desired, input.owner, input.policy);
+  const share = deletionShare(current, plan);
   if (
     input.maxDeleteShare !== undefined &&
     !input.force &&
@@ -97,13 +179,55 @@ export function syncStep<T>(input: SyncStepInput<T>): SyncStep<T> {
       `refusing to delete ${plan.deletes.length} of this cluster's entries (${Math.round(share * 100)}%, more than ` +
       `the ${Math.round(input.maxDeleteShare * 100)}% allowed); check the cluster connection and filters, then run ` +
       'again with --force (or {"force": true}) if this is intended';
-    return { ...base, document: input.document, state: input.state, refused, changed: false };
+    return { ...refusedStep(input, refused), plan, stale, skipped, invalid };
   }
-  const changed = planHasChanges(plan);
+
+  const planned = planHasChanges(plan) ? applyPlan(current, plan) : current;
+  const marked = restoreMarkers(planned, input.owner);
+  const document = marked.document;
+  const decided = new Set(desired.keys());
+  const repaired = inspection.damage.filter((d) => decided.has(d.service) || d.kind === 'unmarked');
+  const unrepaired = inspection.damage.filter((d) => !repaired.includes(d));
+  const ask =
+    (unrepaired.length > 0 || mismatched.length > 0) &&
+    input.repairIntervalMs !== undefined &&
+    (state.repairRequestedAt === undefined || input.now - state.repairRequestedAt >= input.repairIntervalMs);
+
+  let nextState: SyncState = { ...next, owned: ownedAfter(document, state, input.owner, decided) };
+  if (ask) nextState = { ...nextState, repairRequestedAt: input.now };
+  if (input.complete) {
+    const identity = input.complete.identity ?? (restarted === undefined ? state.identity : undefined);
+    nextState = raiseFloor(nextState, input.complete.listVersion, input.now, identity);
+  }
   return {
-    ...base,
-    document: changed ? applyPlan(input.document, plan) : input.document,
-    state: next,
-    changed,
+    plan,
+    document,
+    state: nextState,
+    stale,
+    skipped,
+    invalid,
+    repaired,
+    unrepaired,
+    mismatched,
+    requestReconcile: ask,
+    ...(restarted !== undefined ? { restarted } : {}),
+    changed: planHasChanges(plan) || marked.restored > 0,
+  };
+}
+
+function refusedStep<T>(input: SyncStepInput<T>, refused: string): SyncStep<T> {
+  return {
+    plan: { owner: input.owner, creates: [], updates: [], deletes: [], conflicts: [], unchanged: 0 },
+    document: input.document,
+    state: input.state,
+    stale: [],
+    skipped: [],
+    invalid: [],
+    repaired: [],
+    unrepaired: [],
+    mismatched: [],
+    requestReconcile: false,
+    refused,
+    changed: false,
   };
 }

@@ -3,9 +3,11 @@
 import { parseDocument, type RegistryDocument, serializeDocument } from '../registry/document.ts';
 import { type SyncStep, type SyncStepInput, syncStep } from '../registry/sync.ts';
 import {
+  emptySyncState,
   type Observation,
   parseSyncState,
   type SyncState,
+  SyncStateError,
   serializeSyncState,
 } from '../registry/sync-state.ts';
 import { znodePathProblem } from './paths.ts';
@@ -29,6 +31,35 @@ export function checkClusterId(cluster: string): string {
 /** Where a cluster's sync state lives: a sibling of the document, so readers of the document never see it. */
 export const syncStatePath = (documentPath: string, cluster: string) =>
   `${documentPath}.kube-zk-sync.${checkClusterId(cluster)}`;
+
+/**
+ * The sync state as a step may use it. A state that cannot be read, or that is missing while the document holds
+ * this cluster's entries, cannot tell a late event from a new one: a complete list (a reconcile) starts it afresh,
+ * anything else is refused with the znode and the way out, so that no deleted Service comes back meanwhile.
+ */
+function readState(
+  data: Buffer | null,
+  document: RegistryDocument,
+  cluster: string,
+  path: string,
+  options: { complete?: unknown; resetState?: string },
+): { state: SyncState; resetState?: string } {
+  const rebuild = 'the reconcile rebuilds it from its complete list: wait for the scheduled one, or run `kube-zk-sync reconcile --reset-state`';
+  let problem: string | undefined;
+  let state = emptySyncState;
+  try {
+    state = parseSyncState(data);
+  } catch (error) {
+    problem = `the sync state ${path} cannot be read (${(error as Error).message})`;
+  }
+  if (data === null && document.entries.some((e) => e.owner?.cluster === cluster)) {
+    problem = `the sync state ${path} is missing, but the document holds entries of cluster "${cluster}"`;
+  }
+  if (options.resetState) return { state, resetState: options.resetState };
+  if (problem === undefined) return { state };
+  if (options.complete) return { state, resetState: problem };
+  throw new SyncStateError(`${problem}; ${rebuild}`);
+}
 
 export interface DocumentRead {
   readonly document: RegistryDocument;
@@ -126,9 +157,10 @@ export class ZkRegistryStore {
     let bytes = 0;
     const outcome = await this.zk.update([this.path, statePath], ([docData, stateData]) => {
       const document = parseDocument(docData ?? '');
-      const state = parseSyncState(stateData ?? null);
+      const { state, resetState } = readState(stateData ?? null, document, cluster, statePath, options);
       const step = syncStep({
         ...options,
+        ...(resetState ? { resetState } : {}),
         document,
         state,
         observations: typeof observations === 'function' ? observations(document, state) : observations,
