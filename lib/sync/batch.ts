@@ -11,8 +11,8 @@ import {
   type TrimmedService,
 } from '../events/contract.ts';
 import { DocumentError } from '../registry/document.ts';
-import { DEFAULT_TOMBSTONE_TTL_MS, type Observation, SyncStateError } from '../registry/sync-state.ts';
 import type { Damage } from '../registry/ownership.ts';
+import { DEFAULT_TOMBSTONE_TTL_MS, type Observation, SyncStateError } from '../registry/sync-state.ts';
 import type { SyncOutcome, ZkRegistryStore } from '../zk/registry-store.ts';
 import { DataTooLargeError } from '../zk/store.ts';
 import type { RegistryTarget } from './target.ts';
@@ -327,5 +327,7 @@ export function describeDamage(d: Damage, repaired: boolean): string {
     unexpected: `entry "${d.name}" (Service ${d.service}) was written back by another writer after the cluster removed it`,
   }[d.kind];
   if (!repaired) return `${what}; a reconcile repairs it`;
-  return d.kind === 'edited' ? `reverted a hand edit of ${d.name} (Service ${d.service})` : `${what}; repaired`;
+  return d.kind === 'edited'
+    ? `reverted a hand edit of ${d.name} (Service ${d.service})`
+    : `${what}; repaired`;
 }

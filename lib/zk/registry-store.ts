@@ -44,7 +44,8 @@ function readState(
   path: string,
   options: { complete?: unknown; resetState?: string },
 ): { state: SyncState; resetState?: string } {
-  const rebuild = 'the reconcile rebuilds it from its complete list: wait for the scheduled one, or run `kube-zk-sync reconcile --reset-state`';
+  const rebuild =
+    'the reconcile rebuilds it from its complete list: wait for the scheduled one, or run `kube-zk-sync reconcile --reset-state`';
   let problem: string | undefined;
   let state = emptySyncState;
   try {
