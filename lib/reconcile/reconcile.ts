@@ -3,6 +3,7 @@
 // partial list throws before any write, and the deletion guard stops a plan that would remove too much at once.
 import type { TrimmedService } from '../events/contract.ts';
 import { trimService } from '../kube/trim.ts';
+import type { Damage } from '../registry/ownership.ts';
 import type { RegistryPlan } from '../registry/plan.ts';
 import type { EntryDecision } from '../registry/sync.ts';
 import { completeListObservations } from '../registry/sync.ts';
@@ -13,6 +14,8 @@ import type { ZkRegistryStore } from '../zk/registry-store.ts';
 export interface CompleteList {
   readonly items: readonly unknown[];
   readonly resourceVersion: string;
+  /** The cluster's identity (the kube-system namespace's uid), when it could be read. */
+  readonly identity?: string;
 }
 
 export interface ReconcileInput {
@@ -23,6 +26,8 @@ export interface ReconcileInput {
   readonly maxDeleteShare: number;
   readonly dryRun?: boolean;
   readonly force?: boolean;
+  /** Start the sync state afresh from this list (a corrupt or suspect state), keeping the ownership it records. */
+  readonly resetState?: boolean;
   readonly signal?: AbortSignal;
 }
 
@@ -38,8 +43,14 @@ export interface ReconcileReport {
   readonly invalid: number;
   /** Observations older than what the sync already applied from newer events (changed since the list). */
   readonly stale: number;
-  /** Why the deletion guard stopped the reconcile; nothing was written. */
+  /** Why the deletion guard stopped the reconcile, or why the list was superseded; nothing was written. */
   readonly refused?: string;
+  /** Why the sync state was started afresh (a new cluster under the same id, a reset, a corrupt or lost state). */
+  readonly restarted?: string;
+  /** Damage by other writers that this reconcile repaired (a reconcile decides every Service, so all of it). */
+  readonly repaired: number;
+  /** Of those, entries whose reader fields someone changed (a hand edit reverted). */
+  readonly reverted: number;
   readonly written: boolean;
   readonly documentWritten: boolean;
   readonly dryRun: boolean;
@@ -54,6 +65,7 @@ export interface ReconcileResult {
   readonly plan: RegistryPlan;
   readonly skipped: ReadonlyArray<{ readonly key: string; readonly reason: string }>;
   readonly invalid: ReadonlyArray<{ readonly key: string; readonly error: string }>;
+  readonly repaired: readonly Damage[];
 }
 
 export class ReconcileError extends Error {
@@ -94,6 +106,7 @@ function readListed(items: readonly unknown[], listVersion: string) {
 }
 
 export async function reconcile(input: ReconcileInput): Promise<ReconcileResult> {
+  const listedAt = Date.now();
   const list = await input.list();
   input.signal?.throwIfAborted();
   const listed = readListed(list.items, list.resourceVersion);
@@ -109,6 +122,12 @@ export async function reconcile(input: ReconcileInput): Promise<ReconcileResult>
       policy: input.target.policy,
       toEntry,
       maxDeleteShare: input.maxDeleteShare,
+      complete: {
+        listVersion: list.resourceVersion,
+        listedAt,
+        ...(list.identity ? { identity: list.identity } : {}),
+      },
+      ...(input.resetState ? { resetState: 'a person asked for it (--reset-state)' } : {}),
       ...(input.force ? { force: true } : {}),
       ...(input.dryRun ? { dryRun: true } : {}),
     },
@@ -127,6 +146,9 @@ export async function reconcile(input: ReconcileInput): Promise<ReconcileResult>
       invalid: outcome.invalid.length,
       stale: outcome.stale.length,
       ...(outcome.refused ? { refused: outcome.refused } : {}),
+      ...(outcome.restarted ? { restarted: outcome.restarted } : {}),
+      repaired: outcome.repaired.length,
+      reverted: outcome.repaired.filter((d) => d.kind === 'edited').length,
       written: outcome.written,
       documentWritten: outcome.written && outcome.changed,
       dryRun: input.dryRun ?? false,
@@ -137,5 +159,6 @@ export async function reconcile(input: ReconcileInput): Promise<ReconcileResult>
     plan,
     skipped: outcome.skipped,
     invalid: outcome.invalid,
+    repaired: outcome.repaired,
   };
 }
