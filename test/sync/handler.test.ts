@@ -9,11 +9,11 @@ import { afterAll, describe, expect, inject, test } from 'vitest';
 import { parseRegistryConfig, type RegistryConfig } from '../../lib/config/config.ts';
 import { defaultMappingConfig, mapService } from '../../lib/kube/mapping.ts';
 import { trimService } from '../../lib/kube/trim.ts';
+import { ApiServerSimulator, generateServices, type Service } from '../../lib/local/apiserver/index.ts';
 import { handEntry, type RegistryEntry, readerView } from '../../lib/registry/document.ts';
 import { syncBatch } from '../../lib/sync/batch.ts';
 import { containerRegistry, openRegistry, registryTarget } from '../../lib/sync/target.ts';
 import type { ZkRegistryStore } from '../../lib/zk/registry-store.ts';
-import { ApiServerSimulator, generateServices, type Service } from '../support/apiserver/index.ts';
 import {
   eventBridgeEvent,
   forwarderDetail,
