@@ -68,18 +68,12 @@ function localContext(timeoutMs: number): Context {
 }
 
 /** Powertools that print nothing: the pipeline reports through its callbacks instead. */
-function quietPowertools(onReport: (report: SyncBatchReport) => void): { logger: Logger; metrics: Metrics } {
-  class ReportingLogger extends Logger {
-    override info(input: unknown, ...extra: unknown[]): void {
-      const report = (extra[0] as { report?: SyncBatchReport } | undefined)?.report;
-      if (input === 'sync batch' && report) onReport(report);
-    }
-  }
+function quietPowertools(): { logger: Logger; metrics: Metrics } {
   const silent = { debug() {}, info() {}, warn() {}, error() {} };
   const metrics = new Metrics({ namespace: 'KubeZkSyncLocal', serviceName: 'kube-zk-sync', logger: silent });
   // EMF lines would flood the terminal; the counts arrive through onReport.
   (metrics as unknown as { disabled: boolean }).disabled = true;
-  return { logger: new ReportingLogger({ logLevel: 'SILENT' }), metrics };
+  return { logger: new Logger({ logLevel: 'SILENT' }), metrics };
 }
 
 export class LocalPipeline {
@@ -139,7 +133,8 @@ export class LocalPipeline {
     const handler = createSyncHandler({
       config: this.config,
       registry: async () => this.registry,
-      ...quietPowertools((report) => this.options.onSyncReport?.(report)),
+      ...quietPowertools(),
+      onReport: (report) => this.options.onSyncReport?.(report),
     });
     const invoke: SyncInvoke = async (records) =>
       (await handler({ Records: records } satisfies SQSEvent, localContext(60_000))) ?? {
