@@ -8,7 +8,7 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import type { RegistryConfig } from '../lib/config/config.ts';
-import { type SyncBatchResult, syncBatch } from '../lib/sync/batch.ts';
+import { type SyncBatchReport, type SyncBatchResult, syncBatch } from '../lib/sync/batch.ts';
 import { registryTarget } from '../lib/sync/target.ts';
 import type { ZkRegistryStore } from '../lib/zk/registry-store.ts';
 import { recordCounts } from './powertools.ts';
@@ -19,6 +19,8 @@ export interface SyncHandlerDeps {
   readonly registry: () => Promise<ZkRegistryStore>;
   readonly logger: Logger;
   readonly metrics: Metrics;
+  /** Each batch's report, after it is logged and counted: how `kube-zk-sync dev` shows what the handler did. */
+  readonly onReport?: (report: SyncBatchReport) => void;
 }
 
 /** How many problems a batch logs in full; the counts carry the rest. */
@@ -76,6 +78,7 @@ export function createSyncHandler(deps: SyncHandlerDeps) {
         // An invocation by hand without Records is an empty batch, not a crash.
         const result = await syncBatch(event.Records ?? [], { registry, target, signal });
         report(result, deps.logger, deps.metrics);
+        deps.onReport?.(result.report);
         return { batchItemFailures: [...result.batchItemFailures] };
       })
   );

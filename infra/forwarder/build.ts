@@ -1,5 +1,5 @@
-// Bundles the forwarder (lib/forwarder/main.ts and everything it imports) into one ESM file that plain Node 22 runs
-// with no node_modules: what the container image copies. `npm run build:forwarder` writes dist/forwarder.mjs.
+// Bundles the forwarder (lib/cli/forwarder-main.ts and everything it imports) into one ESM file that plain Node 22
+// runs with no node_modules: what the container image copies. `npm run build:forwarder` writes dist/forwarder.mjs.
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
@@ -10,7 +10,7 @@ export const DEFAULT_OUTFILE = `${root}dist/forwarder.mjs`;
 /** Builds the bundle at `outfile`; returns its size in bytes. */
 export async function buildForwarder(outfile: string = DEFAULT_OUTFILE): Promise<number> {
   const result = await build({
-    entryPoints: [`${root}lib/forwarder/main.ts`],
+    entryPoints: [`${root}lib/cli/forwarder-main.ts`],
     outfile,
     bundle: true,
     platform: 'node',

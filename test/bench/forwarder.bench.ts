@@ -13,8 +13,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildForwarder } from '../../infra/forwarder/build.ts';
 import { EVENT_DETAIL_TYPE, EVENT_SOURCE } from '../../lib/events/contract.ts';
-import { ApiServerSimulator, generateServices } from '../support/apiserver/index.ts';
-import { LocalEventBridge } from '../support/eventbridge/server.ts';
+import { ApiServerSimulator, generateServices } from '../../lib/local/apiserver/index.ts';
+import { LocalEventBridge } from '../../lib/local/eventbridge/server.ts';
 import { spawnForwarderBundle } from '../support/forwarder-bundle.ts';
 import { type BenchSuite, type Metric, round } from './harness.ts';
 

@@ -6,14 +6,14 @@
 // - reconcile_10k_ms / reconcile_over_list: a reconcile of 10,000 Services over the bare paged list of them.
 import { randomUUID } from 'node:crypto';
 import { KubeConfig } from '@kubernetes/client-node';
+import { LocalPipeline } from '../../lib/cli/local-pipeline.ts';
 import { parseRegistryConfig } from '../../lib/config/config.ts';
-import { LocalPipeline } from '../../lib/dev/pipeline.ts';
 import { serviceListApiFor } from '../../lib/kube/connect.ts';
 import { listAllServices } from '../../lib/kube/list.ts';
+import { ApiServerSimulator, generateServices, type Service } from '../../lib/local/apiserver/index.ts';
+import { LocalQueue } from '../../lib/local/queue.ts';
 import { syncBatch } from '../../lib/sync/batch.ts';
 import { openRegistry, registryTarget } from '../../lib/sync/target.ts';
-import { ApiServerSimulator, generateServices, type Service } from '../support/apiserver/index.ts';
-import { LocalQueue } from '../support/queue.ts';
 import { serviceRecord } from '../sync/fixtures.ts';
 import { type BenchSuite, type Metric, median, percentile, round, timed } from './harness.ts';
 

@@ -1,5 +1,5 @@
 // `npm run bench [-- --quick] [-- --only NAME]`: runs the benchmark suites against a real ZooKeeper it starts.
-import { ZooKeeperCluster } from '../support/zookeeper.ts';
+import { ZooKeeperCluster } from '../../lib/local/zookeeper.ts';
 import { documentSuite } from './document.bench.ts';
 import { forwarderSuite } from './forwarder.bench.ts';
 import type { BenchSuite, Metric } from './harness.ts';

@@ -1,6 +1,6 @@
 // Runs benchmark suites on their own (`node test/bench/<suite>.bench.ts [--quick]`): a ZooKeeper of their own unless
 // ZK_CONNECT names one, one JSON line per metric, as `npm run bench` prints them.
-import { ZooKeeperCluster } from '../support/zookeeper.ts';
+import { ZooKeeperCluster } from '../../lib/local/zookeeper.ts';
 import type { BenchSuite } from './harness.ts';
 
 export async function runStandalone(suites: readonly BenchSuite[]): Promise<void> {

@@ -3,9 +3,9 @@
 //   node test/bench/sync.bench.ts [--quick]        (starts its own ZooKeeper unless ZK_CONNECT is set)
 import { randomUUID } from 'node:crypto';
 import { parseRegistryConfig } from '../../lib/config/config.ts';
+import { ApiServerSimulator, type Service } from '../../lib/local/apiserver/index.ts';
 import { judgeRecord, type QueueRecord, syncBatch } from '../../lib/sync/batch.ts';
 import { openRegistry, registryTarget } from '../../lib/sync/target.ts';
-import { ApiServerSimulator, type Service } from '../support/apiserver/index.ts';
 import { serviceRecord } from '../sync/fixtures.ts';
 import { type BenchSuite, type Metric, median, round, timed } from './harness.ts';
 

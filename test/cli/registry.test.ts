@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, describe, expect, inject, test } from 'vitest';
+import { freePort } from '../../lib/local/zookeeper.ts';
 import { ownedEntry, parseDocument, serializeDocument } from '../../lib/registry/document.ts';
 import { ZkStore } from '../../lib/zk/store.ts';
 import { eventually, runCli, startCli } from '../support/cli.ts';
-import { freePort } from '../support/zookeeper.ts';
 
 const zk = inject('zkConnect');
 const store = new ZkStore({ connectString: zk });

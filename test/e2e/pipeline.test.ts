@@ -5,14 +5,19 @@
 // E2E_SOAK=1 runs the same with about 100,000 events (not in CI).
 import { KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { LocalPipeline } from '../../lib/dev/pipeline.ts';
+import { LocalPipeline } from '../../lib/cli/local-pipeline.ts';
 import { mapService, parseMappingConfig } from '../../lib/kube/mapping.ts';
 import { trimService } from '../../lib/kube/trim.ts';
+import {
+  ApiServerSimulator,
+  type Churn,
+  generateServices,
+  startChurn,
+} from '../../lib/local/apiserver/index.ts';
+import { ZooKeeperCluster } from '../../lib/local/zookeeper.ts';
 import { readerView } from '../../lib/registry/document.ts';
 import { ZkStore } from '../../lib/zk/store.ts';
-import { ApiServerSimulator, type Churn, generateServices, startChurn } from '../support/apiserver/index.ts';
 import { eventually, runCli } from '../support/cli.ts';
-import { ZooKeeperCluster } from '../support/zookeeper.ts';
 
 const SOAK = process.env.E2E_SOAK === '1';
 const SERVICES = 1000;

@@ -2,7 +2,7 @@
 // entries lose nothing and resend only what failed; refused entries are dropped and counted; and while everything is
 // throttled, the outbox holds at most one event per Service (DESIGN.md guarantee 6).
 import { afterEach, describe, expect, test } from 'vitest';
-import { changesMade, startChurn } from '../support/apiserver/index.ts';
+import { changesMade, startChurn } from '../../lib/local/apiserver/index.ts';
 import { eventually } from '../support/cli.ts';
 import { expectConverged, metricValue, Rig, settled, versionOf } from './rig.ts';
 

@@ -5,7 +5,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
-import { changesMade, startChurn } from '../support/apiserver/index.ts';
+import { changesMade, startChurn } from '../../lib/local/apiserver/index.ts';
 import { eventually, runCli, startCli } from '../support/cli.ts';
 import { Consumer, clusterState, expectConverged, metricValue, Rig } from './rig.ts';
 

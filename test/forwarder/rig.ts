@@ -21,13 +21,13 @@ import {
   generateServices,
   type ServiceInput,
   type SimulatorOptions,
-} from '../support/apiserver/index.ts';
-import { eventually } from '../support/cli.ts';
+} from '../../lib/local/apiserver/index.ts';
 import {
   type Delivery,
   LocalEventBridge,
   type LocalEventBridgeOptions,
-} from '../support/eventbridge/server.ts';
+} from '../../lib/local/eventbridge/server.ts';
+import { eventually } from '../support/cli.ts';
 
 export const RULE = {
   name: 'ServiceEvents',

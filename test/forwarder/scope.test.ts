@@ -1,7 +1,7 @@
 // The optional scope (a namespace, a label selector) only limits what is watched: the events for what is in scope
 // are the same, and a Service that leaves the scope is reported gone.
 import { afterEach, describe, expect, test } from 'vitest';
-import { startChurn } from '../support/apiserver/index.ts';
+import { startChurn } from '../../lib/local/apiserver/index.ts';
 import { eventually } from '../support/cli.ts';
 import { expectConverged, Rig } from './rig.ts';
 

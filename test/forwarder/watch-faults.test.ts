@@ -1,7 +1,7 @@
 // The forwarder against every way a watch ends (DESIGN.md guarantee 5), with the real @kubernetes/client-node and the
 // real EventBridge SDK: after each, a consumer of the delivered events holds exactly the simulator's final state.
 import { afterEach, describe, expect, test } from 'vitest';
-import { changesMade, startChurn } from '../support/apiserver/index.ts';
+import { changesMade, startChurn } from '../../lib/local/apiserver/index.ts';
 import { eventually } from '../support/cli.ts';
 import { expectConverged, metricValue, Rig, settled, watchWithInactivityTimeout } from './rig.ts';
 

@@ -13,12 +13,12 @@ import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
 import CheckParams, { placeholders } from '../../infra/serverless/check-params.mjs';
 import { parseRegistryConfig } from '../../lib/config/config.ts';
 import { EVENT_DETAIL_TYPE, EVENT_SOURCE } from '../../lib/events/contract.ts';
+import { ApiServerSimulator } from '../../lib/local/apiserver/index.ts';
+import { compileEventPattern } from '../../lib/local/eventbridge/pattern.ts';
+import { LocalEventBridge } from '../../lib/local/eventbridge/server.ts';
+import { rulePatternsFromServerlessYml } from '../../lib/local/eventbridge/serverless-rules.ts';
 import { syncBatch } from '../../lib/sync/batch.ts';
 import { openRegistry, registryTarget } from '../../lib/sync/target.ts';
-import { ApiServerSimulator } from '../support/apiserver/index.ts';
-import { compileEventPattern } from '../support/eventbridge/pattern.ts';
-import { LocalEventBridge } from '../support/eventbridge/server.ts';
-import { rulePatternsFromServerlessYml } from '../support/eventbridge/serverless-rules.ts';
 import { forwarderDetail, sqsRecord } from '../sync/fixtures.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));

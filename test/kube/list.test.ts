@@ -3,7 +3,7 @@ import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { serviceListApiFor } from '../../lib/kube/connect.ts';
 import { KubeListError, listAllServices, type ServiceListApi } from '../../lib/kube/list.ts';
-import { ApiServerSimulator, generateServices } from '../support/apiserver/index.ts';
+import { ApiServerSimulator, generateServices } from '../../lib/local/apiserver/index.ts';
 
 describe('listAllServices against the simulator', () => {
   const sim = new ApiServerSimulator();

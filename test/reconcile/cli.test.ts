@@ -4,9 +4,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
+import { ApiServerSimulator, type ServiceInput } from '../../lib/local/apiserver/index.ts';
 import { parseDocument } from '../../lib/registry/document.ts';
 import { ZkStore } from '../../lib/zk/store.ts';
-import { ApiServerSimulator, type ServiceInput } from '../support/apiserver/index.ts';
 import { runCli } from '../support/cli.ts';
 
 const zk = inject('zkConnect');

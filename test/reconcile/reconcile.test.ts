@@ -11,13 +11,13 @@ import { parseRegistryConfig } from '../../lib/config/config.ts';
 import { KubeListError, listAllServices } from '../../lib/kube/list.ts';
 import { defaultMappingConfig, mapService } from '../../lib/kube/mapping.ts';
 import { trimService } from '../../lib/kube/trim.ts';
+import { ApiServerSimulator, generateServices, type Service } from '../../lib/local/apiserver/index.ts';
 import { reconcile } from '../../lib/reconcile/reconcile.ts';
 import { clusterList, parseReconcileRequest, ReconcileRequestError } from '../../lib/reconcile/request.ts';
 import { handEntry, ownedEntry, type RegistryEntry, readerView } from '../../lib/registry/document.ts';
 import { syncBatch } from '../../lib/sync/batch.ts';
 import { openRegistry, registryTarget } from '../../lib/sync/target.ts';
 import type { ZkRegistryStore } from '../../lib/zk/registry-store.ts';
-import { ApiServerSimulator, generateServices, type Service } from '../support/apiserver/index.ts';
 import { lambdaContext, serviceRecord } from '../sync/fixtures.ts';
 
 const CLUSTER = 'rc-cluster';

@@ -1,7 +1,7 @@
 // Starts the one ZooKeeper server that the test files share (each test uses its own znode paths), unless
 // ZK_CONNECT points the suite at a running server. Tests that stop or kill servers start their own.
 import type { TestProject } from 'vitest/node';
-import { ZooKeeperCluster } from './zookeeper.ts';
+import { ZooKeeperCluster } from '../../lib/local/zookeeper.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {

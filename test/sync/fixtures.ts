@@ -11,7 +11,7 @@ import {
   serviceKey,
 } from '../../lib/events/contract.ts';
 import { trimService } from '../../lib/kube/trim.ts';
-import type { Service } from '../support/apiserver/index.ts';
+import type { Service } from '../../lib/local/apiserver/index.ts';
 
 /** The detail the forwarder sends for a Service it saw (or saw deleted), validated by the contract. */
 export function forwarderDetail(

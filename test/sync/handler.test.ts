@@ -9,11 +9,11 @@ import { afterAll, describe, expect, inject, test } from 'vitest';
 import { parseRegistryConfig, type RegistryConfig } from '../../lib/config/config.ts';
 import { defaultMappingConfig, mapService } from '../../lib/kube/mapping.ts';
 import { trimService } from '../../lib/kube/trim.ts';
+import { ApiServerSimulator, generateServices, type Service } from '../../lib/local/apiserver/index.ts';
 import { handEntry, type RegistryEntry, readerView } from '../../lib/registry/document.ts';
-import { syncBatch } from '../../lib/sync/batch.ts';
+import { type SyncBatchReport, syncBatch } from '../../lib/sync/batch.ts';
 import { containerRegistry, openRegistry, registryTarget } from '../../lib/sync/target.ts';
 import type { ZkRegistryStore } from '../../lib/zk/registry-store.ts';
-import { ApiServerSimulator, generateServices, type Service } from '../support/apiserver/index.ts';
 import {
   eventBridgeEvent,
   forwarderDetail,
@@ -136,7 +136,7 @@ describe('the sync handler', () => {
     expect(noOp).toMatchObject({ DocumentWrites: 0, NoOpBatches: 1, RecordsApplied: services.length });
   });
 
-  test('a poison record in a batch of 100: 99 applied, 1 reported', async () => {
+  test('a poison record in a batch of 100: 99 applied, 1 reported, and the report reaches onReport', async () => {
     const path = uniquePath();
     const registry = registryAt(path);
     const sim = new ApiServerSimulator();
@@ -157,9 +157,18 @@ describe('the sync handler', () => {
     );
     records.splice(42, 0, poison);
     expect(records).toHaveLength(100);
-    const h = createSyncHandler({ config: configFor(path), registry: async () => registry, ...quiet() });
+    const reports: SyncBatchReport[] = [];
+    const h = createSyncHandler({
+      config: configFor(path),
+      registry: async () => registry,
+      ...quiet(),
+      onReport: (report) => reports.push(report),
+    });
     const response = (await h(sqsEvent(records), lambdaContext())) as SQSBatchResponse;
     expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'poison' }]);
+    // The injected callback hears the batch's own report, with the logger silent.
+    expect(reports).toHaveLength(1);
+    expect(reports[0]).toMatchObject({ received: 100, invalid: 1, applied: 99, created: 99, failed: 1 });
     expect(await entriesIn(registry)).toEqual(expectedEntries(published));
     expect(await entriesIn(registry)).toHaveLength(99);
   });

@@ -9,13 +9,13 @@ import { parseRegistryConfig } from '../../lib/config/config.ts';
 import { compareResourceVersions } from '../../lib/events/resource-version.ts';
 import { defaultMappingConfig, mapService } from '../../lib/kube/mapping.ts';
 import { trimService } from '../../lib/kube/trim.ts';
+import { ApiServerSimulator, type Service } from '../../lib/local/apiserver/index.ts';
 import { reconcile } from '../../lib/reconcile/reconcile.ts';
 import { handEntry, type RegistryEntry, readerView } from '../../lib/registry/document.ts';
 import { parseSyncState } from '../../lib/registry/sync-state.ts';
 import { syncBatch } from '../../lib/sync/batch.ts';
 import { openRegistry, registryTarget } from '../../lib/sync/target.ts';
 import { syncStatePath, ZkRegistryStore } from '../../lib/zk/registry-store.ts';
-import { ApiServerSimulator, type Service } from '../support/apiserver/index.ts';
 import { serviceRecord } from './fixtures.ts';
 
 const CLUSTER = 'prop-cluster';

@@ -4,11 +4,11 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, describe, expect, inject, test } from 'vitest';
 import { parseRegistryConfig } from '../../lib/config/config.ts';
 import { serviceKey } from '../../lib/events/contract.ts';
+import { ApiServerSimulator, generateServices } from '../../lib/local/apiserver/index.ts';
 import { parseSyncState, SyncStateError } from '../../lib/registry/sync-state.ts';
 import { judgeRecord, MAX_EVENT_AGE_MS, syncBatch } from '../../lib/sync/batch.ts';
 import { openRegistry, registryTarget } from '../../lib/sync/target.ts';
 import { syncStatePath } from '../../lib/zk/registry-store.ts';
-import { ApiServerSimulator, generateServices } from '../support/apiserver/index.ts';
 import { eventBridgeEvent, forwarderDetail, serviceRecord, sqsRecord } from './fixtures.ts';
 
 const CLUSTER = 'refusals';

@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
+import { ZooKeeperCluster } from '../../lib/local/zookeeper.ts';
 import { DocumentError, parseDocument, readerView } from '../../lib/registry/document.ts';
 import { ZkRegistryStore } from '../../lib/zk/registry-store.ts';
 import { ZkSession, ZkUnavailableError } from '../../lib/zk/session.ts';
 import { DataTooLargeError, ZkStore } from '../../lib/zk/store.ts';
 import { eventually } from '../support/cli.ts';
+import { expireSessionBehind } from '../support/session-expiry.ts';
 import { TcpProxy } from '../support/tcp-proxy.ts';
-import { expireSessionBehind, ZooKeeperCluster } from '../support/zookeeper.ts';
 
 const uniquePath = () => `/test/${randomUUID()}/registry`;
 const appendItem =

@@ -5,11 +5,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import type { Command } from 'commander';
-import { ApiServerSimulator, generateServices, startChurn } from '../../../test/support/apiserver/index.ts';
-import { ZooKeeperCluster } from '../../../test/support/zookeeper.ts';
-import { LocalPipeline } from '../../dev/pipeline.ts';
+import { ApiServerSimulator, generateServices, startChurn } from '../../local/apiserver/index.ts';
+import { ZooKeeperCluster } from '../../local/zookeeper.ts';
 import type { ReconcileResult } from '../../reconcile/reconcile.ts';
 import type { SyncBatchReport } from '../../sync/batch.ts';
+import { LocalPipeline } from '../local-pipeline.ts';
 import { CliError } from '../run.ts';
 
 interface DevOptions {

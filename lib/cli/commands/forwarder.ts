@@ -1,6 +1,6 @@
 // `kube-zk-sync forwarder`: the in-cluster process. Parses flags and environment, builds the clients, runs the
 // forwarder and its health server until SIGTERM, then flushes within the deadline. The same command is the entry of
-// the container image (lib/forwarder/main.ts), so what the tests run is what the pod runs.
+// the container image (lib/cli/forwarder-main.ts), so what the tests run is what the pod runs.
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import type { Command } from 'commander';
 import {

@@ -1,8 +1,8 @@
 // `kube-zk-sync simulate`: a kube-apiserver for Services on this machine, so the forwarder, the reconcile and kubectl
-// can be tried without a cluster. The simulator is test support; this module only parses options and runs it.
+// can be tried without a cluster. The simulator is lib/local/apiserver; this module only parses options and runs it.
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { ApiServerSimulator, generateServices, startChurn } from '../../../test/support/apiserver/index.ts';
+import { ApiServerSimulator, generateServices, startChurn } from '../../local/apiserver/index.ts';
 import { CliError } from '../run.ts';
 
 interface SimulateOptions {

@@ -1,5 +1,10 @@
 import { describe, expect, test } from 'vitest';
-import { compileEventPattern, type EventPattern, EventPatternError, matchesEventPattern } from './pattern.ts';
+import {
+  compileEventPattern,
+  type EventPattern,
+  EventPatternError,
+  matchesEventPattern,
+} from '../../../lib/local/eventbridge/pattern.ts';
 
 // The sample event of the EventBridge documentation, with a detail that exercises each operator.
 const event = {

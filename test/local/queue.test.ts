@@ -1,6 +1,6 @@
 import { expect, test } from 'vitest';
-import { eventually } from './support/cli.ts';
-import { LocalQueue } from './support/queue.ts';
+import { LocalQueue } from '../../lib/local/queue.ts';
+import { eventually } from '../support/cli.ts';
 
 test('the local queue batches within the window, redelivers failed items and dead-letters poison', async () => {
   const queue = new LocalQueue({ batchSize: 5, windowMs: 100, visibilityTimeoutMs: 20, maxReceiveCount: 3 });

@@ -55,7 +55,7 @@ export async function fourLetter(port: number, command: string, timeoutMs = 1000
 async function until(what: string, timeoutMs: number, check: () => Promise<boolean>): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`ZooKeeper test server: timed out waiting for ${what}`);
+    if (Date.now() > deadline) throw new Error(`local ZooKeeper: timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 50));
   }
 }
@@ -207,28 +207,5 @@ export class ZooKeeperCluster {
   async destroy(): Promise<void> {
     await this.stop();
     await rm(this.root, { recursive: true, force: true });
-  }
-}
-
-/**
- * Expires a client's session the way a long pause does: the proxy it talks through freezes until the server has
- * dropped the session, then thaws, and the client learns of the expiry when it reconnects.
- */
-export async function expireSessionBehind(
-  proxy: { freeze(): void; thaw(): void },
-  serverPort: number,
-  sessionId: Buffer,
-  timeoutMs = 30_000,
-): Promise<void> {
-  const sid = `sid=0x${sessionId.toString('hex').replace(/^0+/, '')}`;
-  proxy.freeze();
-  try {
-    await until(
-      `session ${sid} to expire`,
-      timeoutMs,
-      async () => !(await fourLetter(serverPort, 'cons')).includes(sid),
-    );
-  } finally {
-    proxy.thaw();
   }
 }

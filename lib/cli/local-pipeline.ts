@@ -8,13 +8,13 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { createSyncHandler } from '../../functions/sync-handler.ts';
-import { LocalEventBridge } from '../../test/support/eventbridge/server.ts';
-import { rulePatternsFromServerlessYml } from '../../test/support/eventbridge/serverless-rules.ts';
-import { LocalQueue, type LocalQueueOptions } from '../../test/support/queue.ts';
 import { type Env, parseRegistryConfig, type RegistryConfig } from '../config/config.ts';
 import { Forwarder, type ForwarderOptions } from '../forwarder/forwarder.ts';
 import { type Logger as ForwarderLogger, silentLogger } from '../forwarder/log.ts';
 import { serviceListApiFor } from '../kube/connect.ts';
+import { LocalEventBridge } from '../local/eventbridge/server.ts';
+import { rulePatternsFromServerlessYml } from '../local/eventbridge/serverless-rules.ts';
+import { LocalQueue, type LocalQueueOptions } from '../local/queue.ts';
 import { type ReconcileResult, reconcile } from '../reconcile/reconcile.ts';
 import { clusterList } from '../reconcile/request.ts';
 import type { SyncBatchReport } from '../sync/batch.ts';
@@ -68,18 +68,12 @@ function localContext(timeoutMs: number): Context {
 }
 
 /** Powertools that print nothing: the pipeline reports through its callbacks instead. */
-function quietPowertools(onReport: (report: SyncBatchReport) => void): { logger: Logger; metrics: Metrics } {
-  class ReportingLogger extends Logger {
-    override info(input: unknown, ...extra: unknown[]): void {
-      const report = (extra[0] as { report?: SyncBatchReport } | undefined)?.report;
-      if (input === 'sync batch' && report) onReport(report);
-    }
-  }
+function quietPowertools(): { logger: Logger; metrics: Metrics } {
   const silent = { debug() {}, info() {}, warn() {}, error() {} };
   const metrics = new Metrics({ namespace: 'KubeZkSyncLocal', serviceName: 'kube-zk-sync', logger: silent });
   // EMF lines would flood the terminal; the counts arrive through onReport.
   (metrics as unknown as { disabled: boolean }).disabled = true;
-  return { logger: new ReportingLogger({ logLevel: 'SILENT' }), metrics };
+  return { logger: new Logger({ logLevel: 'SILENT' }), metrics };
 }
 
 export class LocalPipeline {
@@ -139,7 +133,8 @@ export class LocalPipeline {
     const handler = createSyncHandler({
       config: this.config,
       registry: async () => this.registry,
-      ...quietPowertools((report) => this.options.onSyncReport?.(report)),
+      ...quietPowertools(),
+      onReport: (report) => this.options.onSyncReport?.(report),
     });
     const invoke: SyncInvoke = async (records) =>
       (await handler({ Records: records } satisfies SQSEvent, localContext(60_000))) ?? {

@@ -6,12 +6,12 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
-import { ApiServerSimulator, generateServices, type Service } from './support/apiserver/index.ts';
+import { ApiServerSimulator, generateServices, type Service } from '../../../lib/local/apiserver/index.ts';
 
-import { eventually } from './support/cli.ts';
+import { eventually } from '../../support/cli.ts';
 
 const run = promisify(execFile);
-const repoRoot = fileURLToPath(new URL('..', import.meta.url));
+const repoRoot = fileURLToPath(new URL('../../..', import.meta.url));
 
 let foundKubectl: string | undefined;
 

@@ -7,9 +7,13 @@ import {
 } from '@aws-sdk/client-eventbridge';
 import { afterEach, describe, expect, test } from 'vitest';
 import { EVENT_DETAIL_TYPE, EVENT_SOURCE } from '../../../lib/events/contract.ts';
-import { entrySize } from './put-events.ts';
-import { type Delivery, LocalEventBridge, type LocalEventBridgeOptions } from './server.ts';
-import { rulePatternsFromServerlessYmlText } from './serverless-rules.ts';
+import { entrySize } from '../../../lib/local/eventbridge/put-events.ts';
+import {
+  type Delivery,
+  LocalEventBridge,
+  type LocalEventBridgeOptions,
+} from '../../../lib/local/eventbridge/server.ts';
+import { rulePatternsFromServerlessYmlText } from '../../../lib/local/eventbridge/serverless-rules.ts';
 
 const started: { bridge: LocalEventBridge; client: EventBridgeClient }[] = [];
 

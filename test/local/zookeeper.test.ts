@@ -1,5 +1,5 @@
 import { expect, inject, test } from 'vitest';
-import { fourLetter } from './support/zookeeper.ts';
+import { fourLetter } from '../../lib/local/zookeeper.ts';
 
 test('the shared ZooKeeper server answers', async () => {
   const [host, port] = (inject('zkConnect').split(',')[0] ?? '').split(':');

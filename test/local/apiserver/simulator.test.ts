@@ -11,7 +11,7 @@ import {
   type ServiceInput,
   type SimulatorOptions,
   startChurn,
-} from './support/apiserver/index.ts';
+} from '../../../lib/local/apiserver/index.ts';
 
 async function until(what: string, check: () => boolean, timeoutMs = 5000): Promise<void> {
   const deadline = Date.now() + timeoutMs;

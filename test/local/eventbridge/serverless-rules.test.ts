@@ -6,7 +6,7 @@ import {
   rulePatternsFromServerlessYml,
   rulePatternsFromServerlessYmlText,
   ServerlessRulesError,
-} from './serverless-rules.ts';
+} from '../../../lib/local/eventbridge/serverless-rules.ts';
 
 // Uses every form of CloudFormation short tag a real serverless.yml tends to hold, around the rules.
 const fixture = `
