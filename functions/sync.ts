@@ -2,6 +2,7 @@
 // names it), one registry per container, and the handler from sync-handler.ts.
 import { parseRegistryConfig } from '../lib/config/config.ts';
 import { fetchZkCredentials } from '../lib/config/credentials.ts';
+import { eventBridgeReconcileRequester } from '../lib/sync/reconcile-requests.ts';
 import { containerRegistry } from '../lib/sync/target.ts';
 import { powertools } from './powertools.ts';
 import { createSyncHandler } from './sync-handler.ts';
@@ -11,5 +12,13 @@ const config = parseRegistryConfig(process.env);
 export const handler = createSyncHandler({
   config,
   registry: containerRegistry(config, () => fetchZkCredentials(config.credentials)),
+  ...(config.eventBusName
+    ? {
+        requestReconcile: eventBridgeReconcileRequester({
+          eventBusName: config.eventBusName,
+          cluster: config.clusterId,
+        }),
+      }
+    : {}),
   ...powertools(),
 });

@@ -44,6 +44,10 @@ export interface RegistryConfig {
   readonly credentials: CredentialSource;
   /** How long before the Lambda timeout a handler gives up, so that its records go back to the queue whole. */
   readonly timeoutEarlyMs: number;
+  /** At most one reconcile request this often when a sync finds damage it cannot repair. */
+  readonly repairIntervalMs: number;
+  /** The bus a sync puts its reconcile requests on; unset, damage waits for the scheduled damage check. */
+  readonly eventBusName?: string;
 }
 
 export interface ReconcileConfig extends RegistryConfig {
@@ -62,6 +66,7 @@ export const DEFAULTS = {
   maxDataBytes: DEFAULT_MAX_DATA_BYTES,
   timeoutEarlyMs: 10_000,
   listPageSize: 500,
+  repairIntervalSeconds: 30,
 } as const;
 
 class Problems {
@@ -204,6 +209,8 @@ function readRegistryConfig(p: Problems): RegistryConfig {
     maxDeleteShare,
     credentials: credentialSource(p),
     timeoutEarlyMs: p.integer('TIMEOUT_EARLY_MS', DEFAULTS.timeoutEarlyMs, 0, 900_000),
+    repairIntervalMs: p.integer('REPAIR_INTERVAL_SECONDS', DEFAULTS.repairIntervalSeconds, 1, 86_400) * 1000,
+    ...(p.get('EVENT_BUS_NAME') ? { eventBusName: p.get('EVENT_BUS_NAME') as string } : {}),
   };
 }
 

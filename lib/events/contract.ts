@@ -10,6 +10,13 @@ export const EVENT_SOURCE = 'kube-zk-sync';
 export const EVENT_DETAIL_TYPE = 'Kubernetes Service observed';
 export const EVENT_VERSION = 1;
 
+/**
+ * A sync that finds damage it cannot repair asks for a reconcile with this event on the cluster's bus; a rule routes
+ * it to the reconcile. Its own source, so that a bus policy reserving `kube-zk-sync` to the forwarder allows it.
+ */
+export const RECONCILE_REQUEST_SOURCE = 'kube-zk-sync.sync';
+export const RECONCILE_REQUEST_DETAIL_TYPE = 'Reconcile requested';
+
 /** Largest detail a forwarder sends; far below EventBridge's entry limit, so ten entries always fit a call. */
 export const MAX_DETAIL_BYTES = 64 * 1024;
 

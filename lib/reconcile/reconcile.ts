@@ -45,6 +45,8 @@ export interface ReconcileReport {
   readonly stale: number;
   /** Why the deletion guard stopped the reconcile, or why the list was superseded; nothing was written. */
   readonly refused?: string;
+  /** Set when the refusal is only that a newer complete list was applied meanwhile (not an alarm). */
+  readonly superseded?: boolean;
   /** Why the sync state was started afresh (a new cluster under the same id, a reset, a corrupt or lost state). */
   readonly restarted?: string;
   /** Damage by other writers that this reconcile repaired (a reconcile decides every Service, so all of it). */
@@ -146,6 +148,7 @@ export async function reconcile(input: ReconcileInput): Promise<ReconcileResult>
       invalid: outcome.invalid.length,
       stale: outcome.stale.length,
       ...(outcome.refused ? { refused: outcome.refused } : {}),
+      ...(outcome.superseded ? { superseded: true } : {}),
       ...(outcome.restarted ? { restarted: outcome.restarted } : {}),
       repaired: outcome.repaired.length,
       reverted: outcome.repaired.filter((d) => d.kind === 'edited').length,
@@ -161,4 +164,24 @@ export async function reconcile(input: ReconcileInput): Promise<ReconcileResult>
     invalid: outcome.invalid,
     repaired: outcome.repaired,
   };
+}
+
+export interface DamageCheck {
+  /** What other writers did to the cluster's entries. */
+  readonly damage: readonly Damage[];
+  /** Why the sync state cannot be used, when it cannot. */
+  readonly stateProblem?: string;
+  /** The reconcile that repaired it, when there was anything to repair. */
+  readonly reconciled?: ReconcileResult;
+}
+
+/**
+ * The cheap check a schedule runs often: two reads of ZooKeeper, and a reconcile only when the document shows
+ * damage to the cluster's entries or the sync state cannot be used. It finds what a writer did while no Service
+ * changed, when no sync write would see it.
+ */
+export async function reconcileIfDamaged(input: ReconcileInput): Promise<DamageCheck> {
+  const found = await input.registry.inspect(input.target.cluster);
+  if (found.damage.length === 0 && found.stateProblem === undefined) return found;
+  return { ...found, reconciled: await reconcile(input) };
 }

@@ -67,6 +67,8 @@ export interface SyncStep<T> {
   readonly restarted?: string;
   /** Set when the deletion guard stopped the step, or a newer complete list was applied meanwhile: no write. */
   readonly refused?: string;
+  /** Set when the refusal is only that: a newer complete list was applied meanwhile. */
+  readonly superseded?: boolean;
   /** Whether the document changes (the state may change alone, e.g. when only versions advance). */
   readonly changed: boolean;
 }
@@ -129,7 +131,7 @@ export function syncStep<T>(input: SyncStepInput<T>): SyncStep<T> {
   let restarted = input.resetState;
   if (input.complete) {
     const judged = judgeCompleteView(state, input.complete);
-    if (judged.superseded) return refusedStep(input, judged.superseded);
+    if (judged.superseded) return { ...refusedStep(input, judged.superseded), superseded: true };
     restarted ??= judged.restart;
   }
   if (restarted !== undefined) state = restartedState(state);

@@ -1,6 +1,7 @@
 // The registry document in ZooKeeper: reads that refuse a corrupt document, hand-made edits (the CLI), and sync
 // steps that write the document and one cluster's sync state in one compare-and-set transaction.
 import { parseDocument, type RegistryDocument, serializeDocument } from '../registry/document.ts';
+import { type Damage, inspectDocument } from '../registry/ownership.ts';
 import { type SyncStep, type SyncStepInput, syncStep } from '../registry/sync.ts';
 import {
   emptySyncState,
@@ -122,6 +123,22 @@ export class ZkRegistryStore {
       },
       onError,
     );
+  }
+
+  /**
+   * What other writers did to `cluster`'s entries, read without writing: the damage a sync would find, or why the
+   * sync state cannot be used. A cheap check (two reads) that decides whether a reconcile is needed.
+   */
+  async inspect(cluster: string): Promise<{ damage: readonly Damage[]; stateProblem?: string }> {
+    const statePath = syncStatePath(this.path, cluster);
+    const [doc, state] = await Promise.all([this.zk.read(this.path), this.zk.read(statePath)]);
+    const document = parseDocument(doc.data ?? '');
+    try {
+      const read = readState(state.data, document, cluster, statePath, {});
+      return { damage: inspectDocument(document, read.state, cluster).damage };
+    } catch (error) {
+      return { damage: [], stateProblem: (error as Error).message };
+    }
   }
 
   async read(): Promise<DocumentRead> {
