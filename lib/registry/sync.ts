@@ -119,6 +119,8 @@ function judgeCompleteView(state: SyncState, view: CompleteView): { restart?: st
   return {};
 }
 
+const withoutFloor = ({ floor: _floor, floorAt: _at, ...state }: SyncState): SyncState => state;
+
 /** The state started afresh: ownership is kept (the entries are still the cluster's), versions are not. */
 const restartedState = (state: SyncState): SyncState => ({
   services: {},
@@ -150,7 +152,12 @@ export function syncStep<T>(input: SyncStepInput<T>): SyncStep<T> {
   const observations = [...input.observations];
   const mismatched = observations.filter(other);
   const usable = mismatched.length === 0 ? observations : observations.filter((o) => !other(o));
-  const { admitted, stale, next } = admitObservations(state, [...usable, ...reDeletions], input.now);
+  // A complete list speaks for every Service as of its own version, which is at or above the floor: only what the
+  // state holds of a Service can make its observation stale. Events are also judged against the floor.
+  const judgedBy = input.complete ? withoutFloor(state) : state;
+  const admission = admitObservations(judgedBy, [...usable, ...reDeletions], input.now);
+  const { admitted, stale } = admission;
+  const next: SyncState = { ...state, services: admission.next.services, tombstones: admission.next.tombstones };
   const desired = new Map<string, RegistryEntry | null>();
   const skipped: Array<{ key: string; reason: string }> = [];
   const invalid: Array<{ key: string; error: string }> = [];
