@@ -10,6 +10,7 @@ import {
 } from '../registry/sync-state.ts';
 import { znodePathProblem } from './paths.ts';
 import type { ZkStore } from './store.ts';
+import { watchZnode } from './watch.ts';
 
 const CLUSTER_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
@@ -77,7 +78,8 @@ export class ZkRegistryStore {
     }) => void,
     onError?: (error: Error) => void,
   ): () => void {
-    return this.zk.watch(
+    return watchZnode(
+      this.zk,
       this.path,
       ({ data, version }) => {
         let parsed: { document: RegistryDocument } | { error: Error };
