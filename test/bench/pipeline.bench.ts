@@ -11,7 +11,7 @@ import { LocalPipeline } from '../../lib/dev/pipeline.ts';
 import { serviceListApiFor } from '../../lib/kube/connect.ts';
 import { listAllServices } from '../../lib/kube/list.ts';
 import { syncBatch } from '../../lib/sync/batch.ts';
-import { openRegistry, registryTarget } from '../../lib/sync/target.ts';
+import { registryFromConfig, registryTarget } from '../../lib/sync/target.ts';
 import { ApiServerSimulator, generateServices, type Service } from '../support/apiserver/index.ts';
 import { LocalQueue } from '../support/queue.ts';
 import { serviceRecord } from '../sync/fixtures.ts';
@@ -39,7 +39,7 @@ async function writesNaiveOverCoalesced(zkConnect: string): Promise<Metric[]> {
       REGISTRY_PATH: `/bench/${randomUUID()}`,
       CLUSTER_ID: CLUSTER,
     });
-    const { store, registry } = openRegistry(config);
+    const { store, registry } = registryFromConfig(config);
     const target = registryTarget(config);
     try {
       await deliver((records) => syncBatch(records, { registry, target }));

@@ -14,7 +14,7 @@ import CheckParams, { placeholders } from '../../infra/serverless/check-params.m
 import { parseRegistryConfig } from '../../lib/config/config.ts';
 import { EVENT_DETAIL_TYPE, EVENT_SOURCE } from '../../lib/events/contract.ts';
 import { syncBatch } from '../../lib/sync/batch.ts';
-import { openRegistry, registryTarget } from '../../lib/sync/target.ts';
+import { registryFromConfig, registryTarget } from '../../lib/sync/target.ts';
 import { ApiServerSimulator } from '../support/apiserver/index.ts';
 import { compileEventPattern } from '../support/eventbridge/pattern.ts';
 import { LocalEventBridge } from '../support/eventbridge/server.ts';
@@ -240,7 +240,7 @@ describe('serverless package (offline, no credentials)', () => {
       ports: [{ port: 443 }],
       ingress: [{ hostname: 'cart.elb.example.com' }],
     });
-    const { store, registry } = openRegistry(
+    const { store, registry } = registryFromConfig(
       parseRegistryConfig({
         ZK_CONNECT: inject('zkConnect'),
         REGISTRY_PATH: `/test/${randomUUID()}/registry`,

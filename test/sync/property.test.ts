@@ -13,7 +13,7 @@ import { reconcile } from '../../lib/reconcile/reconcile.ts';
 import { handEntry, type RegistryEntry, readerView } from '../../lib/registry/document.ts';
 import { parseSyncState } from '../../lib/registry/sync-state.ts';
 import { syncBatch } from '../../lib/sync/batch.ts';
-import { openRegistry, registryTarget } from '../../lib/sync/target.ts';
+import { registryFromConfig, registryTarget } from '../../lib/sync/target.ts';
 import { syncStatePath, ZkRegistryStore } from '../../lib/zk/registry-store.ts';
 import { ApiServerSimulator, type Service } from '../support/apiserver/index.ts';
 import { serviceRecord } from './fixtures.ts';
@@ -136,7 +136,7 @@ describe('sync and reconcile, whatever the delivery', () => {
     REGISTRY_PATH: '/property/unused',
     CLUSTER_ID: CLUSTER,
   });
-  const { store } = openRegistry(config);
+  const { store } = registryFromConfig(config);
   const target = registryTarget(config);
   afterAll(() => store.close());
 

@@ -10,7 +10,7 @@ import {
 } from '../../registry/document.ts';
 import { InvalidEntryError, validEntry } from '../../registry/validate.ts';
 import { CliError } from '../run.ts';
-import { addZkOptions, openRegistry, withRegistry, type ZkCliOptions } from '../zk-options.ts';
+import { addZkOptions, registryFromCliOptions, withRegistry, type ZkCliOptions } from '../zk-options.ts';
 
 type Print = (line: string) => void;
 const out: Print = (line) => process.stdout.write(`${line}\n`);
@@ -150,7 +150,7 @@ export function registerRegistryCommands(program: Command, print: Print = out): 
   addZkOptions(registry.command('watch').description('print one line for every new version of the document'))
     .option('--json', 'print each version as one JSON line with its entries')
     .action(async (options: ZkCliOptions & { json?: boolean }) => {
-      const store = openRegistry(options);
+      const store = registryFromCliOptions(options);
       await new Promise<void>((resolve) => {
         const stop = store.watch(
           ({ document, error, version, bytes }) => {
