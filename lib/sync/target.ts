@@ -4,7 +4,7 @@ import type { RegistryConfig } from '../config/config.ts';
 import type { TrimmedService } from '../events/contract.ts';
 import { mapService } from '../kube/mapping.ts';
 import type { Policy } from '../registry/plan.ts';
-import type { EntryDecision } from '../registry/sync.ts';
+import type { EntryDecision } from '../registry/step.ts';
 import { ZkRegistryStore } from '../zk/registry-store.ts';
 import type { DigestCredentials } from '../zk/session.ts';
 import { ZkStore } from '../zk/store.ts';

@@ -82,7 +82,7 @@ describe('ZkStore against the shared server', () => {
     const solr = '{"endpoints":["solr:8983"],"name":"solr","description":"","tags":["a","b"]}';
     const original = `[${kafka},\n\n\t${solr}   ]`;
     await store.update([registry.path], () => ({ data: [Buffer.from(original)], result: 0 }));
-    const outcome = await registry.sync(
+    const outcome = await registry.applyObservations(
       'prod',
       [{ key: 'default/web', resourceVersion: '7', value: { name: 'web.default', port: 80 } }],
       {
@@ -112,7 +112,7 @@ describe('ZkStore against the shared server', () => {
     await store.update([registry.path], () => ({ data: [Buffer.from(content)], result: 0 }));
     const before = await store.read(registry.path);
     await expect(
-      registry.sync('prod', [{ key: 'ns/a', resourceVersion: '1', value: 1 }], {
+      registry.applyObservations('prod', [{ key: 'ns/a', resourceVersion: '1', value: 1 }], {
         policy: 'sync',
         toEntry: () => ({ kind: 'entry', entry: { name: 'a', description: '', endpoints: ['a:1'] } }),
       }),
@@ -131,15 +131,17 @@ describe('ZkStore against the shared server', () => {
       kind: 'entry' as const,
       entry: { name: `svc-${i}`, description: 'x'.repeat(200), endpoints: [`host-${i}.example.com:443`] },
     });
-    await registry.sync('prod', small, { policy: 'sync', toEntry });
+    await registry.applyObservations('prod', small, { policy: 'sync', toEntry });
     const before = await store.read(registry.path);
     const many = Array.from({ length: 40 }, (_, i) => ({
       key: `ns/m${i}`,
       resourceVersion: '2',
       value: 100 + i,
     }));
-    await expect(registry.sync('prod', many, { policy: 'sync', toEntry })).rejects.toThrow(DataTooLargeError);
-    await expect(registry.sync('prod', many, { policy: 'sync', toEntry })).rejects.toThrow(
+    await expect(registry.applyObservations('prod', many, { policy: 'sync', toEntry })).rejects.toThrow(
+      DataTooLargeError,
+    );
+    await expect(registry.applyObservations('prod', many, { policy: 'sync', toEntry })).rejects.toThrow(
       /exceed the limit of 4096 bytes/,
     );
     const after = await store.read(registry.path);
