@@ -3,10 +3,10 @@
 import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { InvalidEventError } from '../events/contract.ts';
 import { InvalidServiceObjectError } from '../kube/trim.ts';
-import { eventFor, type ServiceChange, type ServiceEvent } from './entry.ts';
+import { eventFor, type ServiceChange, type ServiceEvent } from './event.ts';
 import { type Logger, silentLogger } from './log.ts';
 import { ForwarderMetrics } from './metrics.ts';
-import { PendingEvents, PUT_EVENTS_LIMITS } from './pending.ts';
+import { PendingEvents, PUT_EVENTS_LIMITS } from './outbox.ts';
 import { EventSender, type PutEventsClient } from './sender.ts';
 import { kubeApis, ServiceWatchLoop, type WatchApi, type WatchLoopOptions } from './watch-loop.ts';
 

@@ -12,9 +12,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { type EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { callSignal, within } from '../util/deadline.ts';
 import { Backoff } from './backoff.ts';
-import { putEventsEntry, type ServiceEvent } from './entry.ts';
+import { putEventsEntry, type ServiceEvent } from './event.ts';
 import { type Logger, silentLogger } from './log.ts';
-import type { PendingEvents } from './pending.ts';
+import type { PendingEvents } from './outbox.ts';
 
 export const RETRYABLE_ENTRY_CODES: ReadonlySet<string> = new Set(['ThrottlingException', 'InternalFailure']);
 

@@ -11,7 +11,7 @@ import { type CoreV1Api, type KubeConfig, Watch } from '@kubernetes/client-node'
 import { type ServiceKey, serviceKey } from '../events/contract.ts';
 import { apiFailure, listAllServices, type ServiceListApi, serviceListApi } from '../kube/list.ts';
 import { Backoff } from './backoff.ts';
-import type { ServiceChange } from './entry.ts';
+import type { ServiceChange } from './event.ts';
 import { type Logger, silentLogger } from './log.ts';
 
 /** What the loop needs of client-node's Watch (the real one, or one with a shortened inactivity timeout). */

@@ -1,7 +1,7 @@
 // The outbox on its own: coalescing by resourceVersion, batch limits, and what a retry puts back.
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
-import { type OutgoingEvent, PendingEvents } from '../../lib/forwarder/pending.ts';
+import { type OutgoingEvent, PendingEvents } from '../../lib/forwarder/outbox.ts';
 
 const ev = (key: string, rv: number, size = 100): OutgoingEvent => ({
   key,
