@@ -14,7 +14,7 @@ import { callSignal, within } from '../util/deadline.ts';
 import { Backoff } from './backoff.ts';
 import { putEventsEntry, type ServiceEvent } from './event.ts';
 import { type Logger, silentLogger } from './log.ts';
-import type { PendingEvents } from './outbox.ts';
+import type { Outbox } from './outbox.ts';
 
 export const RETRYABLE_ENTRY_CODES: ReadonlySet<string> = new Set(['ThrottlingException', 'InternalFailure']);
 
@@ -60,7 +60,7 @@ export interface SenderOptions {
 export type PutEventsClient = Pick<EventBridgeClient, 'send'>;
 
 export class EventSender {
-  readonly #pending: PendingEvents<ServiceEvent>;
+  readonly #outbox: Outbox<ServiceEvent>;
   readonly #client: PutEventsClient;
   readonly #options: SenderOptions;
   readonly #log: Logger;
@@ -74,8 +74,8 @@ export class EventSender {
   #lastSuccessAt: number | undefined;
   #throttled = false;
 
-  constructor(pending: PendingEvents<ServiceEvent>, client: PutEventsClient, options: SenderOptions) {
-    this.#pending = pending;
+  constructor(outbox: Outbox<ServiceEvent>, client: PutEventsClient, options: SenderOptions) {
+    this.#outbox = outbox;
     this.#client = client;
     this.#options = options;
     this.#log = options.logger ?? silentLogger;
@@ -108,7 +108,7 @@ export class EventSender {
    * outbox is empty.
    */
   async drain(deadline: number): Promise<boolean> {
-    while (!this.#pending.idle) {
+    while (!this.#outbox.idle) {
       const left = deadline - Date.now();
       if (left <= 0) return false;
       await within(this.#woken, left);
@@ -140,7 +140,7 @@ export class EventSender {
         await sleep(wait, undefined, { signal }).catch(() => {});
         continue;
       }
-      const batch = this.#pending.take();
+      const batch = this.#outbox.take();
       if (batch.length === 0) {
         await this.#woken;
         continue;
@@ -152,11 +152,11 @@ export class EventSender {
 
   async #send(batch: ServiceEvent[]): Promise<void> {
     const observer = this.#options.observer;
-    const entries = batch.map((event) => putEventsEntry(event, this.#options.eventBusName));
+    const putEventsEntries = batch.map((event) => putEventsEntry(event, this.#options.eventBusName));
     let results: readonly { ErrorCode?: string; ErrorMessage?: string }[];
     const call = callSignal(this.#stopping.signal, this.#options.callTimeoutMs ?? 10_000);
     try {
-      const output = await this.#client.send(new PutEventsCommand({ Entries: entries }), {
+      const output = await this.#client.send(new PutEventsCommand({ Entries: putEventsEntries }), {
         abortSignal: call.signal,
       });
       results = output.Entries ?? [];
@@ -172,7 +172,7 @@ export class EventSender {
         events: batch.length,
         keys: batch.map((e) => e.key),
       });
-      for (const event of batch) this.#pending.settle(event, 'dropped');
+      for (const event of batch) this.#outbox.settle(event, 'dropped');
       observer?.failed?.(code, batch.length);
       return;
     } finally {
@@ -186,10 +186,10 @@ export class EventSender {
       if (!result || (result.ErrorCode && RETRYABLE_ENTRY_CODES.has(result.ErrorCode))) {
         retry.push(event);
       } else if (!result.ErrorCode) {
-        this.#pending.settle(event, 'sent');
+        this.#outbox.settle(event, 'sent');
         sent++;
       } else {
-        this.#pending.settle(event, 'dropped');
+        this.#outbox.settle(event, 'dropped');
         this.#log.error('EventBridge refused an event; it is dropped', {
           key: event.key,
           resourceVersion: event.resourceVersion,
@@ -211,7 +211,7 @@ export class EventSender {
   /** Puts entries back and pushes every sender's next call out by a backoff. */
   #retry(events: ServiceEvent[], why: string): void {
     let requeued = 0;
-    for (const event of events) if (this.#pending.settle(event, 'retry') === 'requeued') requeued++;
+    for (const event of events) if (this.#outbox.settle(event, 'retry') === 'requeued') requeued++;
     if (requeued > 0) this.#options.observer?.retried?.(requeued);
     if (events.length > requeued) this.#options.observer?.superseded?.(events.length - requeued);
     if (this.#stopping.signal.aborted) return;
@@ -222,7 +222,7 @@ export class EventSender {
       this.#log.warn('EventBridge is refusing events; backing off and retrying', {
         reason: why,
         delayMs: delay,
-        pending: this.#pending.size,
+        pending: this.#outbox.size,
       });
     }
   }
@@ -231,7 +231,7 @@ export class EventSender {
     this.#backoff.reset();
     if (this.#throttled) {
       this.#throttled = false;
-      this.#log.info('EventBridge accepts events again', { pending: this.#pending.size });
+      this.#log.info('EventBridge accepts events again', { pending: this.#outbox.size });
     }
   }
 }

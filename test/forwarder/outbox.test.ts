@@ -1,7 +1,7 @@
 // The outbox on its own: coalescing by resourceVersion, batch limits, and what a retry puts back.
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
-import { type OutgoingEvent, PendingEvents } from '../../lib/forwarder/outbox.ts';
+import { Outbox, type OutgoingEvent } from '../../lib/forwarder/outbox.ts';
 
 const ev = (key: string, rv: number, size = 100): OutgoingEvent => ({
   key,
@@ -11,38 +11,38 @@ const ev = (key: string, rv: number, size = 100): OutgoingEvent => ({
 
 describe('coalescing', () => {
   test('one waiting event per key, the newest version wins whatever the arrival order', () => {
-    const pending = new PendingEvents();
-    expect(pending.offer(ev('a/x', 5))).toBe('added');
-    expect(pending.offer(ev('a/x', 9))).toBe('coalesced');
-    expect(pending.offer(ev('a/x', 7))).toBe('stale');
-    expect(pending.offer(ev('a/x', 9))).toBe('stale');
-    expect(pending.size).toBe(1);
-    expect(pending.take().map((e) => e.resourceVersion)).toEqual(['9']);
+    const outbox = new Outbox();
+    expect(outbox.offer(ev('a/x', 5))).toBe('added');
+    expect(outbox.offer(ev('a/x', 9))).toBe('coalesced');
+    expect(outbox.offer(ev('a/x', 7))).toBe('stale');
+    expect(outbox.offer(ev('a/x', 9))).toBe('stale');
+    expect(outbox.size).toBe(1);
+    expect(outbox.take().map((e) => e.resourceVersion)).toEqual(['9']);
   });
 
   test('versions compare as numbers, not strings', () => {
-    const pending = new PendingEvents();
-    pending.offer(ev('a/x', 99));
-    expect(pending.offer(ev('a/x', 100))).toBe('coalesced');
-    expect(pending.take()[0]?.resourceVersion).toBe('100');
+    const outbox = new Outbox();
+    outbox.offer(ev('a/x', 99));
+    expect(outbox.offer(ev('a/x', 100))).toBe('coalesced');
+    expect(outbox.take()[0]?.resourceVersion).toBe('100');
   });
 
   test('a replaced key keeps its place in line, so a Service that changes all the time is not starved', () => {
-    const pending = new PendingEvents({ maxEntries: 2, maxBytes: 10_000 });
-    pending.offer(ev('a/first', 1));
-    pending.offer(ev('a/second', 2));
-    pending.offer(ev('a/third', 3));
-    pending.offer(ev('a/first', 4));
-    expect(pending.take().map((e) => e.key)).toEqual(['a/first', 'a/second']);
+    const outbox = new Outbox({ maxEvents: 2, maxBytes: 10_000 });
+    outbox.offer(ev('a/first', 1));
+    outbox.offer(ev('a/second', 2));
+    outbox.offer(ev('a/third', 3));
+    outbox.offer(ev('a/first', 4));
+    expect(outbox.take().map((e) => e.key)).toEqual(['a/first', 'a/second']);
   });
 
   test('an offer no newer than the version in flight is stale', () => {
-    const pending = new PendingEvents();
-    pending.offer(ev('a/x', 5));
-    pending.take();
-    expect(pending.offer(ev('a/x', 5))).toBe('stale');
-    expect(pending.offer(ev('a/x', 4))).toBe('stale');
-    expect(pending.offer(ev('a/x', 6))).toBe('added');
+    const outbox = new Outbox();
+    outbox.offer(ev('a/x', 5));
+    outbox.take();
+    expect(outbox.offer(ev('a/x', 5))).toBe('stale');
+    expect(outbox.offer(ev('a/x', 4))).toBe('stale');
+    expect(outbox.offer(ev('a/x', 6))).toBe('added');
   });
 
   test('memory is bounded by the number of keys, however many changes arrive (property)', () => {
@@ -52,18 +52,18 @@ describe('coalescing', () => {
           maxLength: 500,
         }),
         (offers) => {
-          const pending = new PendingEvents();
+          const outbox = new Outbox();
           const newest = new Map<string, number>();
           for (const [k, rv] of offers) {
-            pending.offer(ev(`ns/s${k}`, rv));
+            outbox.offer(ev(`ns/s${k}`, rv));
             newest.set(`ns/s${k}`, Math.max(newest.get(`ns/s${k}`) ?? 0, rv));
-            expect(pending.size).toBeLessThanOrEqual(20);
+            expect(outbox.size).toBeLessThanOrEqual(20);
           }
           const out = new Map<string, number>();
-          for (let batch = pending.take(); batch.length > 0; batch = pending.take()) {
+          for (let batch = outbox.take(); batch.length > 0; batch = outbox.take()) {
             for (const e of batch) {
               out.set(e.key, Number(e.resourceVersion));
-              pending.settle(e, 'sent');
+              outbox.settle(e, 'sent');
             }
           }
           expect(out).toEqual(newest);
@@ -74,77 +74,77 @@ describe('coalescing', () => {
 });
 
 describe('batches', () => {
-  test('at most 10 entries', () => {
-    const pending = new PendingEvents();
-    for (let i = 0; i < 25; i++) pending.offer(ev(`ns/s${i}`, i + 1));
-    expect(pending.take()).toHaveLength(10);
-    expect(pending.take()).toHaveLength(10);
-    expect(pending.take()).toHaveLength(5);
-    expect(pending.take()).toHaveLength(0);
+  test('at most 10 events', () => {
+    const outbox = new Outbox();
+    for (let i = 0; i < 25; i++) outbox.offer(ev(`ns/s${i}`, i + 1));
+    expect(outbox.take()).toHaveLength(10);
+    expect(outbox.take()).toHaveLength(10);
+    expect(outbox.take()).toHaveLength(5);
+    expect(outbox.take()).toHaveLength(0);
   });
 
-  test('sizes sum below the request limit; the entry that would reach it waits for the next batch', () => {
-    const pending = new PendingEvents({ maxEntries: 10, maxBytes: 1000 });
-    pending.offer(ev('a/1', 1, 400));
-    pending.offer(ev('a/2', 2, 400));
-    pending.offer(ev('a/3', 3, 200));
-    pending.offer(ev('a/4', 4, 100));
-    expect(pending.take().map((e) => e.key)).toEqual(['a/1', 'a/2']);
-    expect(pending.take().map((e) => e.key)).toEqual(['a/3', 'a/4']);
+  test('sizes sum below the request limit; the event that would reach it waits for the next batch', () => {
+    const outbox = new Outbox({ maxEvents: 10, maxBytes: 1000 });
+    outbox.offer(ev('a/1', 1, 400));
+    outbox.offer(ev('a/2', 2, 400));
+    outbox.offer(ev('a/3', 3, 200));
+    outbox.offer(ev('a/4', 4, 100));
+    expect(outbox.take().map((e) => e.key)).toEqual(['a/1', 'a/2']);
+    expect(outbox.take().map((e) => e.key)).toEqual(['a/3', 'a/4']);
   });
 
   test('an event that can never fit a request is refused when offered', () => {
-    const pending = new PendingEvents({ maxEntries: 10, maxBytes: 1000 });
-    expect(() => pending.offer(ev('a/big', 1, 1000))).toThrow(/too big/);
+    const outbox = new Outbox({ maxEvents: 10, maxBytes: 1000 });
+    expect(() => outbox.offer(ev('a/big', 1, 1000))).toThrow(/too big/);
   });
 
   test('a key in flight is skipped: one key is never in two batches at once', () => {
-    const pending = new PendingEvents();
-    pending.offer(ev('a/x', 1));
-    const first = pending.take();
-    pending.offer(ev('a/x', 2));
-    pending.offer(ev('a/y', 3));
-    expect(pending.sendable).toBe(true);
-    expect(pending.take().map((e) => e.key)).toEqual(['a/y']);
-    expect(pending.sendable).toBe(false);
-    expect(pending.take()).toEqual([]);
-    pending.settle(first[0] as OutgoingEvent, 'sent');
-    expect(pending.take().map((e) => `${e.key}@${e.resourceVersion}`)).toEqual(['a/x@2']);
+    const outbox = new Outbox();
+    outbox.offer(ev('a/x', 1));
+    const first = outbox.take();
+    outbox.offer(ev('a/x', 2));
+    outbox.offer(ev('a/y', 3));
+    expect(outbox.sendable).toBe(true);
+    expect(outbox.take().map((e) => e.key)).toEqual(['a/y']);
+    expect(outbox.sendable).toBe(false);
+    expect(outbox.take()).toEqual([]);
+    outbox.settle(first[0] as OutgoingEvent, 'sent');
+    expect(outbox.take().map((e) => `${e.key}@${e.resourceVersion}`)).toEqual(['a/x@2']);
   });
 });
 
 describe('settling', () => {
   test('a retryable failure goes back to be sent again', () => {
-    const pending = new PendingEvents();
-    pending.offer(ev('a/x', 1));
-    const [event] = pending.take();
-    expect(pending.settle(event as OutgoingEvent, 'retry')).toBe('requeued');
-    expect(pending.size).toBe(1);
-    expect(pending.inFlight).toBe(0);
-    expect(pending.take()).toEqual([event]);
+    const outbox = new Outbox();
+    outbox.offer(ev('a/x', 1));
+    const [event] = outbox.take();
+    expect(outbox.settle(event as OutgoingEvent, 'retry')).toBe('requeued');
+    expect(outbox.size).toBe(1);
+    expect(outbox.inFlight).toBe(0);
+    expect(outbox.take()).toEqual([event]);
   });
 
   test('unless a newer version arrived meanwhile: then only the newer one is sent', () => {
-    const pending = new PendingEvents();
-    pending.offer(ev('a/x', 1));
-    const [event] = pending.take();
-    pending.offer(ev('a/x', 2));
-    expect(pending.settle(event as OutgoingEvent, 'retry')).toBe('superseded');
-    expect(pending.take().map((e) => e.resourceVersion)).toEqual(['2']);
+    const outbox = new Outbox();
+    outbox.offer(ev('a/x', 1));
+    const [event] = outbox.take();
+    outbox.offer(ev('a/x', 2));
+    expect(outbox.settle(event as OutgoingEvent, 'retry')).toBe('superseded');
+    expect(outbox.take().map((e) => e.resourceVersion)).toEqual(['2']);
   });
 
   test('sent and dropped events are done with', () => {
-    const pending = new PendingEvents();
-    pending.offer(ev('a/x', 1));
-    pending.offer(ev('a/y', 1));
-    const [x, y] = pending.take();
-    expect(pending.settle(x as OutgoingEvent, 'sent')).toBe('done');
-    expect(pending.settle(y as OutgoingEvent, 'dropped')).toBe('done');
-    expect(pending.idle).toBe(true);
+    const outbox = new Outbox();
+    outbox.offer(ev('a/x', 1));
+    outbox.offer(ev('a/y', 1));
+    const [x, y] = outbox.take();
+    expect(outbox.settle(x as OutgoingEvent, 'sent')).toBe('done');
+    expect(outbox.settle(y as OutgoingEvent, 'dropped')).toBe('done');
+    expect(outbox.idle).toBe(true);
   });
 
   test('settling an event that is not in flight is a bug, reported loudly', () => {
-    const pending = new PendingEvents();
-    expect(() => pending.settle(ev('a/x', 1), 'sent')).toThrow(/not in flight/);
+    const outbox = new Outbox();
+    expect(() => outbox.settle(ev('a/x', 1), 'sent')).toThrow(/not in flight/);
   });
 });
