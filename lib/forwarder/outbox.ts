@@ -1,6 +1,6 @@
 // The forwarder's outbox: at most one waiting event per Service key, the newest by resourceVersion. While EventBridge
 // is slow or throttling, a Service that changes a thousand times still takes one slot, so memory is bounded by the
-// number of Services, not by the number of changes (DESIGN.md guarantee 6). Pure: no I/O, no timers.
+// number of Services, not by the number of changes (README, guarantee 6). Pure: no I/O, no timers.
 import type { ServiceKey } from '../events/contract.ts';
 import { compareResourceVersions } from '../events/resource-version.ts';
 

@@ -1,5 +1,5 @@
 // One batch of queued events → one compare-and-set write. Each record is judged on its own (a bad one fails alone),
-// the valid ones become observations, and the whole batch is one sync step: coalesced per Service (the newest
+// the valid ones become observations, and the whole batch is one step: coalesced per Service (the newest
 // version wins), admitted against the sync state (late and duplicate events change nothing), planned and written
 // together with the state. The SQS handler and `kube-zk-sync dev` both call this.
 import {

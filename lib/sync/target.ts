@@ -9,7 +9,7 @@ import { ZkRegistryStore } from '../zk/registry-store.ts';
 import type { DigestCredentials } from '../zk/session.ts';
 import { ZkStore } from '../zk/store.ts';
 
-/** Whose entries a sync step manages, under which policy, and how a Service becomes an entry. */
+/** Whose entries a step manages (lib/registry/step.ts), under which policy, and how a Service becomes one. */
 export interface RegistryTarget {
   readonly cluster: string;
   readonly policy: Policy;

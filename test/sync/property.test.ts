@@ -1,4 +1,4 @@
-// The sync's guarantee as a property, on the real ZooKeeper: whatever the queue does to an event sequence
+// README's guarantee 1 as a property, on the real ZooKeeper: whatever the queue does to an event sequence
 // (duplicates, reorders, batches) and whatever reconciles run in between (from lists of any age), the document ends
 // as the final cluster state maps, an older event never overwrites a newer state, and a deleted Service never
 // comes back from a late event. Services and resourceVersions come from the apiserver simulator's store.
