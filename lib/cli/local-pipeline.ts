@@ -18,7 +18,7 @@ import { LocalQueue, type LocalQueueOptions } from '../local/queue.ts';
 import { type ReconcileResult, reconcile } from '../reconcile/reconcile.ts';
 import { clusterList } from '../reconcile/request.ts';
 import type { SyncBatchReport } from '../sync/batch.ts';
-import { openRegistry, registryTarget } from '../sync/target.ts';
+import { registryFromConfig, registryTarget } from '../sync/target.ts';
 import type { ZkRegistryStore } from '../zk/registry-store.ts';
 import type { ZkStore } from '../zk/store.ts';
 
@@ -96,7 +96,7 @@ export class LocalPipeline {
       REGISTRY_PATH: options.registryPath,
       CLUSTER_ID: options.clusterId,
     });
-    const { store, registry } = openRegistry(this.config);
+    const { store, registry } = registryFromConfig(this.config);
     this.store = store;
     this.registry = registry;
     this.queue = new LocalQueue({ batchSize: 1000, windowMs: 1000, concurrency: 2, ...options.queue });

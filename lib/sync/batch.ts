@@ -1,5 +1,5 @@
 // One batch of queued events → one compare-and-set write. Each record is judged on its own (a bad one fails alone),
-// the valid ones become observations, and the whole batch is one sync step: coalesced per Service (the newest
+// the valid ones become observations, and the whole batch is one step: coalesced per Service (the newest
 // version wins), admitted against the sync state (late and duplicate events change nothing), planned and written
 // together with the state. The SQS handler and `kube-zk-sync dev` both call this.
 import {
@@ -12,7 +12,7 @@ import {
 } from '../events/contract.ts';
 import { DocumentError } from '../registry/document.ts';
 import { DEFAULT_TOMBSTONE_TTL_MS, type Observation, SyncStateError } from '../registry/sync-state.ts';
-import type { SyncOutcome, ZkRegistryStore } from '../zk/registry-store.ts';
+import type { AppliedStep, ZkRegistryStore } from '../zk/registry-store.ts';
 import { DataTooLargeError } from '../zk/store.ts';
 import type { RegistryTarget } from './target.ts';
 
@@ -119,7 +119,7 @@ export interface SyncBatchResult {
   /** Per-record and per-Service problems, for the log. */
   readonly problems: ReadonlyArray<{ readonly id: string; readonly problem: string }>;
   readonly ignoredReasons: ReadonlyArray<{ readonly id: string; readonly reason: string }>;
-  readonly outcome?: SyncOutcome<TrimmedService>;
+  readonly outcome?: AppliedStep<TrimmedService>;
 }
 
 export interface SyncBatchInput {
@@ -167,7 +167,7 @@ export async function syncBatch(
     casAttempts: 0,
     documentBytes: 0,
   };
-  const finish = (report: SyncBatchReport, outcome?: SyncOutcome<TrimmedService>): SyncBatchResult => ({
+  const finish = (report: SyncBatchReport, outcome?: AppliedStep<TrimmedService>): SyncBatchResult => ({
     batchItemFailures: failed.map((itemIdentifier) => ({ itemIdentifier })),
     report,
     problems,
@@ -181,10 +181,10 @@ export async function syncBatch(
     resourceVersion: detail.resourceVersion,
     value: detail.service,
   }));
-  let outcome: SyncOutcome<TrimmedService>;
+  let outcome: AppliedStep<TrimmedService>;
   try {
     input.signal?.throwIfAborted();
-    outcome = await input.registry.sync(
+    outcome = await input.registry.applyObservations(
       input.target.cluster,
       // Evaluated on every compare-and-set attempt: once time is up, no further attempt writes.
       () => {

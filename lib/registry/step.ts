@@ -17,7 +17,7 @@ export type EntryDecision =
   | { readonly kind: 'skipped'; readonly reason: string }
   | { readonly kind: 'invalid'; readonly error: string };
 
-export interface SyncStepInput<T> {
+export interface StepInput<T> {
   readonly document: RegistryDocument;
   readonly state: SyncState;
   readonly observations: Iterable<Observation<T>>;
@@ -30,7 +30,7 @@ export interface SyncStepInput<T> {
   readonly force?: boolean;
 }
 
-export interface SyncStep<T> {
+export interface PlannedStep<T> {
   readonly plan: RegistryPlan;
   readonly document: RegistryDocument;
   readonly state: SyncState;
@@ -64,7 +64,11 @@ export function completeListObservations<T>(
   return [...listed, ...gone.map((key) => ({ key, resourceVersion: listVersion, value: null }))];
 }
 
-export function syncStep<T>(input: SyncStepInput<T>): SyncStep<T> {
+/**
+ * The next document and sync state: observations older than the state are dropped as stale, the rest mapped to
+ * entries and planned against the document; a plan that deletes more than `maxDeleteShare` is refused whole.
+ */
+export function planStep<T>(input: StepInput<T>): PlannedStep<T> {
   const { admitted, stale, next } = admitObservations(input.state, input.observations, input.now);
   const desired = new Map<string, RegistryEntry | null>();
   const skipped: Array<{ key: string; reason: string }> = [];
