@@ -3,7 +3,7 @@
 import { parseReconcileConfig } from '../lib/config/config.ts';
 import { fetchZkCredentials } from '../lib/config/credentials.ts';
 import { kubeConfigFor, serviceListApiFor } from '../lib/kube/connect.ts';
-import { containerRegistry, oncePerContainer } from '../lib/sync/target.ts';
+import { containerRegistry, oncePerContainer } from '../lib/sync/container.ts';
 import { powertools } from './powertools.ts';
 import { createReconcileHandler } from './reconcile-handler.ts';
 

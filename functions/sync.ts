@@ -2,8 +2,8 @@
 // names it), one registry per container, and the handler from sync-handler.ts.
 import { parseRegistryConfig } from '../lib/config/config.ts';
 import { fetchZkCredentials } from '../lib/config/credentials.ts';
+import { containerRegistry } from '../lib/sync/container.ts';
 import { eventBridgeReconcileRequester } from '../lib/sync/reconcile-requests.ts';
-import { containerRegistry } from '../lib/sync/target.ts';
 import { powertools } from './powertools.ts';
 import { createSyncHandler } from './sync-handler.ts';
 

@@ -24,7 +24,7 @@ import {
 import { clusterList } from '../reconcile/request.ts';
 import type { SyncBatchResult } from '../sync/batch.ts';
 import { eventBridgeReconcileRequester } from '../sync/reconcile-requests.ts';
-import { openRegistry, registryTarget } from '../sync/target.ts';
+import { registryFromConfig, registryTarget } from '../sync/target.ts';
 import type { ZkRegistryStore } from '../zk/registry-store.ts';
 import type { ZkStore } from '../zk/store.ts';
 
@@ -113,7 +113,7 @@ export class LocalPipeline {
       REGISTRY_PATH: options.registryPath,
       CLUSTER_ID: options.clusterId,
     });
-    const { store, registry } = openRegistry(this.config);
+    const { store, registry } = registryFromConfig(this.config);
     this.store = store;
     this.registry = registry;
     this.queue = new LocalQueue({ batchSize: 1000, windowMs: 1000, concurrency: 2, ...options.queue });

@@ -50,7 +50,7 @@ export function timeoutMs(options: { timeout: string }): number {
 }
 
 /** Opens the registry the options name; throws a usage error when --zk or --path is missing. */
-export function openRegistry(options: ZkCliOptions): ZkRegistryStore {
+export function registryFromCliOptions(options: ZkCliOptions): ZkRegistryStore {
   if (!options.zk) throw new CliError('no ZooKeeper given: pass --zk host:port or set ZK_CONNECT', 2);
   if (!options.path) throw new CliError('no registry path given: pass --path /znode or set REGISTRY_PATH', 2);
   const ms = timeoutMs(options);
@@ -76,7 +76,7 @@ export async function withRegistry<T>(
   options: ZkCliOptions,
   work: (registry: ZkRegistryStore) => Promise<T>,
 ): Promise<T> {
-  const registry = openRegistry(options);
+  const registry = registryFromCliOptions(options);
   try {
     return await work(registry);
   } finally {

@@ -3,10 +3,10 @@
 import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { InvalidEventError } from '../events/contract.ts';
 import { InvalidServiceObjectError } from '../kube/trim.ts';
-import { eventFor, type ServiceChange, type ServiceEvent } from './entry.ts';
+import { eventFor, type ServiceChange, type ServiceEvent } from './event.ts';
 import { type Logger, silentLogger } from './log.ts';
 import { ForwarderMetrics } from './metrics.ts';
-import { PendingEvents, PUT_EVENTS_LIMITS } from './pending.ts';
+import { Outbox, PUT_EVENTS_LIMITS } from './outbox.ts';
 import { EventSender, type PutEventsClient } from './sender.ts';
 import { kubeApis, ServiceWatchLoop, type WatchApi, type WatchLoopOptions } from './watch-loop.ts';
 
@@ -49,7 +49,7 @@ export class Forwarder {
   readonly metrics: ForwarderMetrics;
   readonly #options: ForwarderOptions;
   readonly #log: Logger;
-  readonly #pending: PendingEvents<ServiceEvent>;
+  readonly #outbox: Outbox<ServiceEvent>;
   readonly #sender: EventSender;
   readonly #loop: ServiceWatchLoop;
   readonly #apiAbort = new AbortController();
@@ -62,22 +62,22 @@ export class Forwarder {
     this.#options = options;
     this.#log = options.logger ?? silentLogger;
     this.#now = options.now ?? (() => new Date());
-    this.#pending = new PendingEvents<ServiceEvent>({
+    this.#outbox = new Outbox<ServiceEvent>({
       ...PUT_EVENTS_LIMITS,
       maxBytes: options.send?.maxRequestBytes ?? PUT_EVENTS_LIMITS.maxBytes,
     });
     const startedAt = Date.now();
     this.metrics = new ForwarderMetrics(
       {
-        pending: () => this.#pending.size,
-        inFlight: () => this.#pending.inFlight,
+        pending: () => this.#outbox.size,
+        inFlight: () => this.#outbox.inFlight,
         knownServices: () => this.#loop.knownServices,
         lastSuccessAt: () => this.#sender.lastSuccessAt,
         startedAt,
       },
       { processMetrics: options.processMetrics ?? true },
     );
-    this.#sender = new EventSender(this.#pending, options.eventBridge, {
+    this.#sender = new EventSender(this.#outbox, options.eventBridge, {
       eventBusName: options.eventBusName,
       observer: this.metrics,
       logger: this.#log,
@@ -125,11 +125,11 @@ export class Forwarder {
 
   /** Events waiting to be sent: at most one per Service. */
   get pending(): number {
-    return this.#pending.size;
+    return this.#outbox.size;
   }
 
   get inFlight(): number {
-    return this.#pending.inFlight;
+    return this.#outbox.inFlight;
   }
 
   start(): void {
@@ -153,13 +153,13 @@ export class Forwarder {
    */
   async stop(options: { flushMs: number }): Promise<StopResult> {
     if (this.#state === 'stopped' || this.#state === 'stopping')
-      return { flushed: this.#pending.idle, unsent: 0 };
+      return { flushed: this.#outbox.idle, unsent: 0 };
     this.#state = 'stopping';
     const deadline = Date.now() + options.flushMs;
     this.#apiAbort.abort();
     await this.#loop.stop();
     const flushed = await this.#sender.drain(deadline);
-    const unsent = this.#pending.size + this.#pending.inFlight;
+    const unsent = this.#outbox.size + this.#outbox.inFlight;
     await this.#sender.stop();
     this.#state = 'stopped';
     this.#log[flushed ? 'info' : 'warn']('forwarder stopped', { flushed, unsent });
@@ -171,7 +171,7 @@ export class Forwarder {
     this.#state = 'stopping';
     this.#apiAbort.abort();
     await Promise.all([this.#loop.stop(), this.#sender.stop()]);
-    this.#pending.clear();
+    this.#outbox.clear();
     this.#state = 'stopped';
   }
 
@@ -186,7 +186,7 @@ export class Forwarder {
       return;
     }
     this.metrics.observed(event.reason);
-    if (this.#pending.offer(event) === 'coalesced') this.metrics.coalesced();
+    if (this.#outbox.offer(event) === 'coalesced') this.metrics.coalesced();
     this.#sender.notify();
   }
 }

@@ -3,7 +3,8 @@
 import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import type { ServiceEventDetail } from '../events/contract.ts';
 import type { SenderObserver } from './sender.ts';
-import type { WatchEndReason, WatchLoopObserver } from './watch-loop.ts';
+import type { WatchEndReason } from './watch-decision.ts';
+import type { WatchLoopObserver } from './watch-loop.ts';
 
 const PREFIX = 'kube_zk_sync_forwarder_';
 

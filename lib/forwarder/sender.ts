@@ -1,45 +1,24 @@
-// Drains the outbox into PutEvents calls: batches of at most 10 entries under the request size limit, a few calls at
-// a time. What comes back decides each entry's fate (aws-serverless notes, section 1):
-// - accepted: done;
-// - failed with a retryable code (ThrottlingException, InternalFailure), or the whole call throttled, 5xx, timed
-//   out or unreachable: back to the outbox, unless a newer version of the key is already waiting, and the senders
-//   back off with jitter;
-// - failed with any other code: logged, counted and dropped (resending would fail the same way; the scheduled
-//   reconcile repairs what is lost).
-// The SDK's own retries are off (the client should be built with maxAttempts 1): entry-level failures need this
-// loop anyway, and one retry policy is easier to reason about and to count than two stacked.
+// Drains the outbox into PutEvents calls: batches of at most 10 events under the request size limit, a few calls at
+// a time. What becomes of each event once EventBridge answers is decided in put-outcome.ts; this module makes the
+// calls, settles the events in the outbox, and backs every sender off with jitter while events must be resent.
+// The SDK's own retries are off (the client should be built with maxAttempts 1): failures of single PutEvents entries
+// need this loop anyway, and one retry policy is easier to reason about and to count than two stacked.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { callSignal, within } from '../util/deadline.ts';
 import { Backoff } from './backoff.ts';
-import { putEventsEntry, type ServiceEvent } from './entry.ts';
+import { putEventsEntry, type ServiceEvent } from './event.ts';
 import { type Logger, silentLogger } from './log.ts';
-import type { PendingEvents } from './pending.ts';
-
-export const RETRYABLE_ENTRY_CODES: ReadonlySet<string> = new Set(['ThrottlingException', 'InternalFailure']);
-
-/** Whole-call errors worth retrying: throttling, server errors, and calls that never got an answer. */
-export function isRetryableCallError(error: unknown): boolean {
-  const e = error as { name?: unknown; $metadata?: { httpStatusCode?: number }; $retryable?: unknown };
-  const status = e?.$metadata?.httpStatusCode;
-  if (e?.$retryable) return true;
-  if (
-    typeof e?.name === 'string' &&
-    /Throttl|LimitExceeded|TooManyRequests|Timeout|Credentials/i.test(e.name)
-  )
-    return true;
-  // No HTTP status: refused connection, reset, DNS, a timeout of ours. Nothing was decided, so try again.
-  if (status === undefined) return true;
-  return status >= 500 || status === 429;
-}
+import type { Outbox } from './outbox.ts';
+import { afterPutEvents, afterPutEventsError, type PutEventsOutcome } from './put-outcome.ts';
 
 export interface SenderObserver {
   sent?(count: number): void;
-  /** Entries dropped for good, by error code. */
+  /** Events dropped for good, by error code. */
   failed?(code: string, count: number): void;
-  /** Entries put back to be sent again. */
+  /** Events put back to be sent again. */
   retried?(count: number): void;
-  /** Entries that failed retryably but were replaced by a newer version meanwhile. */
+  /** Events that failed retryably but were replaced by a newer version meanwhile. */
   superseded?(count: number): void;
   call?(outcome: 'ok' | 'partial' | 'error'): void;
 }
@@ -49,7 +28,7 @@ export interface SenderOptions {
   /** PutEvents calls in flight at once. */
   readonly concurrency?: number;
   readonly backoff?: { readonly initialMs: number; readonly maxMs: number };
-  /** A call without an answer after this long is abandoned and its entries retried. */
+  /** A call without an answer after this long is abandoned and its events sent again. */
   readonly callTimeoutMs?: number;
   readonly observer?: SenderObserver;
   readonly logger?: Logger;
@@ -60,7 +39,7 @@ export interface SenderOptions {
 export type PutEventsClient = Pick<EventBridgeClient, 'send'>;
 
 export class EventSender {
-  readonly #pending: PendingEvents<ServiceEvent>;
+  readonly #outbox: Outbox<ServiceEvent>;
   readonly #client: PutEventsClient;
   readonly #options: SenderOptions;
   readonly #log: Logger;
@@ -74,8 +53,8 @@ export class EventSender {
   #lastSuccessAt: number | undefined;
   #throttled = false;
 
-  constructor(pending: PendingEvents<ServiceEvent>, client: PutEventsClient, options: SenderOptions) {
-    this.#pending = pending;
+  constructor(outbox: Outbox<ServiceEvent>, client: PutEventsClient, options: SenderOptions) {
+    this.#outbox = outbox;
     this.#client = client;
     this.#options = options;
     this.#log = options.logger ?? silentLogger;
@@ -87,7 +66,7 @@ export class EventSender {
     this.#arm();
   }
 
-  /** When a call last had an entry accepted (epoch ms), or undefined if none has yet. */
+  /** When a call last had an event accepted (epoch ms), or undefined if none has yet. */
   get lastSuccessAt(): number | undefined {
     return this.#lastSuccessAt;
   }
@@ -108,7 +87,7 @@ export class EventSender {
    * outbox is empty.
    */
   async drain(deadline: number): Promise<boolean> {
-    while (!this.#pending.idle) {
+    while (!this.#outbox.idle) {
       const left = deadline - Date.now();
       if (left <= 0) return false;
       await within(this.#woken, left);
@@ -116,7 +95,7 @@ export class EventSender {
     return true;
   }
 
-  /** Stops the senders; calls in flight are abandoned, and their entries stay unsent. */
+  /** Stops the senders; calls in flight are abandoned, and their events stay unsent. */
   async stop(): Promise<void> {
     this.#stopping.abort();
     this.#wake();
@@ -140,7 +119,7 @@ export class EventSender {
         await sleep(wait, undefined, { signal }).catch(() => {});
         continue;
       }
-      const batch = this.#pending.take();
+      const batch = this.#outbox.take();
       if (batch.length === 0) {
         await this.#woken;
         continue;
@@ -151,67 +130,64 @@ export class EventSender {
   }
 
   async #send(batch: ServiceEvent[]): Promise<void> {
-    const observer = this.#options.observer;
-    const entries = batch.map((event) => putEventsEntry(event, this.#options.eventBusName));
-    let results: readonly { ErrorCode?: string; ErrorMessage?: string }[];
+    const putEventsEntries = batch.map((event) => putEventsEntry(event, this.#options.eventBusName));
     const call = callSignal(this.#stopping.signal, this.#options.callTimeoutMs ?? 10_000);
+    let outcome: PutEventsOutcome<ServiceEvent>;
+    let callFailure: string | undefined;
     try {
-      const output = await this.#client.send(new PutEventsCommand({ Entries: entries }), {
+      const output = await this.#client.send(new PutEventsCommand({ Entries: putEventsEntries }), {
         abortSignal: call.signal,
       });
-      results = output.Entries ?? [];
+      outcome = afterPutEvents(batch, output.Entries ?? []);
     } catch (error) {
-      observer?.call?.('error');
-      if (this.#stopping.signal.aborted || isRetryableCallError(error)) {
-        this.#retry(batch, `PutEvents call failed: ${describe(error)}`);
-        return;
-      }
-      const code = (error as { name?: string }).name ?? 'Error';
-      this.#log.error('PutEvents call refused; its events are dropped', {
-        error: describe(error),
-        events: batch.length,
-        keys: batch.map((e) => e.key),
-      });
-      for (const event of batch) this.#pending.settle(event, 'dropped');
-      observer?.failed?.(code, batch.length);
-      return;
+      callFailure = describe(error);
+      outcome = afterPutEventsError(batch, error, this.#stopping.signal.aborted);
     } finally {
       call.done();
     }
-    const retry: ServiceEvent[] = [];
-    let sent = 0;
-    for (const [i, event] of batch.entries()) {
-      const result = results[i];
-      // A missing result says nothing about the entry; resending is the safe reading.
-      if (!result || (result.ErrorCode && RETRYABLE_ENTRY_CODES.has(result.ErrorCode))) {
-        retry.push(event);
-      } else if (!result.ErrorCode) {
-        this.#pending.settle(event, 'sent');
-        sent++;
-      } else {
-        this.#pending.settle(event, 'dropped');
+    this.#settle(batch, outcome, callFailure);
+  }
+
+  /** Settles every event of a call in the outbox as `outcome` says, and counts and logs what it says. */
+  #settle(batch: ServiceEvent[], outcome: PutEventsOutcome<ServiceEvent>, callFailure?: string): void {
+    const observer = this.#options.observer;
+    observer?.call?.(outcome.call);
+    for (const event of outcome.sent) this.#outbox.settle(event, 'sent');
+    if (outcome.sent.length > 0) {
+      this.#lastSuccessAt = Date.now();
+      observer?.sent?.(outcome.sent.length);
+    }
+    for (const { event } of outcome.dropped) this.#outbox.settle(event, 'dropped');
+    if (callFailure !== undefined && outcome.dropped.length > 0) {
+      this.#log.error('PutEvents call refused; its events are dropped', {
+        error: callFailure,
+        events: outcome.dropped.length,
+        keys: outcome.dropped.map((d) => d.event.key),
+      });
+    } else {
+      for (const { event, code, message } of outcome.dropped) {
         this.#log.error('EventBridge refused an event; it is dropped', {
           key: event.key,
           resourceVersion: event.resourceVersion,
-          code: result.ErrorCode,
-          error: result.ErrorMessage,
+          code,
+          error: message,
         });
-        observer?.failed?.(result.ErrorCode, 1);
       }
     }
-    if (sent > 0) {
-      this.#lastSuccessAt = Date.now();
-      observer?.sent?.(sent);
-    }
-    observer?.call?.(retry.length > 0 || sent < batch.length ? 'partial' : 'ok');
-    if (retry.length > 0) this.#retry(retry, `${retry.length} of ${batch.length} entries failed retryably`);
-    else if (sent > 0) this.#recovered();
+    for (const [code, count] of outcome.failures) observer?.failed?.(code, count);
+    if (outcome.resend.length > 0) {
+      const why =
+        callFailure !== undefined
+          ? `PutEvents call failed: ${callFailure}`
+          : `${outcome.resend.length} of ${batch.length} PutEvents entries failed retryably`;
+      this.#retry(outcome.resend, why);
+    } else if (outcome.sent.length > 0) this.#recovered();
   }
 
-  /** Puts entries back and pushes every sender's next call out by a backoff. */
-  #retry(events: ServiceEvent[], why: string): void {
+  /** Puts events back and pushes every sender's next call out by a backoff. */
+  #retry(events: readonly ServiceEvent[], why: string): void {
     let requeued = 0;
-    for (const event of events) if (this.#pending.settle(event, 'retry') === 'requeued') requeued++;
+    for (const event of events) if (this.#outbox.settle(event, 'retry') === 'requeued') requeued++;
     if (requeued > 0) this.#options.observer?.retried?.(requeued);
     if (events.length > requeued) this.#options.observer?.superseded?.(events.length - requeued);
     if (this.#stopping.signal.aborted) return;
@@ -222,7 +198,7 @@ export class EventSender {
       this.#log.warn('EventBridge is refusing events; backing off and retrying', {
         reason: why,
         delayMs: delay,
-        pending: this.#pending.size,
+        pending: this.#outbox.size,
       });
     }
   }
@@ -231,7 +207,7 @@ export class EventSender {
     this.#backoff.reset();
     if (this.#throttled) {
       this.#throttled = false;
-      this.#log.info('EventBridge accepts events again', { pending: this.#pending.size });
+      this.#log.info('EventBridge accepts events again', { pending: this.#outbox.size });
     }
   }
 }

@@ -1,18 +1,14 @@
-// List, then watch from the list's resourceVersion, forever: the level-triggered core of the forwarder.
-//
-// Every way a watch ends leads back to a watch or a relist (DESIGN.md guarantee 5):
-// - a clean end (timeoutSeconds, apiserver restart) or client-node's TimeoutError (30 s without a byte, which a
-//   quiet cluster meets all the time since bookmarks come about once a minute): resume from the last version seen;
-// - a network error, a 5xx, a stall this loop detects: the same, after a backoff with jitter that resets on progress;
-// - 410 Gone, in the stream or as the HTTP status: relist, and report as deleted the keys the new list lacks.
+// List, then watch from the list's resourceVersion, forever: the level-triggered core of the forwarder. What to do
+// once a watch ends is decided in watch-decision.ts; this loop lists, watches, waits and reports.
 // Deletions are computed only from a list that completed (listAllServices is all or nothing): a failed or partial
 // list is retried, never compared.
 import { type CoreV1Api, type KubeConfig, Watch } from '@kubernetes/client-node';
 import { type ServiceKey, serviceKey } from '../events/contract.ts';
 import { apiFailure, listAllServices, type ServiceListApi, serviceListApi } from '../kube/list.ts';
 import { Backoff } from './backoff.ts';
-import type { ServiceChange } from './entry.ts';
+import type { ServiceChange } from './event.ts';
 import { type Logger, silentLogger } from './log.ts';
+import { afterWatchEnd, type WatchEndReason } from './watch-decision.ts';
 
 /** What the loop needs of client-node's Watch (the real one, or one with a shortened inactivity timeout). */
 export interface WatchApi {
@@ -23,8 +19,6 @@ export interface WatchApi {
     done: (err: unknown) => void,
   ): Promise<AbortController>;
 }
-
-export type WatchEndReason = 'end' | 'timeout' | 'stall' | 'error' | 'gone';
 
 /** What the loop reports besides changes: for metrics, readiness and tests. */
 export interface WatchLoopObserver {
@@ -150,31 +144,18 @@ export class ServiceWatchLoop {
       const outcome = await this.#watchOnce(this.#resourceVersion as string);
       if (outcome.kind === 'stopped') break;
       this.#options.observer?.watchEnded?.(outcome.kind);
-      if (outcome.progress) this.#backoff.reset();
-      const quiet = outcome.kind === 'end' || outcome.kind === 'timeout';
-      const healthy = outcome.progress || Date.now() - started >= (this.#options.minWatchMs ?? 1000);
-      if (outcome.kind === 'gone') {
-        this.#log.info('the watch resourceVersion is too old (410 Gone); listing again', {
-          resourceVersion: this.#resourceVersion,
-        });
-        needList = true;
-      } else if (quiet) {
-        this.#log.debug('watch ended; resuming', {
-          reason: outcome.kind,
-          resourceVersion: this.#resourceVersion,
-        });
-      } else {
-        this.#log.warn('watch failed; resuming after a backoff', {
-          reason: outcome.kind,
-          resourceVersion: this.#resourceVersion,
-          ...(outcome.error !== undefined ? { error: describe(outcome.error) } : {}),
-        });
-      }
-      // A watch that made progress and then ended or went gone carries on at once; one that failed, or ended having
-      // delivered nothing, waits first, so a server that refuses every watch (even answering 410 to a fresh list's
-      // version) is not hammered with watches or full lists.
-      const fine = outcome.kind === 'gone' ? outcome.progress : quiet && healthy;
-      if (!fine) await this.#backoff.wait(this.#stopping.signal);
+      const decision = afterWatchEnd(
+        { reason: outcome.kind, progress: outcome.progress, lastedMs: Date.now() - started },
+        this.#options.minWatchMs ?? 1000,
+      );
+      if (decision.resetBackoff) this.#backoff.reset();
+      this.#log[decision.level](decision.why, {
+        reason: outcome.kind,
+        resourceVersion: this.#resourceVersion,
+        ...(outcome.error !== undefined ? { error: describe(outcome.error) } : {}),
+      });
+      if (decision.next === 'relist') needList = true;
+      if (decision.backOff) await this.#backoff.wait(this.#stopping.signal);
     }
   }
 

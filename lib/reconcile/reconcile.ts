@@ -5,8 +5,8 @@ import type { TrimmedService } from '../events/contract.ts';
 import { trimService } from '../kube/trim.ts';
 import type { Damage } from '../registry/ownership.ts';
 import type { RegistryPlan } from '../registry/plan.ts';
-import type { EntryDecision } from '../registry/sync.ts';
-import { completeListObservations } from '../registry/sync.ts';
+import type { EntryDecision } from '../registry/step.ts';
+import { completeListObservations } from '../registry/step.ts';
 import type { RegistryTarget } from '../sync/target.ts';
 import type { ZkRegistryStore } from '../zk/registry-store.ts';
 
@@ -114,7 +114,7 @@ export async function reconcile(input: ReconcileInput): Promise<ReconcileResult>
   const listed = readListed(list.items, list.resourceVersion);
   const toEntry = (value: Listed): EntryDecision =>
     isUnreadable(value) ? { kind: 'invalid', error: value.unreadable } : input.target.toEntry(value);
-  const outcome = await input.registry.sync(
+  const outcome = await input.registry.applyObservations(
     input.target.cluster,
     (document, state) => {
       input.signal?.throwIfAborted();

@@ -115,6 +115,11 @@ function elementSpans(text: string): Array<[number, number]> {
   return spans;
 }
 
+/** The first entry called `name`, if any. */
+export function entryNamed(doc: RegistryDocument, name: string): StoredEntry | undefined {
+  return doc.entries.find((e) => e.name === name);
+}
+
 /** The stored form of an entry that a cluster manages: reader fields first, then the marker. */
 export function ownedEntry(entry: RegistryEntry, owner: Ownership): StoredEntry {
   return {

@@ -1,5 +1,5 @@
 // One batch of queued events → one compare-and-set write. Each record is judged on its own (a bad one fails alone),
-// the valid ones become observations, and the whole batch is one sync step: coalesced per Service (the newest
+// the valid ones become observations, and the whole batch is one step: coalesced per Service (the newest
 // version wins), admitted against the sync state (late and duplicate events change nothing), planned and written
 // together with the state. The SQS handler and `kube-zk-sync dev` both call this.
 import {
@@ -13,7 +13,7 @@ import {
 import { DocumentError } from '../registry/document.ts';
 import type { Damage } from '../registry/ownership.ts';
 import { DEFAULT_TOMBSTONE_TTL_MS, type Observation, SyncStateError } from '../registry/sync-state.ts';
-import type { SyncOutcome, ZkRegistryStore } from '../zk/registry-store.ts';
+import type { AppliedStep, ZkRegistryStore } from '../zk/registry-store.ts';
 import { DataTooLargeError } from '../zk/store.ts';
 import type { RegistryTarget } from './target.ts';
 
@@ -130,7 +130,7 @@ export interface SyncBatchResult {
   /** Per-record and per-Service problems, for the log. */
   readonly problems: ReadonlyArray<{ readonly id: string; readonly problem: string }>;
   readonly ignoredReasons: ReadonlyArray<{ readonly id: string; readonly reason: string }>;
-  readonly outcome?: SyncOutcome<TrimmedService>;
+  readonly outcome?: AppliedStep<TrimmedService>;
 }
 
 /** How a sync asks for a reconcile: the deployed one invokes the reconcile Lambda, `dev` runs its own. */
@@ -193,7 +193,7 @@ export async function syncBatch(
     identityMismatch: 0,
     reconcileRequested: false,
   };
-  const finish = (report: SyncBatchReport, outcome?: SyncOutcome<TrimmedService>): SyncBatchResult => ({
+  const finish = (report: SyncBatchReport, outcome?: AppliedStep<TrimmedService>): SyncBatchResult => ({
     batchItemFailures: failed.map((itemIdentifier) => ({ itemIdentifier })),
     report,
     problems,
@@ -208,10 +208,10 @@ export async function syncBatch(
     value: detail.service,
     ...(detail.clusterUid ? { identity: detail.clusterUid } : {}),
   }));
-  let outcome: SyncOutcome<TrimmedService>;
+  let outcome: AppliedStep<TrimmedService>;
   try {
     input.signal?.throwIfAborted();
-    outcome = await input.registry.sync(
+    outcome = await input.registry.applyObservations(
       input.target.cluster,
       // Evaluated on every compare-and-set attempt: once time is up, no further attempt writes.
       () => {

@@ -4,12 +4,12 @@ import type { RegistryConfig } from '../config/config.ts';
 import type { TrimmedService } from '../events/contract.ts';
 import { mapService } from '../kube/mapping.ts';
 import type { Policy } from '../registry/plan.ts';
-import type { EntryDecision } from '../registry/sync.ts';
+import type { EntryDecision } from '../registry/step.ts';
 import { ZkRegistryStore } from '../zk/registry-store.ts';
 import type { DigestCredentials } from '../zk/session.ts';
 import { ZkStore } from '../zk/store.ts';
 
-/** Whose entries a sync step manages, under which policy, and how a Service becomes an entry. */
+/** Whose entries a step manages (lib/registry/step.ts), under which policy, and how a Service becomes one. */
 export interface RegistryTarget {
   readonly cluster: string;
   readonly policy: Policy;
@@ -26,7 +26,8 @@ export function registryTarget(
   };
 }
 
-export interface OpenRegistry {
+/** The ZooKeeper store and the registry document on it (closing the registry closes the store). */
+export interface RegistryStores {
   readonly store: ZkStore;
   readonly registry: ZkRegistryStore;
 }
@@ -36,12 +37,12 @@ export interface OpenRegistry {
  * znodes it creates (the sync state, and the document if it is missing) are readable by everyone and writable by
  * that identity (or `writers`) only.
  */
-export function openRegistry(
+export function registryFromConfig(
   config: RegistryConfig,
   auth?: DigestCredentials,
   /** Identities allowed to write the znodes this store creates (default: `auth` alone). */
   writers?: readonly DigestCredentials[],
-): OpenRegistry {
+): RegistryStores {
   const store = new ZkStore({
     connectString: config.zk.connectString,
     sessionTimeoutMs: config.zk.sessionTimeoutMs,
@@ -54,31 +55,3 @@ export function openRegistry(
   });
   return { store, registry: new ZkRegistryStore(store, config.registryPath) };
 }
-
-/**
- * `make` run once per Lambda container (cold start) and its result reused by every warm invocation. A failure is not
- * kept, so the next invocation tries again.
- */
-export function oncePerContainer<T>(make: () => Promise<T>): () => Promise<T> {
-  let made: Promise<T> | undefined;
-  return () => {
-    if (!made) {
-      const attempt = make();
-      made = attempt;
-      attempt.catch(() => {
-        if (made === attempt) made = undefined;
-      });
-    }
-    return made;
-  };
-}
-
-/**
- * The registry of a Lambda container: credentials fetched and the store made on first use, once per cold start;
- * the store opens a new ZooKeeper session by itself when the old one expired while the container was frozen.
- */
-export const containerRegistry = (
-  config: RegistryConfig,
-  fetchCredentials: () => Promise<DigestCredentials | undefined>,
-): (() => Promise<ZkRegistryStore>) =>
-  oncePerContainer(async () => openRegistry(config, await fetchCredentials()).registry);

@@ -1,8 +1,9 @@
-// The registry document in ZooKeeper: reads that refuse a corrupt document, hand-made edits (the CLI), and sync
-// steps that write the document and one cluster's sync state in one compare-and-set transaction.
+// The registry document in ZooKeeper: reads that refuse a corrupt document, hand-made edits (the CLI), and the
+// steps that apply a cluster's observations, writing the document and that cluster's sync state in one
+// compare-and-set transaction.
 import { parseDocument, type RegistryDocument, serializeDocument } from '../registry/document.ts';
 import { type Damage, inspectDocument } from '../registry/ownership.ts';
-import { type SyncStep, type SyncStepInput, syncStep } from '../registry/sync.ts';
+import { type PlannedStep, planStep, type StepInput } from '../registry/step.ts';
 import {
   emptySyncState,
   type Observation,
@@ -13,6 +14,7 @@ import {
 } from '../registry/sync-state.ts';
 import { znodePathProblem } from './paths.ts';
 import type { ZkStore } from './store.ts';
+import { watchZnode } from './watch.ts';
 
 const CLUSTER_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
@@ -70,12 +72,12 @@ export interface DocumentRead {
   readonly bytes: number;
 }
 
-export interface SyncOptions<T>
-  extends Omit<SyncStepInput<T>, 'document' | 'state' | 'observations' | 'owner' | 'now'> {
+export interface ApplyOptions<T>
+  extends Omit<StepInput<T>, 'document' | 'state' | 'observations' | 'owner' | 'now'> {
   readonly dryRun?: boolean;
 }
 
-export interface SyncOutcome<T> extends SyncStep<T> {
+export interface AppliedStep<T> extends PlannedStep<T> {
   readonly written: boolean;
   readonly attempts: number;
   readonly version: number;
@@ -110,7 +112,8 @@ export class ZkRegistryStore {
     }) => void,
     onError?: (error: Error) => void,
   ): () => void {
-    return this.zk.watch(
+    return watchZnode(
+      this.zk,
       this.path,
       ({ data, version }) => {
         let parsed: { document: RegistryDocument } | { error: Error };
@@ -160,23 +163,24 @@ export class ZkRegistryStore {
   }
 
   /**
-   * One sync step for `cluster`: the document and its sync state change together or not at all. `observations`
-   * may be a function of the document and state read, evaluated again on every compare-and-set attempt.
+   * Applies what `cluster` observed as one step (lib/registry/step.ts): the document and the cluster's sync state
+   * change together or not at all. `observations` may be a function of the document and state read, evaluated
+   * again on every compare-and-set attempt.
    */
-  async sync<T>(
+  async applyObservations<T>(
     cluster: string,
     observations:
       | readonly Observation<T>[]
       | ((document: RegistryDocument, state: SyncState) => Observation<T>[]),
-    options: SyncOptions<T>,
-  ): Promise<SyncOutcome<T>> {
+    options: ApplyOptions<T>,
+  ): Promise<AppliedStep<T>> {
     const statePath = syncStatePath(this.path, cluster);
     const now = Date.now();
     let bytes = 0;
     const outcome = await this.zk.update([this.path, statePath], ([docData, stateData]) => {
       const document = parseDocument(docData ?? '');
       const { state, resetState } = readState(stateData ?? null, document, cluster, statePath, options);
-      const step = syncStep({
+      const step = planStep({
         ...options,
         ...(resetState ? { resetState } : {}),
         document,

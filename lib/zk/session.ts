@@ -1,6 +1,5 @@
 // A promise face for node-zookeeper-client with a deadline on everything: that client never gives up connecting
 // and queues requests while disconnected, so without deadlines a missing server means a callback that never comes.
-import { createHash } from 'node:crypto';
 import zookeeper from 'node-zookeeper-client';
 
 export interface DigestCredentials {
@@ -40,23 +39,6 @@ export const codeOf = (error: unknown): number | undefined => {
   if (typeof e?.getCode === 'function') return e.getCode();
   return typeof e?.code === 'number' ? e.code : undefined;
 };
-
-/** The id of a digest identity in an ACL: `user:base64(sha1("user:password"))`. */
-export function digestId({ user, password }: DigestCredentials): string {
-  return `${user}:${createHash('sha1').update(`${user}:${password}`).digest('base64')}`;
-}
-
-/** Everyone reads; only `writers` (or everyone, when there are none) write. */
-export function registryAcl(writers: readonly DigestCredentials[]): zookeeper.ACL[] {
-  const anyone = new zookeeper.Id('world', 'anyone');
-  if (writers.length === 0) return [new zookeeper.ACL(zookeeper.Permission.ALL, anyone)];
-  return [
-    new zookeeper.ACL(zookeeper.Permission.READ, anyone),
-    ...writers.map(
-      (w) => new zookeeper.ACL(zookeeper.Permission.ALL, new zookeeper.Id('digest', digestId(w))),
-    ),
-  ];
-}
 
 /** The parts of node-zookeeper-client's private connection manager that closing a session needs. */
 interface ConnectionManagerInternals {

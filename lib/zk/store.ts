@@ -1,11 +1,11 @@
 // Compare-and-set updates of znodes. Every write is conditional on the versions read; a lost race re-reads and
 // re-plans (bounded, with jitter). A connection lost during a write leaves its outcome unknown: re-read and decide.
 import { posix } from 'node:path';
+import { createdZnodeAcl } from './acl.ts';
 import {
   Codes,
   codeOf,
   type DigestCredentials,
-  registryAcl,
   type SessionOptions,
   type TxOp,
   ZkError,
@@ -65,14 +65,15 @@ export interface UpdateOutcome<R> {
   readonly result: R;
 }
 
-const backoff = (attempt: number) =>
+/** Waits before retry number `attempt`: 5 ms doubling up to 1 s, with ±50 % jitter so racing writers part ways. */
+export const backoff = (attempt: number) =>
   new Promise((resolve) => setTimeout(resolve, Math.min(1000, 5 * 2 ** attempt) * (0.5 + Math.random())));
 
 /** A ZooKeeper client that survives restarts, failovers and expired sessions by opening a new session. */
 export class ZkStore {
   private readonly options: ZkStoreOptions;
   private session: Promise<ZkSession> | undefined;
-  private closed = false;
+  #closed = false;
 
   constructor(options: ZkStoreOptions) {
     this.options = options;
@@ -86,9 +87,14 @@ export class ZkStore {
     return this.options.connectString;
   }
 
+  /** True once `close` was called: no call succeeds any more. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
   /** A live session: the current one, or a new one when it expired, was refused or timed out. */
   async connected(): Promise<ZkSession> {
-    if (this.closed) throw new ZkError('the ZooKeeper store is closed');
+    if (this.#closed) throw new ZkError('the ZooKeeper store is closed');
     const pending = this.session;
     const current = pending && (await pending.catch(() => undefined));
     if (current && !current.dead) return current;
@@ -104,7 +110,7 @@ export class ZkStore {
   }
 
   close(): void {
-    this.closed = true;
+    this.#closed = true;
     void this.session?.then((s) => s.close()).catch(() => {});
     this.session = undefined;
   }
@@ -195,8 +201,7 @@ export class ZkStore {
     reads: readonly Read[],
     writes: ReadonlyArray<{ path: string; next: Buffer; read: Read }>,
   ): Promise<void> {
-    const { writers, auth } = this.options;
-    const acl = registryAcl(writers && writers.length > 0 ? writers : auth ? [auth] : []);
+    const acl = createdZnodeAcl(this.options);
     for (const w of writes) if (w.read.version < 0) await session.mkdirp(posix.dirname(w.path), acl);
     if (paths.length === 1 && writes.length === 1) {
       const w = writes[0] as { path: string; next: Buffer; read: Read };
@@ -233,82 +238,13 @@ export class ZkStore {
     }
     return true;
   }
-
-  /**
-   * Calls `onData` with every new version of `path` (null while it does not exist) until the returned function is
-   * called or the store is closed. Re-arms ZooKeeper's one-shot watch, and re-reads after reconnects and on a new
-   * session after expiry.
-   */
-  watch(path: string, onData: (read: Read) => void, onError: (error: Error) => void = () => {}): () => void {
-    let stopped = false;
-    // Set by a notification or a reconnect; cleared by the read that it asks for.
-    let changed = false;
-    let wake: () => void = () => {};
-    // One function for every watch armed: node-zookeeper-client keeps a function once per path, so watches armed
-    // again and again on one session do not pile up.
-    const onChange = () => {
-      changed = true;
-      wake();
-    };
-    // Resolves true after `ms`, or false as soon as `wake` is called or the session is lost; leaves nothing behind.
-    const nap = (session: ZkSession, ms: number) =>
-      new Promise<boolean>((resolve) => {
-        let offLost = () => {};
-        const done = (slept: boolean) => {
-          clearTimeout(timer);
-          offLost();
-          wake = () => {};
-          resolve(slept);
-        };
-        wake = () => done(false);
-        const timer = setTimeout(() => done(true), ms);
-        offLost = session.onLost(() => done(false));
-      });
-    const run = async () => {
-      let lastVersion: number | undefined;
-      let listening: ZkSession | undefined;
-      for (let attempt = 0; !stopped; ) {
-        try {
-          const session = await this.connected();
-          if (session !== listening) {
-            listening = session;
-            session.client.on('connected', onChange);
-          }
-          changed = false;
-          const read = await readOn(session, path, onChange);
-          if (read.version < 0) await session.exists(path, onChange);
-          if (read.version !== lastVersion && !stopped) {
-            lastVersion = read.version;
-            onData(read);
-          }
-          attempt = 0;
-          // Until a notification, a reconnect or the session's end. A connection can also go silent with nothing
-          // noticing it, so every session timeout one read without a watch proves it alive (its deadline would
-          // give the session up) and catches a version that no notification announced.
-          const probeMs = session.client.getSessionTimeout();
-          while (!changed && !stopped && !session.dead) {
-            if ((await nap(session, probeMs)) && (await readOn(session, path)).version !== lastVersion) break;
-          }
-        } catch (error) {
-          if (stopped || this.closed) break;
-          onError(error as Error);
-          await backoff(++attempt + 4);
-        }
-      }
-    };
-    void run();
-    return () => {
-      stopped = true;
-      wake();
-    };
-  }
 }
 
 const versionsAfter = (reads: readonly Read[], writes: ReadonlyArray<{ read: Read }>) =>
   reads.map((r) => (writes.some((w) => w.read === r) ? r.version + 1 : r.version));
 
 /** The data and version of `path` (version -1 when it does not exist), arming `watcher` for its next change. */
-async function readOn(session: ZkSession, path: string, watcher?: () => void): Promise<Read> {
+export async function readOn(session: ZkSession, path: string, watcher?: () => void): Promise<Read> {
   const r = await session.getData(path, watcher);
   return r ? { data: r.data, version: r.version } : { data: null, version: -1 };
 }

@@ -13,7 +13,7 @@ import { listAllServices } from '../../lib/kube/list.ts';
 import { ApiServerSimulator, generateServices, type Service } from '../../lib/local/apiserver/index.ts';
 import { LocalQueue } from '../../lib/local/queue.ts';
 import { syncBatch } from '../../lib/sync/batch.ts';
-import { openRegistry, registryTarget } from '../../lib/sync/target.ts';
+import { registryFromConfig, registryTarget } from '../../lib/sync/target.ts';
 import { serviceRecord } from '../sync/fixtures.ts';
 import { type BenchSuite, type Metric, median, percentile, round, timed } from './harness.ts';
 
@@ -39,7 +39,7 @@ async function writesNaiveOverCoalesced(zkConnect: string): Promise<Metric[]> {
       REGISTRY_PATH: `/bench/${randomUUID()}`,
       CLUSTER_ID: CLUSTER,
     });
-    const { store, registry } = openRegistry(config);
+    const { store, registry } = registryFromConfig(config);
     const target = registryTarget(config);
     try {
       await deliver((records) => syncBatch(records, { registry, target }));

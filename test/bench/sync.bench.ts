@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { parseRegistryConfig } from '../../lib/config/config.ts';
 import { ApiServerSimulator, type Service } from '../../lib/local/apiserver/index.ts';
 import { judgeRecord, type QueueRecord, syncBatch } from '../../lib/sync/batch.ts';
-import { openRegistry, registryTarget } from '../../lib/sync/target.ts';
+import { registryFromConfig, registryTarget } from '../../lib/sync/target.ts';
 import { serviceRecord } from '../sync/fixtures.ts';
 import { type BenchSuite, type Metric, median, round, timed } from './harness.ts';
 
@@ -21,7 +21,7 @@ export const syncSuite: BenchSuite = {
   async run({ quick, zkConnect }): Promise<Metric[]> {
     const path = `/bench/${randomUUID()}/registry`;
     const config = parseRegistryConfig({ ZK_CONNECT: zkConnect, REGISTRY_PATH: path, CLUSTER_ID: CLUSTER });
-    const { store, registry } = openRegistry(config);
+    const { store, registry } = registryFromConfig(config);
     const target = registryTarget(config);
     const sim = new ApiServerSimulator();
     try {

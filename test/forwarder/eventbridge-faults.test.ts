@@ -1,6 +1,6 @@
 // The sending side against a misbehaving EventBridge (the local endpoint, the real SDK): throttled calls and failed
 // entries lose nothing and resend only what failed; refused entries are dropped and counted; and while everything is
-// throttled, the outbox holds at most one event per Service (DESIGN.md guarantee 6).
+// throttled, the outbox holds at most one event per Service (README, guarantee 6).
 import { afterEach, describe, expect, test } from 'vitest';
 import { changesMade, startChurn } from '../../lib/local/apiserver/index.ts';
 import { eventually } from '../support/cli.ts';

@@ -1,5 +1,5 @@
-// The forwarder against every way a watch ends (DESIGN.md guarantee 5), with the real @kubernetes/client-node and the
-// real EventBridge SDK: after each, a consumer of the delivered events holds exactly the simulator's final state.
+// The forwarder against every way a watch ends (README, "The forwarder"), with the real @kubernetes/client-node and
+// the real EventBridge SDK: after each, a consumer of the delivered events holds exactly the simulator's final state.
 import { afterEach, describe, expect, test } from 'vitest';
 import { changesMade, startChurn } from '../../lib/local/apiserver/index.ts';
 import { eventually } from '../support/cli.ts';

@@ -18,7 +18,7 @@ import { compileEventPattern } from '../../lib/local/eventbridge/pattern.ts';
 import { LocalEventBridge } from '../../lib/local/eventbridge/server.ts';
 import { rulePatternsFromServerlessYml } from '../../lib/local/eventbridge/serverless-rules.ts';
 import { syncBatch } from '../../lib/sync/batch.ts';
-import { openRegistry, registryTarget } from '../../lib/sync/target.ts';
+import { registryFromConfig, registryTarget } from '../../lib/sync/target.ts';
 import { forwarderDetail, sqsRecord } from '../sync/fixtures.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -240,7 +240,7 @@ describe('serverless package (offline, no credentials)', () => {
       ports: [{ port: 443 }],
       ingress: [{ hostname: 'cart.elb.example.com' }],
     });
-    const { store, registry } = openRegistry(
+    const { store, registry } = registryFromConfig(
       parseRegistryConfig({
         ZK_CONNECT: inject('zkConnect'),
         REGISTRY_PATH: `/test/${randomUUID()}/registry`,

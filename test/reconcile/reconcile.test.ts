@@ -16,7 +16,7 @@ import { reconcile } from '../../lib/reconcile/reconcile.ts';
 import { clusterList, parseReconcileRequest, ReconcileRequestError } from '../../lib/reconcile/request.ts';
 import { handEntry, ownedEntry, type RegistryEntry, readerView } from '../../lib/registry/document.ts';
 import { syncBatch } from '../../lib/sync/batch.ts';
-import { openRegistry, registryTarget } from '../../lib/sync/target.ts';
+import { registryFromConfig, registryTarget } from '../../lib/sync/target.ts';
 import type { ZkRegistryStore } from '../../lib/zk/registry-store.ts';
 import { lambdaContext, serviceRecord } from '../sync/fixtures.ts';
 
@@ -52,7 +52,7 @@ const opened: ZkRegistryStore[] = [];
 const configFor = (path: string) =>
   parseRegistryConfig({ ZK_CONNECT: connectString, REGISTRY_PATH: path, CLUSTER_ID: CLUSTER });
 function registryAt(path: string) {
-  const { registry } = openRegistry(configFor(path));
+  const { registry } = registryFromConfig(configFor(path));
   opened.push(registry);
   return registry;
 }

@@ -12,9 +12,9 @@ import { inspectDocument } from '../../lib/registry/ownership.ts';
 import {
   completeListObservations,
   type EntryDecision,
-  type SyncStepInput,
-  syncStep,
-} from '../../lib/registry/sync.ts';
+  planStep,
+  type StepInput,
+} from '../../lib/registry/step.ts';
 import {
   emptySyncState,
   fingerprint,
@@ -39,8 +39,8 @@ const run = (
   document: RegistryDocument,
   state: SyncState,
   observations: Observation<Svc>[],
-  extra: Partial<SyncStepInput<Svc>> = {},
-) => syncStep({ document, state, observations, owner: 'c', policy: 'sync', toEntry, now: 1000, ...extra });
+  extra: Partial<StepInput<Svc>> = {},
+) => planStep({ document, state, observations, owner: 'c', policy: 'sync', toEntry, now: 1000, ...extra });
 
 /** What the obvious Go code does: unmarshal into []struct{Name, Description, Endpoints}, marshal back. */
 const goRoundTrip = (doc: RegistryDocument): RegistryDocument =>
@@ -173,7 +173,7 @@ describe('the floor: a complete list bounds the state', () => {
     listVersion: string,
     listedAt: number,
     identity?: string,
-    extra: Partial<SyncStepInput<Svc>> = {},
+    extra: Partial<StepInput<Svc>> = {},
   ) =>
     run(
       document,

@@ -12,7 +12,8 @@ import { trimService } from '../../lib/kube/trim.ts';
 import { ApiServerSimulator, generateServices, type Service } from '../../lib/local/apiserver/index.ts';
 import { handEntry, type RegistryEntry, readerView } from '../../lib/registry/document.ts';
 import { type SyncBatchReport, syncBatch } from '../../lib/sync/batch.ts';
-import { containerRegistry, openRegistry, registryTarget } from '../../lib/sync/target.ts';
+import { containerRegistry } from '../../lib/sync/container.ts';
+import { registryFromConfig, registryTarget } from '../../lib/sync/target.ts';
 import type { ZkRegistryStore } from '../../lib/zk/registry-store.ts';
 import {
   eventBridgeEvent,
@@ -58,7 +59,7 @@ const configFor = (path: string, extra: Record<string, string> = {}): RegistryCo
 
 const opened: ZkRegistryStore[] = [];
 function registryAt(path: string, extra: Record<string, string> = {}) {
-  const { registry } = openRegistry(configFor(path, extra));
+  const { registry } = registryFromConfig(configFor(path, extra));
   opened.push(registry);
   return registry;
 }

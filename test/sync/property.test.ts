@@ -1,4 +1,4 @@
-// The sync's guarantee as a property, on the real ZooKeeper: whatever the queue does to an event sequence
+// README's guarantee 1 as a property, on the real ZooKeeper: whatever the queue does to an event sequence
 // (duplicates, reorders, batches) and whatever reconciles run in between (from lists of any age), the document ends
 // as the final cluster state maps, an older event never overwrites a newer state, and a deleted Service never
 // comes back from a late event. Services and resourceVersions come from the apiserver simulator's store.
@@ -14,7 +14,7 @@ import { reconcile } from '../../lib/reconcile/reconcile.ts';
 import { handEntry, type RegistryEntry, readerView } from '../../lib/registry/document.ts';
 import { knownVersion, parseSyncState } from '../../lib/registry/sync-state.ts';
 import { syncBatch } from '../../lib/sync/batch.ts';
-import { openRegistry, registryTarget } from '../../lib/sync/target.ts';
+import { registryFromConfig, registryTarget } from '../../lib/sync/target.ts';
 import { syncStatePath, ZkRegistryStore } from '../../lib/zk/registry-store.ts';
 import { serviceRecord } from './fixtures.ts';
 
@@ -136,7 +136,7 @@ describe('sync and reconcile, whatever the delivery', () => {
     REGISTRY_PATH: '/property/unused',
     CLUSTER_ID: CLUSTER,
   });
-  const { store } = openRegistry(config);
+  const { store } = registryFromConfig(config);
   const target = registryTarget(config);
   afterAll(() => store.close());
 

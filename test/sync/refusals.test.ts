@@ -7,7 +7,7 @@ import { serviceKey } from '../../lib/events/contract.ts';
 import { ApiServerSimulator, generateServices } from '../../lib/local/apiserver/index.ts';
 import { parseSyncState, SyncStateError } from '../../lib/registry/sync-state.ts';
 import { judgeRecord, MAX_EVENT_AGE_MS, syncBatch } from '../../lib/sync/batch.ts';
-import { openRegistry, registryTarget } from '../../lib/sync/target.ts';
+import { registryFromConfig, registryTarget } from '../../lib/sync/target.ts';
 import { syncStatePath } from '../../lib/zk/registry-store.ts';
 import { eventBridgeEvent, forwarderDetail, serviceRecord, sqsRecord } from './fixtures.ts';
 
@@ -34,7 +34,7 @@ function setup(extra: Record<string, string> = {}) {
     CLUSTER_ID: CLUSTER,
     ...extra,
   });
-  const { store, registry } = openRegistry(config);
+  const { store, registry } = registryFromConfig(config);
   opened.push(store);
   return { config, store, registry, target: registryTarget(config) };
 }

@@ -8,7 +8,7 @@ import { KubeListError } from '../../kube/list.ts';
 import { type ReconcileResult, reconcile } from '../../reconcile/reconcile.ts';
 import { clusterList } from '../../reconcile/request.ts';
 import type { RegistryEntry } from '../../registry/document.ts';
-import { openRegistry, registryTarget } from '../../sync/target.ts';
+import { registryFromConfig, registryTarget } from '../../sync/target.ts';
 import { CliError } from '../run.ts';
 import { addZkOptions, parseDigest, timeoutMs, type ZkCliOptions } from '../zk-options.ts';
 
@@ -132,7 +132,7 @@ async function run(options: ReconcileOptions, print: Print): Promise<void> {
     if (error instanceof KubeConfigError) throw new CliError(error.message, 2);
     throw error;
   }
-  const { registry } = openRegistry(config, auth, writers);
+  const { registry } = registryFromConfig(config, auth, writers);
   let result: ReconcileResult;
   try {
     result = await reconcile({

@@ -1,16 +1,16 @@
 // `kube-zk-sync registry …`: for the people who register databases and queues by hand. Edits are compare-and-set
 // writes, like the sync's, so a person and the Lambdas never lose each other's updates.
 import { type Command, Option } from 'commander';
+import { entryNamed, type RegistryDocument, readerView, type StoredEntry } from '../../registry/document.ts';
 import {
-  handEntry,
-  type RegistryDocument,
-  type RegistryEntry,
-  readerView,
-  type StoredEntry,
-} from '../../registry/document.ts';
-import { InvalidEntryError, validEntry } from '../../registry/validate.ts';
+  deregisterByHand,
+  type HandEdit,
+  type HandEditRefusal,
+  registerByHand,
+} from '../../registry/hand-edits.ts';
+import type { ZkRegistryStore } from '../../zk/registry-store.ts';
 import { CliError } from '../run.ts';
-import { addZkOptions, openRegistry, withRegistry, type ZkCliOptions } from '../zk-options.ts';
+import { addZkOptions, registryFromCliOptions, withRegistry, type ZkCliOptions } from '../zk-options.ts';
 
 type Print = (line: string) => void;
 const out: Print = (line) => process.stdout.write(`${line}\n`);
@@ -37,17 +37,33 @@ export function formatTable(entries: readonly StoredEntry[]): string {
     .join('\n');
 }
 
-function find(doc: RegistryDocument, name: string): StoredEntry | undefined {
-  return doc.entries.find((e) => e.name === name);
+/** A refused edit as the CLI says it; input that can never work is a usage error (status 2). */
+function refusalError(refusal: HandEditRefusal, path: string): CliError {
+  switch (refusal.reason) {
+    case 'not-found':
+      return new CliError(`${refusal.message} in ${path}`);
+    case 'invalid':
+      return new CliError(refusal.message, 2);
+    case 'taken-by-cluster':
+    case 'not-hand-made':
+      return new CliError(`${refusal.message}; pass --force to take it over by hand`);
+  }
 }
 
-function refuseManaged(entry: StoredEntry | undefined, force: boolean, verb: string): void {
-  if (entry?.owner && !force) {
-    throw new CliError(
-      `refusing to ${verb} "${entry.name}": it is managed by cluster "${entry.owner.cluster}" (Service ` +
-        `${entry.owner.service}) and the next sync would undo it; pass --force to take it over by hand`,
-    );
-  }
+/**
+ * Applies a hand edit with compare-and-set (again on the document as it is, should someone else write first) and
+ * returns what it did and the document's version; a refusal writes nothing.
+ */
+async function editByHand(
+  store: ZkRegistryStore,
+  edit: (doc: RegistryDocument) => HandEdit,
+): Promise<{ outcome: string; version: number }> {
+  const { result, version } = await store.modify<HandEdit>((doc) => {
+    const done = edit(doc);
+    return 'document' in done ? { document: done.document, result: done } : { result: done };
+  });
+  if (result.outcome === 'refused') throw refusalError(result.refusal, store.path);
+  return { outcome: result.outcome, version };
 }
 
 interface RegisterOptions extends ZkCliOptions {
@@ -84,7 +100,7 @@ export function registerRegistryCommands(program: Command, print: Print = out): 
     .option('--json', 'print the entry as JSON')
     .action((options: ZkCliOptions & { name: string; json?: boolean }) =>
       withRegistry(options, async (store) => {
-        const entry = find((await store.read()).document, options.name);
+        const entry = entryNamed((await store.read()).document, options.name);
         if (!entry) throw new CliError(`no entry named "${options.name}" in ${store.path}`);
         print(options.json ? JSON.stringify(entry.value, null, 2) : formatTable([entry]));
       }),
@@ -101,31 +117,15 @@ export function registerRegistryCommands(program: Command, print: Print = out): 
     .option('--force', 'take over an entry that a cluster manages')
     .action((options: RegisterOptions) =>
       withRegistry(options, async (store) => {
-        const outcome = await store.modify((doc) => {
-          const existing = find(doc, options.name);
-          refuseManaged(existing, options.force === true, 'overwrite');
-          const wanted = checked({
+        const { outcome, version } = await editByHand(store, (doc) =>
+          registerByHand(doc, {
             name: options.name,
-            description: options.description ?? (existing ? readerView(existing).description : ''),
             endpoints: options.endpoint,
-          });
-          if (!existing)
-            return { document: { entries: [...doc.entries, handEntry(wanted)] }, result: 'created' };
-          const before = readerView(existing);
-          if (!existing.owner && JSON.stringify(before) === JSON.stringify(wanted))
-            return { result: 'unchanged' };
-          // An update keeps the fields people added to the entry; only a cluster's marker is dropped.
-          const { 'kube-zk-sync': _marker, ...kept } = existing.value;
-          const updated: StoredEntry = {
-            name: wanted.name,
-            value: { ...kept, ...wanted, endpoints: [...wanted.endpoints] },
-          };
-          return {
-            document: { entries: doc.entries.map((e) => (e === existing ? updated : e)) },
-            result: 'updated',
-          };
-        });
-        print(`${outcome.result} "${options.name}" in ${store.path} (document version ${outcome.version})`);
+            description: options.description,
+            force: options.force,
+          }),
+        );
+        print(`${outcome} "${options.name}" in ${store.path} (document version ${version})`);
       }),
     );
 
@@ -137,20 +137,17 @@ export function registerRegistryCommands(program: Command, print: Print = out): 
     )
     .action((options: ZkCliOptions & { name: string; force?: boolean }) =>
       withRegistry(options, async (store) => {
-        const outcome = await store.modify((doc) => {
-          const existing = find(doc, options.name);
-          if (!existing) throw new CliError(`no entry named "${options.name}" in ${store.path}`);
-          refuseManaged(existing, options.force === true, 'remove');
-          return { document: { entries: doc.entries.filter((e) => e !== existing) }, result: 'removed' };
-        });
-        print(`${outcome.result} "${options.name}" from ${store.path} (document version ${outcome.version})`);
+        const { outcome, version } = await editByHand(store, (doc) =>
+          deregisterByHand(doc, { name: options.name, force: options.force }),
+        );
+        print(`${outcome} "${options.name}" from ${store.path} (document version ${version})`);
       }),
     );
 
   addZkOptions(registry.command('watch').description('print one line for every new version of the document'))
     .option('--json', 'print each version as one JSON line with its entries')
     .action(async (options: ZkCliOptions & { json?: boolean }) => {
-      const store = openRegistry(options);
+      const store = registryFromCliOptions(options);
       await new Promise<void>((resolve) => {
         const stop = store.watch(
           ({ document, error, version, bytes }) => {
@@ -184,13 +181,4 @@ export function registerRegistryCommands(program: Command, print: Print = out): 
         process.once('SIGTERM', finish);
       });
     });
-}
-
-function checked(entry: RegistryEntry): RegistryEntry {
-  try {
-    return validEntry(entry);
-  } catch (error) {
-    if (error instanceof InvalidEntryError) throw new CliError(error.message, 2);
-    throw error;
-  }
 }

@@ -1,6 +1,6 @@
 // The forwarder's outbox: at most one waiting event per Service key, the newest by resourceVersion. While EventBridge
 // is slow or throttling, a Service that changes a thousand times still takes one slot, so memory is bounded by the
-// number of Services, not by the number of changes (DESIGN.md guarantee 6). Pure: no I/O, no timers.
+// number of Services, not by the number of changes (README, guarantee 6). Pure: no I/O, no timers.
 import type { ServiceKey } from '../events/contract.ts';
 import { compareResourceVersions } from '../events/resource-version.ts';
 
@@ -30,15 +30,16 @@ export type SettleResult =
   | 'superseded';
 
 export interface BatchLimits {
-  /** PutEvents takes at most 10 entries. */
-  readonly maxEntries: number;
-  /** The sum of entry sizes must stay below this (EventBridge: "less than 256KB"). */
+  /** Events in one batch: PutEvents takes at most 10 PutEvents entries, one per event. */
+  readonly maxEvents: number;
+  /** The sum of event sizes must stay below this (EventBridge: "less than 256KB" per request). */
   readonly maxBytes: number;
 }
 
-export const PUT_EVENTS_LIMITS: BatchLimits = { maxEntries: 10, maxBytes: 256 * 1024 };
+export const PUT_EVENTS_LIMITS: BatchLimits = { maxEvents: 10, maxBytes: 256 * 1024 };
 
-export class PendingEvents<E extends OutgoingEvent = OutgoingEvent> {
+/** The events waiting to be sent and those a sender has taken, at most one of each per Service key. */
+export class Outbox<E extends OutgoingEvent = OutgoingEvent> {
   readonly #limits: BatchLimits;
   /** Waiting events in the order their key first started waiting: the oldest change goes out first. */
   readonly #waiting = new Map<ServiceKey, E>();
@@ -46,7 +47,7 @@ export class PendingEvents<E extends OutgoingEvent = OutgoingEvent> {
   readonly #inFlight = new Map<ServiceKey, E>();
 
   constructor(limits: BatchLimits = PUT_EVENTS_LIMITS) {
-    if (!(limits.maxEntries >= 1)) throw new RangeError('a batch must hold at least one entry');
+    if (!(limits.maxEvents >= 1)) throw new RangeError('a batch must hold at least one event');
     this.#limits = limits;
   }
 
@@ -92,14 +93,14 @@ export class PendingEvents<E extends OutgoingEvent = OutgoingEvent> {
   }
 
   /**
-   * Takes the next batch: waiting events in order, at most `maxEntries`, whose sizes sum below `maxBytes`, skipping
+   * Takes the next batch: waiting events in order, at most `maxEvents`, whose sizes sum below `maxBytes`, skipping
    * keys already in flight (so one key's versions never race each other). Empty when nothing is sendable.
    */
   take(): E[] {
     const batch: E[] = [];
     let bytes = 0;
     for (const [key, event] of this.#waiting) {
-      if (batch.length >= this.#limits.maxEntries) break;
+      if (batch.length >= this.#limits.maxEvents) break;
       if (this.#inFlight.has(key)) continue;
       if (bytes + event.size >= this.#limits.maxBytes) break;
       batch.push(event);

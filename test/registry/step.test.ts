@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { ownedEntry, type RegistryDocument } from '../../lib/registry/document.ts';
-import { completeListObservations, type EntryDecision, syncStep } from '../../lib/registry/sync.ts';
+import { completeListObservations, type EntryDecision, planStep } from '../../lib/registry/step.ts';
 import {
   admitObservations,
   emptySyncState,
@@ -28,7 +28,7 @@ const step = (
   state = emptySyncState,
   observations: Observation<Svc>[] = [],
   extra = {},
-) => syncStep({ document, state, observations, owner: 'c', policy: 'sync', toEntry, now: 1000, ...extra });
+) => planStep({ document, state, observations, owner: 'c', policy: 'sync', toEntry, now: 1000, ...extra });
 
 describe('admitObservations', () => {
   test('keeps the newest version per key and drops what is older than the state', () => {
@@ -82,7 +82,7 @@ describe('admitObservations', () => {
   });
 });
 
-describe('syncStep', () => {
+describe('planStep', () => {
   test('a late event never brings back a deleted Service', () => {
     const first = step({ entries: [] }, emptySyncState, [
       obs('ns/a', '5', { name: 'a', port: 1 }),
@@ -140,7 +140,7 @@ describe('completeListObservations', () => {
     const listed = [{ key: 'ns/b', resourceVersion: '90', value: { name: 'b', port: 1 } }];
     const observations = completeListObservations<Svc>(listed, '100', document, state, 'c');
     expect(observations).toEqual([listed[0], obs('ns/a', '100', null), obs('ns/new', '100', null)]);
-    const result = syncStep({ document, state, observations, owner: 'c', policy: 'sync', toEntry, now: 0 });
+    const result = planStep({ document, state, observations, owner: 'c', policy: 'sync', toEntry, now: 0 });
     expect(result.stale.map((o) => o.key)).toEqual(['ns/new']);
     expect(result.document.entries.map((e) => e.name).sort()).toEqual(['b', 'x']);
   });

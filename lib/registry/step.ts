@@ -30,7 +30,7 @@ export interface CompleteView {
   readonly identity?: string;
 }
 
-export interface SyncStepInput<T> {
+export interface StepInput<T> {
   readonly document: RegistryDocument;
   readonly state: SyncState;
   readonly observations: Iterable<Observation<T>>;
@@ -49,7 +49,7 @@ export interface SyncStepInput<T> {
   readonly repairIntervalMs?: number;
 }
 
-export interface SyncStep<T> {
+export interface PlannedStep<T> {
   readonly plan: RegistryPlan;
   readonly document: RegistryDocument;
   readonly state: SyncState;
@@ -128,7 +128,13 @@ const restartedState = (state: SyncState): SyncState => ({
   ...(state.owned ? { owned: state.owned } : {}),
 });
 
-export function syncStep<T>(input: SyncStepInput<T>): SyncStep<T> {
+/**
+ * The next document and sync state: observations older than the state are dropped as stale, the rest mapped to
+ * entries and planned against the document (with this cluster's ownership from the state, and the damage other
+ * writers did repaired where the observations cover it); a plan that deletes more than `maxDeleteShare` is
+ * refused whole.
+ */
+export function planStep<T>(input: StepInput<T>): PlannedStep<T> {
   let state = input.state;
   let restarted = input.resetState;
   if (input.complete) {
@@ -157,7 +163,11 @@ export function syncStep<T>(input: SyncStepInput<T>): SyncStep<T> {
   const judgedBy = input.complete ? withoutFloor(state) : state;
   const admission = admitObservations(judgedBy, [...usable, ...reDeletions], input.now);
   const { admitted, stale } = admission;
-  const next: SyncState = { ...state, services: admission.next.services, tombstones: admission.next.tombstones };
+  const next: SyncState = {
+    ...state,
+    services: admission.next.services,
+    tombstones: admission.next.tombstones,
+  };
   const desired = new Map<string, RegistryEntry | null>();
   const skipped: Array<{ key: string; reason: string }> = [];
   const invalid: Array<{ key: string; error: string }> = [];
@@ -224,7 +234,7 @@ export function syncStep<T>(input: SyncStepInput<T>): SyncStep<T> {
   };
 }
 
-function refusedStep<T>(input: SyncStepInput<T>, refused: string): SyncStep<T> {
+function refusedStep<T>(input: StepInput<T>, refused: string): PlannedStep<T> {
   return {
     plan: { owner: input.owner, creates: [], updates: [], deletes: [], conflicts: [], unchanged: 0 },
     document: input.document,

@@ -11,7 +11,7 @@ import {
   serviceKey,
 } from '../events/contract.ts';
 import { trimService } from '../kube/trim.ts';
-import type { OutgoingEvent } from './pending.ts';
+import type { OutgoingEvent } from './outbox.ts';
 
 /** The bytes EventBridge counts for a Time field that is set. */
 const TIME_BYTES = 14;
