@@ -6,8 +6,6 @@
 import { KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { LocalPipeline } from '../../lib/cli/local-pipeline.ts';
-import { mapService, parseMappingConfig } from '../../lib/kube/mapping.ts';
-import { trimService } from '../../lib/kube/trim.ts';
 import {
   ApiServerSimulator,
   type Churn,
@@ -15,7 +13,6 @@ import {
   startChurn,
 } from '../../lib/local/apiserver/index.ts';
 import { ZooKeeperCluster } from '../../lib/local/zookeeper.ts';
-import { readerView } from '../../lib/registry/document.ts';
 import { ZkStore } from '../../lib/zk/store.ts';
 import { eventually, runCli } from '../support/cli.ts';
 import { expectedEntries, ownedEntries } from './cluster-view.ts';

@@ -2,7 +2,6 @@ import { describe, expect, test } from 'vitest';
 import {
   handEntry,
   OWNER_FIELD,
-  ownedEntry,
   parseDocument,
   type RegistryDocument,
   readerView,
