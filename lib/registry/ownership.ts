@@ -11,14 +11,21 @@ import {
   readerView,
   type StoredEntry,
 } from './document.ts';
-import { fingerprint, type OwnedEntry, type SyncState } from './sync-state.ts';
+import {
+  fingerprint,
+  type OwnedEntry,
+  RELEASED_TTL_MS,
+  type ReleasedEntry,
+  type SyncState,
+} from './sync-state.ts';
 
 /**
  * - `vanished`: the state says the cluster wrote it, the document no longer has it (a blind overwrite);
  * - `unmarked`: it is there as written, but its marker is gone (a round-trip through the three-field struct);
  * - `edited`: its reader fields are not what the cluster wrote (a hand edit, or an older copy written back);
- * - `unexpected`: it carries this cluster's marker, but the state does not own it (an older copy of the document
- *   written back, bringing back an entry the cluster has since removed or renamed).
+ * - `unexpected`: the state does not own it, but it carries this cluster's marker, or it is an entry the cluster
+ *   removed recently (an older copy of the document written back, bringing back an entry the cluster has since
+ *   removed or renamed).
  */
 export type DamageKind = 'vanished' | 'unmarked' | 'edited' | 'unexpected';
 
@@ -45,7 +52,12 @@ const hasOwnMarker = (entry: StoredEntry, owner: string): boolean => {
  * another cluster's marker claims stays theirs. When the state does not know what the cluster owns (a state from
  * before ownership was recorded, or rebuilt), the markers alone decide, as they always did.
  */
-export function inspectDocument(document: RegistryDocument, state: SyncState, owner: string): Inspection {
+export function inspectDocument(
+  document: RegistryDocument,
+  state: SyncState,
+  owner: string,
+  now: number,
+): Inspection {
   const owned = state.owned;
   if (!owned) return { document, damage: [] };
   const damage: Damage[] = [];
@@ -55,8 +67,17 @@ export function inspectDocument(document: RegistryDocument, state: SyncState, ow
     present.add(entry.name);
     if (entry.owner && entry.owner.cluster !== owner) return entry;
     if (!record) {
-      if (entry.owner) damage.push({ kind: 'unexpected', name: entry.name, service: entry.owner.service });
-      return entry;
+      if (entry.owner) {
+        damage.push({ kind: 'unexpected', name: entry.name, service: entry.owner.service });
+        return entry;
+      }
+      // An entry the cluster removed, written back from an old copy without its marker: still the cluster's.
+      const gone = state.released?.[entry.name];
+      const recognised =
+        gone && now - gone.at <= RELEASED_TTL_MS && fingerprint(readerView(entry)) === gone.fingerprint;
+      if (!recognised) return entry;
+      damage.push({ kind: 'unexpected', name: entry.name, service: gone.service });
+      return { ...entry, owner: { cluster: owner, service: gone.service } };
     }
     const changed = fingerprint(readerView(entry)) !== record.fingerprint;
     if (changed) damage.push({ kind: 'edited', name: entry.name, service: record.service });
@@ -88,14 +109,16 @@ export function restoreMarkers(
  * them, so they are owned as they now are. Any other entry keeps the fingerprint the cluster last wrote, so damage
  * that is not yet repaired stays visible until it is; an entry the state did not know is owned as it is only when
  * the state knew nothing (`unexpected` entries wait for the reconcile). Vanished entries of undecided Services are
- * still owed to their Service and stay owned.
+ * still owed to their Service and stay owned. What the cluster no longer owns is remembered as released for a
+ * while, so that an old copy of it written back is recognised.
  */
-export function ownedAfter(
+export function ownershipAfter(
   document: RegistryDocument,
   before: SyncState,
   owner: string,
   decided: ReadonlySet<string>,
-): Record<string, OwnedEntry> {
+  now: number,
+): Pick<SyncState, 'owned' | 'released'> {
   const owned: Record<string, OwnedEntry> = {};
   const known = before.owned;
   for (const entry of document.entries) {
@@ -110,5 +133,10 @@ export function ownedAfter(
   for (const [name, record] of Object.entries(known ?? {})) {
     if (!names.has(name) && !decided.has(record.service)) owned[name] = record;
   }
-  return owned;
+  const released: Record<string, ReleasedEntry> = {};
+  for (const [name, r] of Object.entries(before.released ?? {}))
+    if (!owned[name] && now - r.at <= RELEASED_TTL_MS) released[name] = r;
+  for (const [name, record] of Object.entries(known ?? {}))
+    if (!owned[name]) released[name] = { ...record, at: now };
+  return { owned, released: Object.keys(released).length > 0 ? released : undefined };
 }

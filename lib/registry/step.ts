@@ -4,7 +4,7 @@
 // observations cover is repaired at once, and the rest is left to a reconcile, which the step asks for.
 import { compareResourceVersions } from '../events/resource-version.ts';
 import type { RegistryDocument, RegistryEntry } from './document.ts';
-import { type Damage, inspectDocument, ownedAfter, restoreMarkers } from './ownership.ts';
+import { type Damage, inspectDocument, ownershipAfter, restoreMarkers } from './ownership.ts';
 import {
   applyPlan,
   deletionShare,
@@ -126,6 +126,7 @@ const restartedState = (state: SyncState): SyncState => ({
   services: {},
   tombstones: {},
   ...(state.owned ? { owned: state.owned } : {}),
+  ...(state.released ? { released: state.released } : {}),
 });
 
 /**
@@ -144,7 +145,7 @@ export function planStep<T>(input: StepInput<T>): PlannedStep<T> {
   }
   if (restarted !== undefined) state = restartedState(state);
 
-  const inspection = inspectDocument(input.document, state, input.owner);
+  const inspection = inspectDocument(input.document, state, input.owner, input.now);
   const current = inspection.document;
   // An entry brought back for a Service the state saw deleted is removed again, as the deletion was.
   const reDeletions: Observation<T>[] = inspection.damage.flatMap((d) => {
@@ -212,7 +213,7 @@ export function planStep<T>(input: StepInput<T>): PlannedStep<T> {
     input.repairIntervalMs !== undefined &&
     (state.repairRequestedAt === undefined || input.now - state.repairRequestedAt >= input.repairIntervalMs);
 
-  let nextState: SyncState = { ...next, owned: ownedAfter(document, state, input.owner, decided) };
+  let nextState: SyncState = { ...next, ...ownershipAfter(document, state, input.owner, decided, input.now) };
   if (ask) nextState = { ...nextState, repairRequestedAt: input.now };
   if (input.complete) {
     const identity = input.complete.identity ?? (restarted === undefined ? state.identity : undefined);

@@ -21,6 +21,12 @@ export interface OwnedEntry {
   readonly fingerprint: string;
 }
 
+/** An entry the cluster removed: if a writer brings it back from an old copy, marker or not, it is recognised. */
+export interface ReleasedEntry extends OwnedEntry {
+  /** When (ms since epoch) the cluster removed it. */
+  readonly at: number;
+}
+
 export interface Tombstone {
   readonly rv: string;
   /** When (ms since epoch) the deletion was applied. */
@@ -34,6 +40,8 @@ export interface SyncState {
   readonly tombstones: Readonly<Record<string, Tombstone>>;
   /** Entry name → who wrote it. Absent when not known (a state from before ownership was recorded, or rebuilt). */
   readonly owned?: Readonly<Record<string, OwnedEntry>>;
+  /** Entry name → an entry the cluster removed recently (see RELEASED_TTL_MS). */
+  readonly released?: Readonly<Record<string, ReleasedEntry>>;
   /** resourceVersion of the last complete list applied, and when (ms since epoch). */
   readonly floor?: string;
   readonly floorAt?: number;
@@ -56,6 +64,13 @@ export const emptySyncState: SyncState = { services: {}, tombstones: {} };
 
 /** Tombstones outlive any event still in flight (EventBridge retries for 24 hours); a reconcile heals the rest. */
 export const DEFAULT_TOMBSTONE_TTL_MS = 48 * 3600_000;
+
+/**
+ * How long the cluster recognises an entry it removed. A writer that writes back an old copy of the document does
+ * so within seconds of reading it; an hour covers slow ones. After that, an old copy that comes back without its
+ * marker reads as hand-made (a conflict to report, not an entry to remove).
+ */
+export const RELEASED_TTL_MS = 3600_000;
 
 /** A short digest of the fields readers see: enough to tell whether someone else changed an entry. */
 export function fingerprint(entry: RegistryEntry): string {
@@ -107,7 +122,7 @@ function readFirstLayout(value: Record<string, unknown>): SyncState {
 }
 
 function readCompact(value: Record<string, unknown>): SyncState {
-  const { owned, services, tombstones, floor, floorAt, identity, repairRequestedAt } = value;
+  const { owned, released, services, tombstones, floor, floorAt, identity, repairRequestedAt } = value;
   if (!isRecord(services) || !isRecord(tombstones) || (owned !== undefined && !isRecord(owned))) {
     throw new SyncStateError('it must have the objects "services", "tombstones" and "owned"');
   }
@@ -135,6 +150,24 @@ function readCompact(value: Record<string, unknown>): SyncState {
       ownedOut[name] = { service: o[0], fingerprint: o[1] };
     }
   }
+  let releasedOut: Record<string, ReleasedEntry> | undefined;
+  if (released !== undefined) {
+    if (!isRecord(released)) throw new SyncStateError('"released" is not an object');
+    releasedOut = {};
+    for (const [name, r] of Object.entries(released)) {
+      if (
+        !Array.isArray(r) ||
+        typeof r[0] !== 'string' ||
+        typeof r[1] !== 'string' ||
+        typeof r[2] !== 'number'
+      ) {
+        throw new SyncStateError(
+          `the released entry ${JSON.stringify(name)} is not [service, fingerprint, time]`,
+        );
+      }
+      releasedOut[name] = { service: r[0], fingerprint: r[1], at: r[2] };
+    }
+  }
   const optional = { floor, identity } as Record<string, unknown>;
   for (const [field, v] of Object.entries(optional)) {
     if (v !== undefined && typeof v !== 'string') throw new SyncStateError(`"${field}" is not a string`);
@@ -145,6 +178,7 @@ function readCompact(value: Record<string, unknown>): SyncState {
   return {
     ...out,
     ...(ownedOut ? { owned: ownedOut } : {}),
+    ...(releasedOut ? { released: releasedOut } : {}),
     ...(typeof floor === 'string' ? { floor } : {}),
     ...(typeof floorAt === 'number' ? { floorAt } : {}),
     ...(typeof identity === 'string' ? { identity } : {}),
@@ -167,6 +201,9 @@ export function serializeSyncState(state: SyncState): string {
     ...(state.floor !== undefined ? { floor: state.floor, floorAt: state.floorAt } : {}),
     ...(state.repairRequestedAt !== undefined ? { repairRequestedAt: state.repairRequestedAt } : {}),
     ...(state.owned ? { owned: sorted(state.owned, (o) => [o.service, o.fingerprint]) } : {}),
+    ...(state.released && Object.keys(state.released).length > 0
+      ? { released: sorted(state.released, (r) => [r.service, r.fingerprint, r.at]) }
+      : {}),
     services: sorted(state.services, (rv) => rv),
     tombstones: sorted(state.tombstones, (t) => [t.rv, t.at]),
   })}\n`;

@@ -138,7 +138,7 @@ export class ZkRegistryStore {
     const document = parseDocument(doc.data ?? '');
     try {
       const read = readState(state.data, document, cluster, statePath, {});
-      return { damage: inspectDocument(document, read.state, cluster).damage };
+      return { damage: inspectDocument(document, read.state, cluster, Date.now()).damage };
     } catch (error) {
       return { damage: [], stateProblem: (error as Error).message };
     }

@@ -19,6 +19,7 @@ import {
   fingerprint,
   type Observation,
   parseSyncState,
+  RELEASED_TTL_MS,
   type SyncState,
   serializeSyncState,
 } from '../../lib/registry/sync-state.ts';
@@ -143,6 +144,28 @@ describe('ownership that survives other writers', () => {
     expect(next.document.entries.map((e) => e.name)).toEqual(['a']);
   });
 
+  test('an old copy brought back without its marker is recognised as the cluster’s, and removed again', () => {
+    const { document, state } = published();
+    const deleted = run(document, state, [obs('ns/b', '30', null)]);
+    expect(deleted.state.released?.b).toMatchObject({ service: 'ns/b' });
+    // A Go service writes back, without a version, the copy it read before the deletion: markers gone.
+    const ghost = run(goRoundTrip(document), deleted.state, []);
+    expect(ghost.repaired).toContainEqual({ kind: 'unexpected', name: 'b', service: 'ns/b' });
+    expect(ghost.document.entries.map((e) => e.name)).toEqual(['a']);
+    // A person's entry of that name with other content is theirs: a hand-made entry, kept.
+    const mine = {
+      entries: [...deleted.document.entries, handEntry({ name: 'b', description: 'mine', endpoints: [] })],
+    };
+    expect(
+      run(mine, deleted.state, [])
+        .document.entries.map((e) => e.name)
+        .sort(),
+    ).toEqual(['a', 'b']);
+    // Recognised for an hour only.
+    const late = run(goRoundTrip(document), deleted.state, [], { now: 1000 + RELEASED_TTL_MS + 1 });
+    expect(late.repaired.filter((d) => d.kind === 'unexpected')).toEqual([]);
+  });
+
   test('a hand-made entry is never taken, whatever the state', () => {
     const { document, state } = published();
     const withKafka = {
@@ -154,7 +177,7 @@ describe('ownership that survives other writers', () => {
 
   test('without recorded ownership the markers alone decide, as before', () => {
     const { document } = published();
-    const inspection = inspectDocument(goRoundTrip(document), emptySyncState, 'c');
+    const inspection = inspectDocument(goRoundTrip(document), emptySyncState, 'c', 0);
     expect(inspection.damage).toEqual([]);
     expect(inspection.document.entries.every((e) => e.owner === undefined)).toBe(true);
   });
