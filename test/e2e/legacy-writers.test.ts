@@ -86,33 +86,6 @@ describe.each<LegacyWriterKind>(['go-round-trip', 'blind', 'reformat'])('next to
       const took = Date.now() - lastWrite;
 
       const { document } = await pipeline.registry.read();
-      if (process.env.DEBUG_LEGACY) {
-        const { syncStatePath } = await import('../../lib/zk/registry-store.ts');
-        const { ZkStore } = await import('../../lib/zk/store.ts');
-        const st = new ZkStore({ connectString: zk.connectString });
-        const raw = (await st.read(syncStatePath(path, CLUSTER))).data?.toString() ?? '';
-        const state = JSON.parse(raw);
-        const have = new Set(ownedEntries(document, CLUSTER).map((e) => e.name));
-        for (const e of expectedEntries(sim, MAPPING_ENV, CLUSTER))
-          if (!have.has(e.name))
-            console.log(
-              'MISSING',
-              e.name,
-              e.service,
-              'owned:',
-              state.owned[e.name],
-              'version:',
-              state.services[e.service ?? ''],
-              'floor',
-              state.floor,
-              'svc rv',
-              sim.listServices().find((x) => `${x.metadata.namespace}/${x.metadata.name}` === e.service)
-                ?.metadata.resourceVersion,
-            );
-        console.log('INSPECT', JSON.stringify(await pipeline.registry.inspect(CLUSTER)));
-        console.log('REPAIRS', repairs.join(','));
-        st.close();
-      }
       expect(ownedEntries(document, CLUSTER)).toEqual(expectedEntries(sim, MAPPING_ENV, CLUSTER));
       // The writer's own entry is what it last wrote, and stays its own: never marked, never changed.
       const legacy = document.entries.find((e) => e.name === `legacy-${kind}`);
