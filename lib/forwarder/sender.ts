@@ -10,8 +10,8 @@
 // loop anyway, and one retry policy is easier to reason about and to count than two stacked.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { Backoff } from '../util/backoff.ts';
 import { callSignal, within } from '../util/deadline.ts';
-import { Backoff } from './backoff.ts';
 import { putEventsEntry, type ServiceEvent } from './entry.ts';
 import { type Logger, silentLogger } from './log.ts';
 import type { PendingEvents } from './pending.ts';

@@ -10,7 +10,7 @@
 import { type CoreV1Api, type KubeConfig, Watch } from '@kubernetes/client-node';
 import { type ServiceKey, serviceKey } from '../events/contract.ts';
 import { apiFailure, listAllServices, type ServiceListApi, serviceListApi } from '../kube/list.ts';
-import { Backoff } from './backoff.ts';
+import { Backoff } from '../util/backoff.ts';
 import type { ServiceChange } from './entry.ts';
 import { type Logger, silentLogger } from './log.ts';
 

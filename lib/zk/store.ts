@@ -1,6 +1,8 @@
 // Compare-and-set updates of znodes. Every write is conditional on the versions read; a lost race re-reads and
 // re-plans (bounded, with jitter). A connection lost during a write leaves its outcome unknown: re-read and decide.
 import { posix } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { backoffDelay } from '../util/backoff.ts';
 import {
   Codes,
   codeOf,
@@ -65,8 +67,10 @@ export interface UpdateOutcome<R> {
   readonly result: R;
 }
 
-const backoff = (attempt: number) =>
-  new Promise((resolve) => setTimeout(resolve, Math.min(1000, 5 * 2 ** attempt) * (0.5 + Math.random())));
+/** From 10 ms to 1 s, with jitter, so that writers who lost a race to each other do not race again in step. */
+const RETRY_BACKOFF = { initialMs: 10, maxMs: 1_000 };
+/** Waits before the attempt after `attempt` (1 for the first retry). */
+const backoff = (attempt: number) => sleep(backoffDelay(attempt - 1, RETRY_BACKOFF));
 
 /** A ZooKeeper client that survives restarts, failovers and expired sessions by opening a new session. */
 export class ZkStore {
