@@ -1,5 +1,6 @@
 // The ZooKeeper options every command shares (--zk, --path, --timeout, --auth), and the store they open.
 import { type Command, Option } from 'commander';
+import { messageOf } from '../util/errors.ts';
 import { ZkRegistryStore } from '../zk/registry-store.ts';
 import type { DigestCredentials } from '../zk/session.ts';
 import { ZkStore } from '../zk/store.ts';
@@ -67,7 +68,7 @@ export function openRegistry(options: ZkCliOptions): ZkRegistryStore {
     return new ZkRegistryStore(store, options.path);
   } catch (error) {
     store.close();
-    throw new CliError((error as Error).message, 2);
+    throw new CliError(messageOf(error), 2);
   }
 }
 

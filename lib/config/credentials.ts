@@ -1,6 +1,7 @@
 // The ZooKeeper digest identity of the Lambdas, read once per cold start from SSM Parameter Store (a SecureString)
 // or Secrets Manager, so that the password is in neither the template nor the environment. The SDK clients are
 // loaded only when a source is configured, which keeps them off the cold start of a ZooKeeper without ACLs.
+import { describeError as describe } from '../util/errors.ts';
 import type { DigestCredentials } from '../zk/session.ts';
 import { ConfigError, type CredentialSource } from './config.ts';
 
@@ -46,11 +47,6 @@ export interface CredentialClients {
   /** Static AWS credentials instead of the default chain (a local test endpoint). */
   readonly awsCredentials?: { readonly accessKeyId: string; readonly secretAccessKey: string };
 }
-
-const describe = (error: unknown): string => {
-  const e = error as { name?: string; message?: string };
-  return `${e.name ?? 'Error'}: ${e.message ?? String(error)}`;
-};
 
 /** Fetches the credentials the source names; undefined for a ZooKeeper without ACLs. */
 export async function fetchZkCredentials(

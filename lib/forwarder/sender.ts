@@ -12,6 +12,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { type EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { Backoff } from '../util/backoff.ts';
 import { callSignal, within } from '../util/deadline.ts';
+import { describeError as describe } from '../util/errors.ts';
 import { putEventsEntry, type ServiceEvent } from './entry.ts';
 import { type Logger, silentLogger } from './log.ts';
 import type { PendingEvents } from './pending.ts';
@@ -234,10 +235,4 @@ export class EventSender {
       this.#log.info('EventBridge accepts events again', { pending: this.#pending.size });
     }
   }
-}
-
-function describe(error: unknown): string {
-  const e = error as { name?: unknown; message?: unknown; $metadata?: { httpStatusCode?: number } };
-  const status = e?.$metadata?.httpStatusCode;
-  return `${String(e?.name ?? 'Error')}${status ? ` (HTTP ${status})` : ''}: ${String(e?.message ?? error)}`;
 }

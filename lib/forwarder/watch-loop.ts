@@ -9,8 +9,9 @@
 // list is retried, never compared.
 import { type CoreV1Api, type KubeConfig, Watch } from '@kubernetes/client-node';
 import { type ServiceKey, serviceKey } from '../events/contract.ts';
-import { apiFailure, listAllServices, type ServiceListApi, serviceListApi } from '../kube/list.ts';
+import { listAllServices, type ServiceListApi, serviceListApi } from '../kube/list.ts';
 import { Backoff } from '../util/backoff.ts';
+import { describeError as describe } from '../util/errors.ts';
 import type { ServiceChange } from './entry.ts';
 import { type Logger, silentLogger } from './log.ts';
 
@@ -347,15 +348,4 @@ export class ServiceWatchLoop {
         );
     });
   }
-}
-
-function describe(error: unknown): string {
-  const e = error as { statusCode?: unknown; name?: unknown; message?: unknown; cause?: unknown };
-  if (typeof e?.statusCode === 'number') return `HTTP ${e.statusCode}: ${String(e.message)}`;
-  if (e && typeof e === 'object' && 'code' in e && typeof (e as { code: unknown }).code === 'number') {
-    const failure = apiFailure(error);
-    return `HTTP ${failure.status}: ${failure.message}`;
-  }
-  const cause = e?.cause as { message?: unknown } | undefined;
-  return `${String(e?.message ?? error)}${cause?.message ? ` (${String(cause.message)})` : ''}`;
 }

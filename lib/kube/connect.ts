@@ -1,6 +1,7 @@
 // Where the reconcile reaches the Kubernetes API: an EKS cluster with a presigned token (the Lambda), or a kubeconfig
 // file (the CLI, and any cluster elsewhere).
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { messageOf } from '../util/errors.ts';
 import { type AwsCredentialProvider, type EksConnection, eksKubeConfig } from './eks.ts';
 import { DEFAULT_PAGE_TIMEOUT_MS, type ServiceListApi, serviceListApi } from './list.ts';
 
@@ -31,7 +32,7 @@ export async function kubeConfigFor(
     if (source.context) kc.setCurrentContext(source.context);
   } catch (error) {
     throw new KubeConfigError(
-      `cannot load the kubeconfig ${source.file ?? '(default)'}: ${(error as Error).message}`,
+      `cannot load the kubeconfig ${source.file ?? '(default)'}: ${messageOf(error)}`,
     );
   }
   const cluster = kc.getCurrentCluster();
