@@ -14,9 +14,7 @@ export interface Logger {
 
 const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
-export function isLogLevel(value: string): value is LogLevel {
-  return value in ORDER;
-}
+export const LOG_LEVELS = Object.keys(ORDER) as readonly LogLevel[];
 
 /** Errors become one line (type, HTTP status, message): a stack trace per retry floods the log. */
 function plain(fields: LogFields): Record<string, unknown> {
