@@ -1,5 +1,6 @@
 // The ZooKeeper options every command shares (--zk, --path, --timeout, --auth), and the store they open.
 import { type Command, Option } from 'commander';
+import { ZK_TIMEOUT_MS } from '../util/defaults.ts';
 import { messageOf } from '../util/errors.ts';
 import { parseDigest } from '../zk/digest-credentials.ts';
 import { ZkRegistryStore } from '../zk/registry-store.ts';
@@ -26,7 +27,9 @@ export function addZkOptions(command: Command): Command {
       ),
     )
     .addOption(
-      new Option('--timeout <seconds>', 'give up when ZooKeeper does not answer in time').default('10'),
+      new Option('--timeout <seconds>', 'give up when ZooKeeper does not answer in time').default(
+        String(ZK_TIMEOUT_MS / 1000),
+      ),
     )
     .addOption(new Option('--auth <user:password>', 'digest identity to authenticate as').env('ZK_AUTH'))
     .addOption(

@@ -4,10 +4,16 @@
 import type { KubeSource } from '../kube/connect.ts';
 import { type MappingConfig, readMappingConfig } from '../kube/mapping-config.ts';
 import { POLICIES, type Policy } from '../registry/plan.ts';
+import {
+  LIST_PAGE_SIZE,
+  ZK_MAX_ATTEMPTS,
+  ZK_MAX_DATA_BYTES,
+  ZK_SESSION_TIMEOUT_MS,
+  ZK_TIMEOUT_MS,
+} from '../util/defaults.ts';
 import { type Env, Settings } from '../util/settings.ts';
 import { connectStringProblem, znodePathProblem } from '../zk/paths.ts';
 import { checkClusterId, InvalidClusterIdError } from '../zk/registry-store.ts';
-import { DEFAULT_MAX_DATA_BYTES } from '../zk/store.ts';
 
 export type { Env };
 
@@ -56,13 +62,13 @@ export interface ReconcileConfig extends RegistryConfig {
 export const DEFAULTS = {
   policy: 'sync' as Policy,
   maxDeleteShare: 0.5,
-  sessionTimeoutMs: 15_000,
-  connectTimeoutMs: 5_000,
-  operationTimeoutMs: 5_000,
-  maxAttempts: 25,
-  maxDataBytes: DEFAULT_MAX_DATA_BYTES,
+  sessionTimeoutMs: ZK_SESSION_TIMEOUT_MS,
+  connectTimeoutMs: ZK_TIMEOUT_MS,
+  operationTimeoutMs: ZK_TIMEOUT_MS,
+  maxAttempts: ZK_MAX_ATTEMPTS,
+  maxDataBytes: ZK_MAX_DATA_BYTES,
   timeoutEarlyMs: 10_000,
-  listPageSize: 500,
+  listPageSize: LIST_PAGE_SIZE,
 } as const;
 
 function credentialSource(p: Settings): CredentialSource {

@@ -2,6 +2,12 @@
 // checked at start and every problem is reported at once, naming the flag and the variable, so a broken Deployment
 // fails its first start with one readable line instead of crash-looping on the first bad value found.
 import { LabelSelectorError, parseLabelSelector } from '../kube/label-selector.ts';
+import {
+  LIST_PAGE_SIZE,
+  SEND_CONCURRENCY,
+  WATCH_STALL_SECONDS,
+  WATCH_TIMEOUT_SECONDS,
+} from '../util/defaults.ts';
 import { type Env, Settings } from '../util/settings.ts';
 import { LOG_LEVELS, type LogLevel } from './log.ts';
 
@@ -87,7 +93,7 @@ export const SETTINGS = {
     arg: 'seconds',
     env: 'STALL_SECONDS',
     help: 'abandon and resume a watch that delivers nothing (not even a bookmark) for this long',
-    default: 45,
+    default: WATCH_STALL_SECONDS,
   },
   flushSeconds: {
     flag: '--flush-seconds',
@@ -101,21 +107,21 @@ export const SETTINGS = {
     arg: 'seconds',
     env: 'WATCH_TIMEOUT_SECONDS',
     help: 'timeoutSeconds asked of each watch',
-    default: 300,
+    default: WATCH_TIMEOUT_SECONDS,
   },
   pageSize: {
     flag: '--page-size',
     arg: 'n',
     env: 'LIST_PAGE_SIZE',
     help: 'Services per list page',
-    default: 500,
+    default: LIST_PAGE_SIZE,
   },
   sendConcurrency: {
     flag: '--send-concurrency',
     arg: 'n',
     env: 'SEND_CONCURRENCY',
     help: 'PutEvents calls in flight at once',
-    default: 4,
+    default: SEND_CONCURRENCY,
   },
   logLevel: {
     flag: '--log-level',

@@ -12,6 +12,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { type EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { Backoff } from '../util/backoff.ts';
 import { callSignal, within } from '../util/deadline.ts';
+import { SEND_CONCURRENCY } from '../util/defaults.ts';
 import { describeError as describe } from '../util/errors.ts';
 import { putEventsEntry, type ServiceEvent } from './entry.ts';
 import { type Logger, silentLogger } from './log.ts';
@@ -95,7 +96,7 @@ export class EventSender {
 
   start(): void {
     if (this.#workers.length > 0) throw new Error('the sender is already started');
-    const n = Math.max(1, this.#options.concurrency ?? 4);
+    const n = Math.max(1, this.#options.concurrency ?? SEND_CONCURRENCY);
     this.#workers = Array.from({ length: n }, () => this.#work());
   }
 

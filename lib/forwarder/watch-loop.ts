@@ -11,6 +11,7 @@ import { type CoreV1Api, type KubeConfig, Watch } from '@kubernetes/client-node'
 import { type ServiceKey, serviceKey } from '../events/contract.ts';
 import { listAllServices, type ServiceListApi, serviceListApi } from '../kube/list.ts';
 import { Backoff } from '../util/backoff.ts';
+import { LIST_PAGE_SIZE, WATCH_STALL_SECONDS, WATCH_TIMEOUT_SECONDS } from '../util/defaults.ts';
 import { describeError as describe } from '../util/errors.ts';
 import type { ServiceChange } from './entry.ts';
 import { type Logger, silentLogger } from './log.ts';
@@ -184,7 +185,7 @@ export class ServiceWatchLoop {
     let list: Awaited<ReturnType<typeof listAllServices>>;
     try {
       list = await listAllServices(this.#apis.list, {
-        pageSize: this.#options.pageSize ?? 500,
+        pageSize: this.#options.pageSize ?? LIST_PAGE_SIZE,
         signal: this.#stopping.signal,
       });
     } catch (error) {
@@ -249,11 +250,11 @@ export class ServiceWatchLoop {
 
   /** One watch, from `resourceVersion` until it ends one way or another. */
   #watchOnce(resourceVersion: string): Promise<Outcome> {
-    const stallMs = this.#options.stallMs ?? 45_000;
+    const stallMs = this.#options.stallMs ?? WATCH_STALL_SECONDS * 1000;
     const path = this.#options.namespace
       ? `/api/v1/namespaces/${encodeURIComponent(this.#options.namespace)}/services`
       : '/api/v1/services';
-    const timeoutSeconds = this.#options.timeoutSeconds ?? 300;
+    const timeoutSeconds = this.#options.timeoutSeconds ?? WATCH_TIMEOUT_SECONDS;
     return new Promise<Outcome>((resolve) => {
       let settled = false;
       let progress = false;

@@ -4,6 +4,7 @@
 
 import { type CoreV1Api, Observable } from '@kubernetes/client-node';
 import { callSignal } from '../util/deadline.ts';
+import { LIST_PAGE_SIZE, LIST_PAGE_TIMEOUT_MS } from '../util/defaults.ts';
 import { httpFailure } from '../util/errors.ts';
 
 /** The one call of CoreV1Api that the list uses; the real client, or anything shaped like it. */
@@ -34,9 +35,6 @@ export interface ListOptions {
   readonly server?: string;
 }
 
-/** Longest wait for one page: a stalled apiserver must fail the list, not hang it. */
-export const DEFAULT_PAGE_TIMEOUT_MS = 60_000;
-
 /**
  * The list call of the real client, with a deadline on every page (the generated methods take no AbortSignal; a
  * middleware sets one on the request), optionally scoped to a namespace or a label selector.
@@ -61,7 +59,7 @@ export function serviceListApi(
   const never = new AbortController().signal;
   return {
     listServiceForAllNamespaces: async (param) => {
-      const call = callSignal(options.signal ?? never, options.pageTimeoutMs ?? DEFAULT_PAGE_TIMEOUT_MS);
+      const call = callSignal(options.signal ?? never, options.pageTimeoutMs ?? LIST_PAGE_TIMEOUT_MS);
       try {
         return await (options.namespace
           ? core.listNamespacedService(
@@ -87,7 +85,7 @@ export class KubeListError extends Error {
 }
 
 export async function listAllServices(api: ServiceListApi, options: ListOptions = {}): Promise<ServiceList> {
-  const pageSize = options.pageSize ?? 500;
+  const pageSize = options.pageSize ?? LIST_PAGE_SIZE;
   const maxRestarts = options.maxRestarts ?? 3;
   for (let restarts = 0; ; restarts++) {
     const items: unknown[] = [];

@@ -3,6 +3,7 @@
 import { posix } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { backoffDelay } from '../util/backoff.ts';
+import { ZK_MAX_ATTEMPTS, ZK_MAX_DATA_BYTES } from '../util/defaults.ts';
 import {
   Codes,
   codeOf,
@@ -14,9 +15,6 @@ import {
   ZkSession,
   ZkUnavailableError,
 } from './session.ts';
-
-/** ZooKeeper refuses packets over jute.maxbuffer (0xfffff bytes); this leaves room for the path and headers. */
-export const DEFAULT_MAX_DATA_BYTES = 1_000_000;
 
 export interface ZkStoreOptions extends SessionOptions {
   /** Largest data written to one znode, in bytes. */
@@ -83,7 +81,7 @@ export class ZkStore {
   }
 
   get maxDataBytes(): number {
-    return this.options.maxDataBytes ?? DEFAULT_MAX_DATA_BYTES;
+    return this.options.maxDataBytes ?? ZK_MAX_DATA_BYTES;
   }
 
   get connectString(): string {
@@ -138,7 +136,7 @@ export class ZkStore {
     paths: readonly string[],
     change: (current: ReadonlyArray<Buffer | null>) => Writes<R>,
   ): Promise<UpdateOutcome<R>> {
-    const maxAttempts = this.options.maxAttempts ?? 25;
+    const maxAttempts = this.options.maxAttempts ?? ZK_MAX_ATTEMPTS;
     let lastError: unknown;
     for (let attempt = 1; attempt <= maxAttempts; attempt++) {
       const session = await this.connected();
