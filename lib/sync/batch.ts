@@ -12,6 +12,7 @@ import {
 } from '../events/contract.ts';
 import { DocumentError } from '../registry/document.ts';
 import { DEFAULT_TOMBSTONE_TTL_MS, type Observation, SyncStateError } from '../registry/sync-state.ts';
+import { messageOf } from '../util/errors.ts';
 import type { AppliedStep, ZkRegistryStore } from '../zk/registry-store.ts';
 import { DataTooLargeError } from '../zk/store.ts';
 import type { RegistryTarget } from './target.ts';
@@ -41,7 +42,7 @@ export function judgeRecord(body: string, cluster: string, now = Date.now()): Re
   try {
     event = JSON.parse(body);
   } catch (error) {
-    return { kind: 'invalid', error: `the body is not JSON (${(error as Error).message})` };
+    return { kind: 'invalid', error: `the body is not JSON (${messageOf(error)})` };
   }
   const envelope = eventBridgeEnvelopeSchema.safeParse(event);
   if (!envelope.success) {
@@ -62,7 +63,7 @@ export function judgeRecord(body: string, cluster: string, now = Date.now()): Re
   try {
     valid = parseServiceEventDetail(detail);
   } catch (error) {
-    return { kind: 'invalid', error: (error as Error).message };
+    return { kind: 'invalid', error: messageOf(error) };
   }
   const age = now - Date.parse(valid.observedAt);
   if (age > MAX_EVENT_AGE_MS) {
@@ -197,7 +198,7 @@ export async function syncBatch(
     // Nothing of this batch is known to be written: every valid record comes back and is applied again later,
     // which the sync state makes harmless even if the write did land.
     for (const { id } of valid) failed.push(id);
-    const message = (error as Error).message ?? String(error);
+    const message = messageOf(error);
     const refused =
       error instanceof DataTooLargeError || error instanceof DocumentError || error instanceof SyncStateError
         ? error.name
