@@ -2,15 +2,20 @@
 // a VPC needs no endpoint for either.
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { type Env, Settings } from '../lib/util/settings.ts';
 
-export function powertools(env: Readonly<Record<string, string | undefined>> = process.env): {
+export function powertools(env: Env = process.env): {
   logger: Logger;
   metrics: Metrics;
 } {
-  const serviceName = env.POWERTOOLS_SERVICE_NAME ?? 'kube-zk-sync';
+  const settings = new Settings(env);
+  const serviceName = settings.text('POWERTOOLS_SERVICE_NAME') ?? 'kube-zk-sync';
   return {
     logger: new Logger({ serviceName }),
-    metrics: new Metrics({ namespace: env.POWERTOOLS_METRICS_NAMESPACE ?? 'KubeZkSync', serviceName }),
+    metrics: new Metrics({
+      namespace: settings.text('POWERTOOLS_METRICS_NAMESPACE') ?? 'KubeZkSync',
+      serviceName,
+    }),
   };
 }
 

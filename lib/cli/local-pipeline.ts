@@ -8,7 +8,7 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { createSyncHandler } from '../../functions/sync-handler.ts';
-import { type Env, parseRegistryConfig, type RegistryConfig } from '../config/config.ts';
+import { parseRegistryConfig, type RegistryConfig } from '../config/config.ts';
 import { Forwarder, type ForwarderOptions } from '../forwarder/forwarder.ts';
 import { type Logger as ForwarderLogger, silentLogger } from '../forwarder/log.ts';
 import { serviceListApiFor } from '../kube/connect.ts';
@@ -25,6 +25,8 @@ import { clusterList } from '../reconcile/request.ts';
 import type { SyncBatchResult } from '../sync/batch.ts';
 import { eventBridgeReconcileRequester } from '../sync/reconcile-requests.ts';
 import { registryFromConfig, registryTarget } from '../sync/target.ts';
+import { LIST_PAGE_SIZE } from '../util/defaults.ts';
+import type { Env } from '../util/settings.ts';
 import type { ZkRegistryStore } from '../zk/registry-store.ts';
 import type { ZkStore } from '../zk/store.ts';
 
@@ -192,7 +194,7 @@ export class LocalPipeline {
     return {
       registry: this.registry,
       target: registryTarget(this.config),
-      list: clusterList(serviceListApiFor(this.options.kubeConfig), 500),
+      list: clusterList(serviceListApiFor(this.options.kubeConfig), LIST_PAGE_SIZE),
       maxDeleteShare: this.config.maxDeleteShare,
       ...options,
     };

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { messageOf } from '../util/errors.ts';
 
 /** A failure that a person caused or can fix: printed as one line, without a stack trace. */
 export class CliError extends Error {
@@ -16,13 +17,13 @@ export async function runCli(program: Command, argv: string[]): Promise<void> {
   try {
     await program.parseAsync(argv);
   } catch (error) {
-    const e = error as { code?: string; exitCode?: number; message?: string };
+    const e = error as { code?: string; exitCode?: number };
     if (typeof e.code === 'string' && e.code.startsWith('commander.')) {
       // commander already printed its message (help, version, or a usage error).
       process.exitCode = e.exitCode ?? 2;
       return;
     }
-    process.stderr.write(`kube-zk-sync: ${e.message ?? String(error)}\n`);
+    process.stderr.write(`kube-zk-sync: ${messageOf(error)}\n`);
     process.exitCode = error instanceof CliError ? error.exitCode : 1;
   }
 }

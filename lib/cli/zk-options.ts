@@ -1,5 +1,8 @@
 // The ZooKeeper options every command shares (--zk, --path, --timeout, --auth), and the store they open.
 import { type Command, Option } from 'commander';
+import { ZK_TIMEOUT_MS } from '../util/defaults.ts';
+import { messageOf } from '../util/errors.ts';
+import { parseDigest } from '../zk/digest-credentials.ts';
 import { ZkRegistryStore } from '../zk/registry-store.ts';
 import type { DigestCredentials } from '../zk/session.ts';
 import { ZkStore } from '../zk/store.ts';
@@ -24,7 +27,9 @@ export function addZkOptions(command: Command): Command {
       ),
     )
     .addOption(
-      new Option('--timeout <seconds>', 'give up when ZooKeeper does not answer in time').default('10'),
+      new Option('--timeout <seconds>', 'give up when ZooKeeper does not answer in time').default(
+        String(ZK_TIMEOUT_MS / 1000),
+      ),
     )
     .addOption(new Option('--auth <user:password>', 'digest identity to authenticate as').env('ZK_AUTH'))
     .addOption(
@@ -35,10 +40,11 @@ export function addZkOptions(command: Command): Command {
     );
 }
 
-export function parseDigest(value: string, option: string): DigestCredentials {
-  const colon = value.indexOf(':');
-  if (colon <= 0 || colon === value.length - 1) throw new CliError(`${option} must be user:password`, 2);
-  return { user: value.slice(0, colon), password: value.slice(colon + 1) };
+/** The digest credentials an option's value holds; a usage error naming the option otherwise. */
+export function digestOption(value: string, option: string): DigestCredentials {
+  const parsed = parseDigest(value);
+  if ('problem' in parsed) throw new CliError(`${option}: ${parsed.problem}`, 2);
+  return parsed.credentials;
 }
 
 export function timeoutMs(options: { timeout: string }): number {
@@ -54,8 +60,8 @@ export function registryFromCliOptions(options: ZkCliOptions): ZkRegistryStore {
   if (!options.zk) throw new CliError('no ZooKeeper given: pass --zk host:port or set ZK_CONNECT', 2);
   if (!options.path) throw new CliError('no registry path given: pass --path /znode or set REGISTRY_PATH', 2);
   const ms = timeoutMs(options);
-  const auth = options.auth ? parseDigest(options.auth, '--auth') : undefined;
-  const writers = (options.aclWriter ?? []).map((w) => parseDigest(w, '--acl-writer'));
+  const auth = options.auth ? digestOption(options.auth, '--auth') : undefined;
+  const writers = (options.aclWriter ?? []).map((w) => digestOption(w, '--acl-writer'));
   const store = new ZkStore({
     connectString: options.zk,
     connectTimeoutMs: ms,
@@ -67,7 +73,7 @@ export function registryFromCliOptions(options: ZkCliOptions): ZkRegistryStore {
     return new ZkRegistryStore(store, options.path);
   } catch (error) {
     store.close();
-    throw new CliError((error as Error).message, 2);
+    throw new CliError(messageOf(error), 2);
   }
 }
 

@@ -1,42 +1,16 @@
 // The ZooKeeper digest identity of the Lambdas, read once per cold start from SSM Parameter Store (a SecureString)
 // or Secrets Manager, so that the password is in neither the template nor the environment. The SDK clients are
 // loaded only when a source is configured, which keeps them off the cold start of a ZooKeeper without ACLs.
+import { describeError as describe } from '../util/errors.ts';
+import { parseDigest } from '../zk/digest-credentials.ts';
 import type { DigestCredentials } from '../zk/session.ts';
 import { ConfigError, type CredentialSource } from './config.ts';
 
-/**
- * Reads `user:password`, or JSON `{"user": …, "password": …}` (`username` is taken for `user`, as RDS-style
- * secrets name it). `origin` names where the text came from, for the error; the text itself is never echoed.
- */
+/** The credentials `text` holds; `origin` names where it came from, for the error. */
 export function parseDigestCredentials(text: string, origin: string): DigestCredentials {
-  const trimmed = text.trim();
-  let user: unknown;
-  let password: unknown;
-  if (trimmed.startsWith('{')) {
-    let value: Record<string, unknown>;
-    try {
-      value = JSON.parse(trimmed) as Record<string, unknown>;
-    } catch {
-      throw new ConfigError(
-        `${origin} starts with "{" but is not valid JSON; use {"user":"…","password":"…"}`,
-      );
-    }
-    user = value.user ?? value.username;
-    password = value.password;
-  } else {
-    const colon = trimmed.indexOf(':');
-    if (colon > 0) {
-      user = trimmed.slice(0, colon);
-      password = trimmed.slice(colon + 1);
-    }
-  }
-  if (typeof user !== 'string' || user === '' || typeof password !== 'string' || password === '') {
-    throw new ConfigError(
-      `${origin} does not hold ZooKeeper digest credentials; store "user:password" or {"user":"…","password":"…"}`,
-    );
-  }
-  if (user.includes(':')) throw new ConfigError(`${origin}: the digest user must not contain ":"`);
-  return { user, password };
+  const parsed = parseDigest(text);
+  if ('problem' in parsed) throw new ConfigError(`${origin}: ${parsed.problem}`);
+  return parsed.credentials;
 }
 
 export interface CredentialClients {
@@ -46,11 +20,6 @@ export interface CredentialClients {
   /** Static AWS credentials instead of the default chain (a local test endpoint). */
   readonly awsCredentials?: { readonly accessKeyId: string; readonly secretAccessKey: string };
 }
-
-const describe = (error: unknown): string => {
-  const e = error as { name?: string; message?: string };
-  return `${e.name ?? 'Error'}: ${e.message ?? String(error)}`;
-};
 
 /** Fetches the credentials the source names; undefined for a ZooKeeper without ACLs. */
 export async function fetchZkCredentials(

@@ -1,9 +1,15 @@
 // The forwarder's settings: a flag wins over its environment variable, which wins over the default. Everything is
 // checked at start and every problem is reported at once, naming the flag and the variable, so a broken Deployment
 // fails its first start with one readable line instead of crash-looping on the first bad value found.
-import type { Env } from '../config/config.ts';
 import { LabelSelectorError, parseLabelSelector } from '../kube/label-selector.ts';
-import { isLogLevel, type LogLevel } from './log.ts';
+import {
+  LIST_PAGE_SIZE,
+  SEND_CONCURRENCY,
+  WATCH_STALL_SECONDS,
+  WATCH_TIMEOUT_SECONDS,
+} from '../util/defaults.ts';
+import { type Env, Settings } from '../util/settings.ts';
+import { LOG_LEVELS, type LogLevel } from './log.ts';
 
 export class ForwarderConfigError extends Error {
   override readonly name = 'ForwarderConfigError';
@@ -87,7 +93,7 @@ export const SETTINGS = {
     arg: 'seconds',
     env: 'STALL_SECONDS',
     help: 'abandon and resume a watch that delivers nothing (not even a bookmark) for this long',
-    default: 45,
+    default: WATCH_STALL_SECONDS,
   },
   flushSeconds: {
     flag: '--flush-seconds',
@@ -101,28 +107,28 @@ export const SETTINGS = {
     arg: 'seconds',
     env: 'WATCH_TIMEOUT_SECONDS',
     help: 'timeoutSeconds asked of each watch',
-    default: 300,
+    default: WATCH_TIMEOUT_SECONDS,
   },
   pageSize: {
     flag: '--page-size',
     arg: 'n',
     env: 'LIST_PAGE_SIZE',
     help: 'Services per list page',
-    default: 500,
+    default: LIST_PAGE_SIZE,
   },
   sendConcurrency: {
     flag: '--send-concurrency',
     arg: 'n',
     env: 'SEND_CONCURRENCY',
     help: 'PutEvents calls in flight at once',
-    default: 4,
+    default: SEND_CONCURRENCY,
   },
   logLevel: {
     flag: '--log-level',
     arg: 'level',
     env: 'LOG_LEVEL',
     help: 'debug, info, warn or error',
-    default: 'info',
+    default: 'info' as LogLevel,
   },
 } as const;
 
@@ -130,60 +136,52 @@ export type ForwarderFlags = Partial<Record<keyof typeof SETTINGS, string | unde
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 
+type Key = keyof typeof SETTINGS;
+
 export function parseForwarderConfig(flags: ForwarderFlags, env: Env): ForwarderConfig {
-  const problems: string[] = [];
-  const raw = (name: keyof typeof SETTINGS): string | undefined => {
-    const value = flags[name] ?? env[SETTINGS[name].env];
-    return value === undefined || value.trim() === '' ? undefined : value.trim();
-  };
-  const where = (name: keyof typeof SETTINGS) => `${SETTINGS[name].flag} / ${SETTINGS[name].env}`;
-  const required = (name: keyof typeof SETTINGS): string => {
-    const value = raw(name);
-    if (value === undefined) problems.push(`${where(name)} is required: the ${SETTINGS[name].help}`);
-    return value ?? '';
-  };
+  const keys = Object.keys(SETTINGS) as Key[];
+  const settings = new Settings(env, {
+    // A flag wins over its variable, even a blank one (which then means unset).
+    overrides: Object.fromEntries(
+      keys.flatMap((key) => (flags[key] !== undefined ? [[SETTINGS[key].env, flags[key]]] : [])),
+    ),
+    label: (variable) => {
+      const key = keys.find((k) => SETTINGS[k].env === variable);
+      return key ? `${SETTINGS[key].flag} / ${variable}` : variable;
+    },
+  });
+  const text = (key: Key) => settings.text(SETTINGS[key].env);
+  const bad = (key: Key, expected: string) => settings.bad(SETTINGS[key].env, expected);
+  const required = (key: Key) => settings.required(SETTINGS[key].env, `set it to the ${SETTINGS[key].help}`);
   const integer = (
-    name: 'port' | 'stallSeconds' | 'flushSeconds' | 'watchTimeoutSeconds' | 'pageSize' | 'sendConcurrency',
+    key: 'port' | 'stallSeconds' | 'flushSeconds' | 'watchTimeoutSeconds' | 'pageSize' | 'sendConcurrency',
     min: number,
     max: number,
-  ): number => {
-    const value = raw(name);
-    if (value === undefined) return SETTINGS[name].default;
-    const n = /^\d+$/.test(value) ? Number(value) : Number.NaN;
-    if (!(n >= min && n <= max)) {
-      problems.push(`${where(name)} must be a whole number from ${min} to ${max}, not "${value}"`);
-      return SETTINGS[name].default;
-    }
-    return n;
-  };
+  ) => settings.integer(SETTINGS[key].env, SETTINGS[key].default, { min, max });
 
   const clusterId = required('clusterId');
-  if (clusterId.length > 128) problems.push(`${where('clusterId')} must be at most 128 characters`);
+  if (clusterId.length > 128) bad('clusterId', 'use at most 128 characters');
   const eventBusName = required('eventBus');
   const region = required('region');
-  if (region && !/^[a-z]{2}(-[a-z]+)+-\d+$/.test(region)) {
-    problems.push(`${where('region')} "${region}" is not an AWS region name (like eu-west-1)`);
-  }
-  const eventBridgeEndpoint = raw('eventbridgeEndpoint');
+  if (region && !/^[a-z]{2}(-[a-z]+)+-\d+$/.test(region))
+    bad('region', 'use an AWS region name, like eu-west-1');
+  const eventBridgeEndpoint = text('eventbridgeEndpoint');
   if (eventBridgeEndpoint !== undefined && !URL.canParse(eventBridgeEndpoint)) {
-    problems.push(`${where('eventbridgeEndpoint')} "${eventBridgeEndpoint}" is not a URL`);
+    bad('eventbridgeEndpoint', 'use a URL, like http://127.0.0.1:4010');
   }
-  const namespace = raw('namespace');
+  const namespace = text('namespace');
   if (namespace !== undefined && !DNS_LABEL.test(namespace)) {
-    problems.push(`${where('namespace')} "${namespace}" is not a namespace name`);
+    bad('namespace', 'use a namespace name (lower-case letters, digits and "-")');
   }
-  const labelSelector = raw('labelSelector');
+  const labelSelector = text('labelSelector');
   if (labelSelector !== undefined) {
     try {
       parseLabelSelector(labelSelector);
     } catch (error) {
       if (!(error instanceof LabelSelectorError)) throw error;
-      problems.push(`${where('labelSelector')}: ${error.message}`);
+      bad('labelSelector', error.message);
     }
   }
-  const logLevel = raw('logLevel') ?? SETTINGS.logLevel.default;
-  if (!isLogLevel(logLevel))
-    problems.push(`${where('logLevel')} must be debug, info, warn or error, not "${logLevel}"`);
   const config: ForwarderConfig = {
     clusterId,
     eventBusName,
@@ -199,10 +197,10 @@ export function parseForwarderConfig(flags: ForwarderFlags, env: Env): Forwarder
     watchTimeoutSeconds: integer('watchTimeoutSeconds', 1, 3600),
     pageSize: integer('pageSize', 1, 10_000),
     sendConcurrency: integer('sendConcurrency', 1, 64),
-    logLevel: isLogLevel(logLevel) ? logLevel : 'info',
+    logLevel: settings.oneOf(SETTINGS.logLevel.env, LOG_LEVELS, SETTINGS.logLevel.default),
   };
-  if (problems.length > 0) {
-    throw new ForwarderConfigError(`the forwarder is not configured right: ${problems.join('; ')}`);
-  }
+  settings.check(
+    (problems) => new ForwarderConfigError(`the forwarder is not configured right: ${problems}`),
+  );
   return config;
 }

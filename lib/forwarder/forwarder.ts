@@ -3,6 +3,7 @@
 import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { InvalidEventError } from '../events/contract.ts';
 import { InvalidServiceObjectError } from '../kube/trim.ts';
+import { LIST_PAGE_TIMEOUT_MS } from '../util/defaults.ts';
 import { eventFor, type ServiceChange, type ServiceEvent } from './event.ts';
 import { type Logger, silentLogger } from './log.ts';
 import { ForwarderMetrics } from './metrics.ts';
@@ -90,7 +91,7 @@ export class Forwarder {
       ...(options.labelSelector ? { labelSelector: options.labelSelector } : {}),
     };
     const apis = kubeApis(options.kubeConfig, options.kubeConfig.makeApiClient(CoreV1Api), scope, {
-      pageTimeoutMs: options.watch?.listPageTimeoutMs ?? 60_000,
+      pageTimeoutMs: options.watch?.listPageTimeoutMs ?? LIST_PAGE_TIMEOUT_MS,
       signal: this.#apiAbort.signal,
     });
     const { api: watchApi, ...watch } = options.watch ?? {};

@@ -1,4 +1,6 @@
 // One JSON object a line on stdout: what a cluster's log collector parses without configuration.
+import { describeError } from '../util/errors.ts';
+
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
 export type LogFields = Readonly<Record<string, unknown>>;
@@ -12,15 +14,13 @@ export interface Logger {
 
 const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
-export function isLogLevel(value: string): value is LogLevel {
-  return value in ORDER;
-}
+export const LOG_LEVELS = Object.keys(ORDER) as readonly LogLevel[];
 
-/** Errors become their message (and HTTP status when they carry one): a stack trace per retry floods the log. */
+/** Errors become one line (type, HTTP status, message): a stack trace per retry floods the log. */
 function plain(fields: LogFields): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(fields)) {
-    out[key] = value instanceof Error ? value.message : value;
+    out[key] = value instanceof Error ? describeError(value) : value;
   }
   return out;
 }

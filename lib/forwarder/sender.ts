@@ -5,8 +5,10 @@
 // need this loop anyway, and one retry policy is easier to reason about and to count than two stacked.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { Backoff } from '../util/backoff.ts';
 import { callSignal, within } from '../util/deadline.ts';
-import { Backoff } from './backoff.ts';
+import { SEND_CONCURRENCY } from '../util/defaults.ts';
+import { describeError as describe } from '../util/errors.ts';
 import { putEventsEntry, type ServiceEvent } from './event.ts';
 import { type Logger, silentLogger } from './log.ts';
 import type { Outbox } from './outbox.ts';
@@ -73,7 +75,7 @@ export class EventSender {
 
   start(): void {
     if (this.#workers.length > 0) throw new Error('the sender is already started');
-    const n = Math.max(1, this.#options.concurrency ?? 4);
+    const n = Math.max(1, this.#options.concurrency ?? SEND_CONCURRENCY);
     this.#workers = Array.from({ length: n }, () => this.#work());
   }
 
@@ -210,10 +212,4 @@ export class EventSender {
       this.#log.info('EventBridge accepts events again', { pending: this.#outbox.size });
     }
   }
-}
-
-function describe(error: unknown): string {
-  const e = error as { name?: unknown; message?: unknown; $metadata?: { httpStatusCode?: number } };
-  const status = e?.$metadata?.httpStatusCode;
-  return `${String(e?.name ?? 'Error')}${status ? ` (HTTP ${status})` : ''}: ${String(e?.message ?? error)}`;
 }

@@ -4,8 +4,10 @@
 // list is retried, never compared.
 import { type CoreV1Api, type KubeConfig, Watch } from '@kubernetes/client-node';
 import { type ServiceKey, serviceKey } from '../events/contract.ts';
-import { apiFailure, listAllServices, type ServiceListApi, serviceListApi } from '../kube/list.ts';
-import { Backoff } from './backoff.ts';
+import { listAllServices, type ServiceListApi, serviceListApi } from '../kube/list.ts';
+import { Backoff } from '../util/backoff.ts';
+import { LIST_PAGE_SIZE, WATCH_STALL_SECONDS, WATCH_TIMEOUT_SECONDS } from '../util/defaults.ts';
+import { describeError as describe } from '../util/errors.ts';
 import type { ServiceChange } from './event.ts';
 import { type Logger, silentLogger } from './log.ts';
 import { afterWatchEnd, type WatchEndReason } from './watch-decision.ts';
@@ -164,7 +166,7 @@ export class ServiceWatchLoop {
     let list: Awaited<ReturnType<typeof listAllServices>>;
     try {
       list = await listAllServices(this.#apis.list, {
-        pageSize: this.#options.pageSize ?? 500,
+        pageSize: this.#options.pageSize ?? LIST_PAGE_SIZE,
         signal: this.#stopping.signal,
       });
     } catch (error) {
@@ -229,11 +231,11 @@ export class ServiceWatchLoop {
 
   /** One watch, from `resourceVersion` until it ends one way or another. */
   #watchOnce(resourceVersion: string): Promise<Outcome> {
-    const stallMs = this.#options.stallMs ?? 45_000;
+    const stallMs = this.#options.stallMs ?? WATCH_STALL_SECONDS * 1000;
     const path = this.#options.namespace
       ? `/api/v1/namespaces/${encodeURIComponent(this.#options.namespace)}/services`
       : '/api/v1/services';
-    const timeoutSeconds = this.#options.timeoutSeconds ?? 300;
+    const timeoutSeconds = this.#options.timeoutSeconds ?? WATCH_TIMEOUT_SECONDS;
     return new Promise<Outcome>((resolve) => {
       let settled = false;
       let progress = false;
@@ -328,15 +330,4 @@ export class ServiceWatchLoop {
         );
     });
   }
-}
-
-function describe(error: unknown): string {
-  const e = error as { statusCode?: unknown; name?: unknown; message?: unknown; cause?: unknown };
-  if (typeof e?.statusCode === 'number') return `HTTP ${e.statusCode}: ${String(e.message)}`;
-  if (e && typeof e === 'object' && 'code' in e && typeof (e as { code: unknown }).code === 'number') {
-    const failure = apiFailure(error);
-    return `HTTP ${failure.status}: ${failure.message}`;
-  }
-  const cause = e?.cause as { message?: unknown } | undefined;
-  return `${String(e?.message ?? error)}${cause?.message ? ` (${String(cause.message)})` : ''}`;
 }

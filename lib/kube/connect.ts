@@ -1,8 +1,10 @@
 // Where the reconcile reaches the Kubernetes API: an EKS cluster with a presigned token (the Lambda), or a kubeconfig
 // file (the CLI, and any cluster elsewhere).
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { LIST_PAGE_TIMEOUT_MS } from '../util/defaults.ts';
+import { messageOf } from '../util/errors.ts';
 import { type AwsCredentialProvider, type EksConnection, eksKubeConfig } from './eks.ts';
-import { DEFAULT_PAGE_TIMEOUT_MS, type ServiceListApi, serviceListApi } from './list.ts';
+import { type ServiceListApi, serviceListApi } from './list.ts';
 
 export type KubeSource =
   | ({ readonly kind: 'eks' } & EksConnection)
@@ -31,7 +33,7 @@ export async function kubeConfigFor(
     if (source.context) kc.setCurrentContext(source.context);
   } catch (error) {
     throw new KubeConfigError(
-      `cannot load the kubeconfig ${source.file ?? '(default)'}: ${(error as Error).message}`,
+      `cannot load the kubeconfig ${source.file ?? '(default)'}: ${messageOf(error)}`,
     );
   }
   const cluster = kc.getCurrentCluster();
@@ -47,7 +49,7 @@ export async function kubeConfigFor(
 }
 
 /** The Service list of the cluster `kc` names, with a deadline on every page. */
-export const serviceListApiFor = (kc: KubeConfig, pageTimeoutMs = DEFAULT_PAGE_TIMEOUT_MS): ServiceListApi =>
+export const serviceListApiFor = (kc: KubeConfig, pageTimeoutMs = LIST_PAGE_TIMEOUT_MS): ServiceListApi =>
   serviceListApi(kc.makeApiClient(CoreV1Api), { pageTimeoutMs });
 
 /** The API server a KubeConfig talks to, for messages. */

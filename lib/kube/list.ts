@@ -4,6 +4,8 @@
 
 import { type CoreV1Api, Observable } from '@kubernetes/client-node';
 import { callSignal } from '../util/deadline.ts';
+import { LIST_PAGE_SIZE, LIST_PAGE_TIMEOUT_MS } from '../util/defaults.ts';
+import { httpFailure } from '../util/errors.ts';
 
 /** The one call of CoreV1Api that the list uses; the real client, or anything shaped like it. */
 export interface ServiceListApi {
@@ -35,9 +37,6 @@ export interface ListOptions {
   readonly server?: string;
 }
 
-/** Longest wait for one page: a stalled apiserver must fail the list, not hang it. */
-export const DEFAULT_PAGE_TIMEOUT_MS = 60_000;
-
 /**
  * The list call of the real client, with a deadline on every page (the generated methods take no AbortSignal; a
  * middleware sets one on the request), optionally scoped to a namespace or a label selector.
@@ -62,7 +61,7 @@ export function serviceListApi(
   const never = new AbortController().signal;
   return {
     listServiceForAllNamespaces: async (param) => {
-      const call = callSignal(options.signal ?? never, options.pageTimeoutMs ?? DEFAULT_PAGE_TIMEOUT_MS);
+      const call = callSignal(options.signal ?? never, options.pageTimeoutMs ?? LIST_PAGE_TIMEOUT_MS);
       try {
         return await (options.namespace
           ? core.listNamespacedService(
@@ -75,7 +74,7 @@ export function serviceListApi(
       }
     },
     readNamespace: async (param) => {
-      const call = callSignal(options.signal ?? never, options.pageTimeoutMs ?? DEFAULT_PAGE_TIMEOUT_MS);
+      const call = callSignal(options.signal ?? never, options.pageTimeoutMs ?? LIST_PAGE_TIMEOUT_MS);
       try {
         return await core.readNamespace(param, withSignal(call.signal) as never);
       } finally {
@@ -109,34 +108,8 @@ export class KubeListError extends Error {
   }
 }
 
-/** The status code and the apiserver's own message of a failed call, whatever shape the client gave it. */
-export function apiFailure(error: unknown): { status?: number; message: string } {
-  const e = error as { code?: unknown; body?: unknown; message?: unknown };
-  const status = typeof e?.code === 'number' ? e.code : undefined;
-  let body = e?.body;
-  if (typeof body === 'string') {
-    try {
-      body = JSON.parse(body);
-    } catch {
-      // Not a Status object: the text itself is the best message there is.
-    }
-  }
-  const statusMessage = (body as { message?: unknown } | undefined)?.message;
-  // No answer at all (refused, reset, DNS, TLS): fetch says "fetch failed" and the reason is in its cause.
-  const cause = (error as { cause?: { code?: unknown; message?: unknown } } | undefined)?.cause;
-  const why =
-    typeof cause?.code === 'string' ? cause.code : typeof cause?.message === 'string' ? cause.message : '';
-  const message =
-    typeof statusMessage === 'string'
-      ? statusMessage
-      : typeof body === 'string' && body !== ''
-        ? body.slice(0, 300)
-        : `${String((e?.message as string | undefined)?.split('\n')[0] ?? error)}${why ? `: ${why}` : ''}`;
-  return { ...(status !== undefined ? { status } : {}), message };
-}
-
 export async function listAllServices(api: ServiceListApi, options: ListOptions = {}): Promise<ServiceList> {
-  const pageSize = options.pageSize ?? 500;
+  const pageSize = options.pageSize ?? LIST_PAGE_SIZE;
   const maxRestarts = options.maxRestarts ?? 3;
   for (let restarts = 0; ; restarts++) {
     const items: unknown[] = [];
@@ -153,7 +126,7 @@ export async function listAllServices(api: ServiceListApi, options: ListOptions 
           ...(token ? { _continue: token } : {}),
         });
       } catch (error) {
-        const failure = apiFailure(error);
+        const failure = httpFailure(error);
         if (failure.status === 410 && token !== undefined) {
           expired = true;
           break;

@@ -1,5 +1,6 @@
 // The one mapping configuration, read from the Lambdas' environment, so that sync and reconcile filter and name
 // Services the same way. Every problem is reported at once, naming the variable and the value it holds.
+import { type Env, Settings } from '../util/settings.ts';
 import { everything, type LabelSelector, LabelSelectorError, parseLabelSelector } from './label-selector.ts';
 
 export interface MappingConfig {
@@ -67,46 +68,37 @@ export function namespaceMatches(glob: string, namespace: string): boolean {
   return new RegExp(`^${source}$`).test(namespace);
 }
 
-function list(value: string): string[] {
-  return value
-    .split(',')
-    .map((item) => item.trim())
-    .filter((item) => item !== '');
-}
-
 /**
  * Reads SERVICE_TYPES, NAMESPACES_ALLOW, NAMESPACES_DENY, LABEL_SELECTOR, DEFAULT_REGISTER, NAME_TEMPLATE and
  * DESCRIPTION_TEMPLATE (lists are comma-separated). Unset or blank variables keep their defaults. Throws one
  * MappingConfigError listing every bad setting.
  */
-export function parseMappingConfig(env: Readonly<Record<string, string | undefined>>): MappingConfig {
-  const problems: string[] = [];
-  const setting = (name: string): string | undefined => {
-    const value = env[name];
-    return value === undefined || value.trim() === '' ? undefined : value;
-  };
-  const bad = (name: string, value: string, why: string) => problems.push(`${name}="${value}": ${why}`);
+export function parseMappingConfig(env: Env): MappingConfig {
+  const settings = new Settings(env);
+  const config = readMappingConfig(settings);
+  settings.check((problems) => new MappingConfigError(`invalid mapping configuration: ${problems}`));
+  return config;
+}
 
+/** The mapping settings, with their problems recorded in `settings` (the Lambdas read them with the rest). */
+export function readMappingConfig(settings: Settings): MappingConfig {
   let serviceTypes = defaultMappingConfig.serviceTypes;
-  const typesText = setting('SERVICE_TYPES');
-  if (typesText !== undefined) {
-    serviceTypes = list(typesText).flatMap((type) => {
+  const types = settings.list('SERVICE_TYPES');
+  if (types !== undefined) {
+    serviceTypes = types.flatMap((type) => {
       const known = SERVICE_TYPES.find((t) => t.toLowerCase() === type.toLowerCase());
-      if (!known) bad('SERVICE_TYPES', typesText, `"${type}" is not one of ${SERVICE_TYPES.join(', ')}`);
+      if (!known) settings.bad('SERVICE_TYPES', `"${type}" is not one of ${SERVICE_TYPES.join(', ')}`);
       return known ? [known] : [];
     });
     serviceTypes = [...new Set(serviceTypes)];
   }
 
   const namespaces = (name: string): string[] => {
-    const text = setting(name);
-    if (text === undefined) return [];
-    const globs = list(text);
+    const globs = settings.list(name) ?? [];
     for (const glob of globs) {
       if (glob.length > 63 || !NAMESPACE_GLOB.test(glob)) {
-        bad(
+        settings.bad(
           name,
-          text,
           `"${glob}" is not a namespace name (lower-case letters, digits, "-"; "*" as a wildcard)`,
         );
       }
@@ -117,37 +109,28 @@ export function parseMappingConfig(env: Readonly<Record<string, string | undefin
   const namespacesDeny = namespaces('NAMESPACES_DENY');
 
   let labelSelector = everything;
-  const selectorText = setting('LABEL_SELECTOR');
+  const selectorText = settings.text('LABEL_SELECTOR');
   if (selectorText !== undefined) {
     try {
       labelSelector = parseLabelSelector(selectorText);
     } catch (error) {
       if (!(error instanceof LabelSelectorError)) throw error;
-      bad('LABEL_SELECTOR', selectorText, error.message);
+      settings.bad('LABEL_SELECTOR', error.message);
     }
   }
 
-  let defaultRegister = defaultMappingConfig.defaultRegister;
-  const registerText = setting('DEFAULT_REGISTER');
-  if (registerText !== undefined) {
-    const normalized = registerText.trim().toLowerCase();
-    if (normalized === 'true' || normalized === 'false') defaultRegister = normalized === 'true';
-    else bad('DEFAULT_REGISTER', registerText, 'use "true" or "false"');
-  }
+  const defaultRegister = settings.boolean('DEFAULT_REGISTER', defaultMappingConfig.defaultRegister);
 
   const template = (name: string): string | undefined => {
-    const text = setting(name);
+    const text = settings.text(name);
     if (text === undefined) return undefined;
     const checked = templatePlaceholders(text);
-    if ('problem' in checked) bad(name, text, checked.problem);
+    if ('problem' in checked) settings.bad(name, checked.problem);
     return text;
   };
   const nameTemplate = template('NAME_TEMPLATE') ?? defaultMappingConfig.nameTemplate;
   const descriptionTemplate = template('DESCRIPTION_TEMPLATE');
 
-  if (problems.length > 0) {
-    throw new MappingConfigError(`invalid mapping configuration: ${problems.join('; ')}`);
-  }
   return {
     serviceTypes,
     namespacesAllow,

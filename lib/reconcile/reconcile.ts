@@ -8,6 +8,7 @@ import type { RegistryPlan } from '../registry/plan.ts';
 import type { EntryDecision } from '../registry/step.ts';
 import { completeListObservations } from '../registry/step.ts';
 import type { RegistryTarget } from '../sync/target.ts';
+import { messageOf } from '../util/errors.ts';
 import type { ZkRegistryStore } from '../zk/registry-store.ts';
 
 /** A complete list: every Service at one resourceVersion of the cluster. */
@@ -96,7 +97,7 @@ function readListed(items: readonly unknown[], listVersion: string) {
     try {
       value = trimService(item);
     } catch (error) {
-      value = { unreadable: (error as Error).message };
+      value = { unreadable: messageOf(error) };
     }
     return {
       key: `${namespace}/${name}`,

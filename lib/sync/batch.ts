@@ -13,6 +13,7 @@ import {
 import { DocumentError } from '../registry/document.ts';
 import type { Damage } from '../registry/ownership.ts';
 import { DEFAULT_TOMBSTONE_TTL_MS, type Observation, SyncStateError } from '../registry/sync-state.ts';
+import { messageOf } from '../util/errors.ts';
 import type { AppliedStep, ZkRegistryStore } from '../zk/registry-store.ts';
 import { DataTooLargeError } from '../zk/store.ts';
 import type { RegistryTarget } from './target.ts';
@@ -42,7 +43,7 @@ export function judgeRecord(body: string, cluster: string, now = Date.now()): Re
   try {
     event = JSON.parse(body);
   } catch (error) {
-    return { kind: 'invalid', error: `the body is not JSON (${(error as Error).message})` };
+    return { kind: 'invalid', error: `the body is not JSON (${messageOf(error)})` };
   }
   const envelope = eventBridgeEnvelopeSchema.safeParse(event);
   if (!envelope.success) {
@@ -63,7 +64,7 @@ export function judgeRecord(body: string, cluster: string, now = Date.now()): Re
   try {
     valid = parseServiceEventDetail(detail);
   } catch (error) {
-    return { kind: 'invalid', error: (error as Error).message };
+    return { kind: 'invalid', error: messageOf(error) };
   }
   const age = now - Date.parse(valid.observedAt);
   if (age > MAX_EVENT_AGE_MS) {
@@ -228,7 +229,7 @@ export async function syncBatch(
     // Nothing of this batch is known to be written: every valid record comes back and is applied again later,
     // which the sync state makes harmless even if the write did land.
     for (const { id } of valid) failed.push(id);
-    const message = (error as Error).message ?? String(error);
+    const message = messageOf(error);
     const refused =
       error instanceof DataTooLargeError || error instanceof DocumentError || error instanceof SyncStateError
         ? error.name

@@ -1,6 +1,7 @@
 // A promise face for node-zookeeper-client with a deadline on everything: that client never gives up connecting
 // and queues requests while disconnected, so without deadlines a missing server means a callback that never comes.
 import zookeeper from 'node-zookeeper-client';
+import { ZK_SESSION_TIMEOUT_MS, ZK_TIMEOUT_MS } from '../util/defaults.ts';
 
 export interface DigestCredentials {
   readonly user: string;
@@ -84,15 +85,15 @@ export class ZkSession {
   }
 
   static async open(options: SessionOptions): Promise<ZkSession> {
-    const connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
+    const connectTimeoutMs = options.connectTimeoutMs ?? ZK_TIMEOUT_MS;
     const client = zookeeper.createClient(options.connectString, {
-      sessionTimeout: options.sessionTimeoutMs ?? 15_000,
+      sessionTimeout: options.sessionTimeoutMs ?? ZK_SESSION_TIMEOUT_MS,
       spinDelay: 200,
       retries: 0,
     });
     if (options.auth)
       client.addAuthInfo('digest', Buffer.from(`${options.auth.user}:${options.auth.password}`));
-    const session = new ZkSession(client, options.operationTimeoutMs ?? 10_000);
+    const session = new ZkSession(client, options.operationTimeoutMs ?? ZK_TIMEOUT_MS);
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
         session.close();

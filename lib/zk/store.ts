@@ -1,6 +1,9 @@
 // Compare-and-set updates of znodes. Every write is conditional on the versions read; a lost race re-reads and
 // re-plans (bounded, with jitter). A connection lost during a write leaves its outcome unknown: re-read and decide.
 import { posix } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { backoffDelay } from '../util/backoff.ts';
+import { ZK_MAX_ATTEMPTS, ZK_MAX_DATA_BYTES } from '../util/defaults.ts';
 import { createdZnodeAcl } from './acl.ts';
 import {
   Codes,
@@ -12,9 +15,6 @@ import {
   ZkSession,
   ZkUnavailableError,
 } from './session.ts';
-
-/** ZooKeeper refuses packets over jute.maxbuffer (0xfffff bytes); this leaves room for the path and headers. */
-export const DEFAULT_MAX_DATA_BYTES = 1_000_000;
 
 export interface ZkStoreOptions extends SessionOptions {
   /** Largest data written to one znode, in bytes. */
@@ -65,9 +65,10 @@ export interface UpdateOutcome<R> {
   readonly result: R;
 }
 
-/** Waits before retry number `attempt`: 5 ms doubling up to 1 s, with ±50 % jitter so racing writers part ways. */
-export const backoff = (attempt: number) =>
-  new Promise((resolve) => setTimeout(resolve, Math.min(1000, 5 * 2 ** attempt) * (0.5 + Math.random())));
+/** From 10 ms to 1 s, with jitter, so that writers who lost a race to each other do not race again in step. */
+const RETRY_BACKOFF = { initialMs: 10, maxMs: 1_000 };
+/** Waits before the attempt after `attempt` (1 for the first retry). */
+export const backoff = (attempt: number) => sleep(backoffDelay(attempt - 1, RETRY_BACKOFF));
 
 /** A ZooKeeper client that survives restarts, failovers and expired sessions by opening a new session. */
 export class ZkStore {
@@ -80,7 +81,7 @@ export class ZkStore {
   }
 
   get maxDataBytes(): number {
-    return this.options.maxDataBytes ?? DEFAULT_MAX_DATA_BYTES;
+    return this.options.maxDataBytes ?? ZK_MAX_DATA_BYTES;
   }
 
   get connectString(): string {
@@ -140,7 +141,7 @@ export class ZkStore {
     paths: readonly string[],
     change: (current: ReadonlyArray<Buffer | null>) => Writes<R>,
   ): Promise<UpdateOutcome<R>> {
-    const maxAttempts = this.options.maxAttempts ?? 25;
+    const maxAttempts = this.options.maxAttempts ?? ZK_MAX_ATTEMPTS;
     let lastError: unknown;
     for (let attempt = 1; attempt <= maxAttempts; attempt++) {
       const session = await this.connected();

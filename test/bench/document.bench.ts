@@ -1,6 +1,6 @@
 // How big the document gets: bytes per realistic entry (an ELB hostname, two ports) and how many fit the limit.
 import { ownedEntry, serializeDocument } from '../../lib/registry/document.ts';
-import { DEFAULT_MAX_DATA_BYTES } from '../../lib/zk/store.ts';
+import { ZK_MAX_DATA_BYTES } from '../../lib/util/defaults.ts';
 import type { BenchSuite } from './harness.ts';
 
 export const realisticEntry = (i: number) =>
@@ -25,12 +25,12 @@ export const documentSuite: BenchSuite = {
     );
     const perService = bytes / sample;
     // Grow until the next entry would not fit: the exact count, not an estimate.
-    let count = Math.floor(DEFAULT_MAX_DATA_BYTES / perService) - 50;
+    let count = Math.floor(ZK_MAX_DATA_BYTES / perService) - 50;
     const entries = Array.from({ length: count }, (_, i) => realisticEntry(i));
     const path = '/registry/services';
     while (
       Buffer.byteLength(serializeDocument({ entries: [...entries, realisticEntry(count)] })) + path.length <=
-      DEFAULT_MAX_DATA_BYTES
+      ZK_MAX_DATA_BYTES
     ) {
       entries.push(realisticEntry(count++));
     }
@@ -45,7 +45,7 @@ export const documentSuite: BenchSuite = {
         metric: 'max_services_under_limit',
         value: count,
         unit: 'services',
-        note: `limit ${DEFAULT_MAX_DATA_BYTES} bytes`,
+        note: `limit ${ZK_MAX_DATA_BYTES} bytes`,
       },
     ];
   },

@@ -62,14 +62,14 @@ describe('parseForwarderConfig', () => {
       }
     })();
     for (const part of [
-      '--cluster-id / CLUSTER_ID is required',
-      '--event-bus / EVENT_BUS_NAME is required',
-      '--region / AWS_REGION "Ireland" is not an AWS region name',
-      '--namespace / WATCH_NAMESPACE "Not_A_Namespace" is not a namespace name',
-      '--label-selector / LABEL_SELECTOR',
-      '--port / HTTP_PORT must be a whole number from 0 to 65535, not "70000"',
-      '--flush-seconds / FLUSH_SECONDS must be a whole number',
-      '--log-level / LOG_LEVEL must be debug, info, warn or error, not "loud"',
+      '--cluster-id / CLUSTER_ID is not set',
+      '--event-bus / EVENT_BUS_NAME is not set',
+      '--region / AWS_REGION="Ireland": use an AWS region name',
+      '--namespace / WATCH_NAMESPACE="Not_A_Namespace": use a namespace name',
+      '--label-selector / LABEL_SELECTOR="a in (": unbalanced parentheses',
+      '--port / HTTP_PORT="70000": use a whole number from 0 to 65535',
+      '--flush-seconds / FLUSH_SECONDS="-1": use a whole number',
+      '--log-level / LOG_LEVEL="loud": use one of debug, info, warn, error',
     ]) {
       expect(message).toContain(part);
     }

@@ -254,10 +254,10 @@ describe('forwarder process', () => {
     });
     expect(result.code).toBe(2);
     expect(result.stderr.trim().split('\n')).toHaveLength(1);
-    expect(result.stderr).toContain('--cluster-id / CLUSTER_ID is required');
-    expect(result.stderr).toContain('--event-bus / EVENT_BUS_NAME is required');
-    expect(result.stderr).toContain('--region / AWS_REGION is required');
-    expect(result.stderr).toContain('--port / HTTP_PORT must be a whole number');
+    expect(result.stderr).toContain('--cluster-id / CLUSTER_ID is not set');
+    expect(result.stderr).toContain('--event-bus / EVENT_BUS_NAME is not set');
+    expect(result.stderr).toContain('--region / AWS_REGION is not set');
+    expect(result.stderr).toContain('--port / HTTP_PORT="eighty": use a whole number');
   });
 });
 

@@ -19,6 +19,12 @@ describe('parseMappingConfig', () => {
     );
   });
 
+  test('values are trimmed, as every setting is', () => {
+    const config = parseMappingConfig({ NAME_TEMPLATE: '  {name}.{cluster}\n', DEFAULT_REGISTER: ' false ' });
+    expect(config.nameTemplate).toBe('{name}.{cluster}');
+    expect(config.defaultRegister).toBe(false);
+  });
+
   test('reads every setting', () => {
     const config = parseMappingConfig({
       SERVICE_TYPES: 'loadbalancer, NodePort,LoadBalancer',

@@ -10,7 +10,7 @@ import { clusterList } from '../../reconcile/request.ts';
 import type { RegistryEntry } from '../../registry/document.ts';
 import { registryFromConfig, registryTarget } from '../../sync/target.ts';
 import { CliError } from '../run.ts';
-import { addZkOptions, parseDigest, timeoutMs, type ZkCliOptions } from '../zk-options.ts';
+import { addZkOptions, digestOption, timeoutMs, type ZkCliOptions } from '../zk-options.ts';
 
 type Print = (line: string) => void;
 const out: Print = (line) => process.stdout.write(`${line}\n`);
@@ -119,9 +119,9 @@ async function run(options: ReconcileOptions, print: Print): Promise<void> {
     throw error;
   }
   const auth = options.auth
-    ? parseDigest(options.auth, '--auth')
+    ? digestOption(options.auth, '--auth')
     : await fetchZkCredentials(config.credentials);
-  const writers = (options.aclWriter ?? []).map((w) => parseDigest(w, '--acl-writer'));
+  const writers = (options.aclWriter ?? []).map((w) => digestOption(w, '--acl-writer'));
   let api: ReturnType<typeof serviceListApiFor>;
   let server: string | undefined;
   try {

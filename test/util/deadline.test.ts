@@ -1,6 +1,6 @@
 // The per-call signal: aborted by its parent or its deadline, and leaving nothing behind once done.
 import { describe, expect, test } from 'vitest';
-import { callSignal } from '../lib/util/deadline.ts';
+import { callSignal } from '../../lib/util/deadline.ts';
 
 describe('callSignal', () => {
   test('aborts when the parent aborts', () => {
