@@ -32,6 +32,17 @@ export function managerOf(entry: StoredEntry, states: readonly ClusterState[]): 
   return undefined;
 }
 
+/** The document with every entry a cluster's state owns shown as that cluster's, marker or not. */
+export function withManagers(document: RegistryDocument, states: readonly ClusterState[]): RegistryDocument {
+  if (states.length === 0) return document;
+  return {
+    entries: document.entries.map((e) => {
+      const manager = e.owner ? undefined : managerOf(e, states);
+      return manager ? { ...e, owner: manager } : e;
+    }),
+  };
+}
+
 export interface Adoption {
   readonly document: RegistryDocument;
   /** The cluster that managed the entry, and its state without the entry. */

@@ -1,7 +1,16 @@
+import { posix } from 'node:path';
 // The registry document in ZooKeeper: reads that refuse a corrupt document, hand-made edits (the CLI), and the
 // steps that apply a cluster's observations, writing the document and that cluster's sync state in one
 // compare-and-set transaction.
 import { parseDocument, type RegistryDocument, serializeDocument } from '../registry/document.ts';
+import {
+  type Adoption,
+  adoptEntry,
+  type ClusterState,
+  type Purge,
+  purgeCluster,
+  withManagers,
+} from '../registry/handover.ts';
 import { type Damage, inspectDocument } from '../registry/ownership.ts';
 import { type PlannedStep, planStep, type StepInput } from '../registry/step.ts';
 import {
@@ -32,8 +41,9 @@ export function checkClusterId(cluster: string): string {
 }
 
 /** Where a cluster's sync state lives: a sibling of the document, so readers of the document never see it. */
+const STATE_INFIX = '.kube-zk-sync.';
 export const syncStatePath = (documentPath: string, cluster: string) =>
-  `${documentPath}.kube-zk-sync.${checkClusterId(cluster)}`;
+  `${documentPath}${STATE_INFIX}${checkClusterId(cluster)}`;
 
 /**
  * The sync state as a step may use it. A state that cannot be read, or that is missing while the document holds
@@ -142,6 +152,86 @@ export class ZkRegistryStore {
     } catch (error) {
       return { damage: [], stateProblem: (error as Error).message };
     }
+  }
+
+  /** Every cluster's sync state beside the document (a state that does not parse is reported, not skipped). */
+  async clusterStates(): Promise<ClusterState[]> {
+    const prefix = `${posix.basename(this.path)}${STATE_INFIX}`;
+    const names = (await this.zk.children(posix.dirname(this.path)))
+      .filter((n) => n.startsWith(prefix))
+      .sort();
+    return Promise.all(
+      names.map(async (name) => {
+        const path = posix.join(posix.dirname(this.path), name);
+        const { data } = await this.zk.read(path);
+        try {
+          return { cluster: name.slice(prefix.length), state: parseSyncState(data) };
+        } catch (error) {
+          throw new SyncStateError(
+            `the sync state ${path} cannot be read (${(error as Error).message}); run \`kube-zk-sync reconcile --reset-state\` for that cluster`,
+          );
+        }
+      }),
+    );
+  }
+
+  /** The document with every entry a cluster manages shown as that cluster's, marker or not. */
+  async readWithManagers(): Promise<DocumentRead & { states: ClusterState[] }> {
+    const [read, states] = await Promise.all([this.read(), this.clusterStates()]);
+    return { ...read, document: withManagers(read.document, states), states };
+  }
+
+  /**
+   * Makes the entry `name` hand-made (`registry adopt`): the marker goes, the reader fields stay, and the managing
+   * cluster's state no longer owns it, in one compare-and-set of both; that cluster then reports a conflict.
+   */
+  async adopt(name: string): Promise<Adoption & { version: number }> {
+    const { document, states } = await this.readWithManagers();
+    const { cluster } = adoptEntry(document, states, name);
+    const statePath = syncStatePath(this.path, cluster);
+    const others = states.filter((s) => s.cluster !== cluster);
+    const outcome = await this.zk.update([this.path, statePath], ([doc, state]) => {
+      const adoption = adoptEntry(
+        parseDocument(doc ?? ''),
+        [{ cluster, state: parseSyncState(state ?? null) }, ...others],
+        name,
+      );
+      return {
+        data: [
+          Buffer.from(serializeDocument(adoption.document)),
+          state && adoption.state ? Buffer.from(serializeSyncState(adoption.state)) : undefined,
+        ],
+        result: adoption,
+      };
+    });
+    return { ...outcome.result, version: outcome.versions[0] as number };
+  }
+
+  /**
+   * Removes every entry of `cluster` (`registry purge`), those its marker names and those its state owns, with
+   * compare-and-set; then its sync state, if nobody wrote it meanwhile. A dry run only says what would go.
+   */
+  async purge(
+    cluster: string,
+    options: { dryRun?: boolean } = {},
+  ): Promise<Purge & { stateRemoved: boolean }> {
+    const statePath = syncStatePath(this.path, cluster);
+    const outcome = await this.zk.update([this.path, statePath], ([doc, state]) => {
+      // A state that does not parse is removed all the same: the markers alone then say what was the cluster's.
+      let known: SyncState | undefined;
+      try {
+        known = parseSyncState(state ?? null);
+      } catch {
+        known = undefined;
+      }
+      const purge = purgeCluster(parseDocument(doc ?? ''), cluster, known);
+      const data = options.dryRun ? undefined : Buffer.from(serializeDocument(purge.document));
+      return { data: [data, undefined], result: purge };
+    });
+    const stateVersion = outcome.versions[1] as number;
+    const stateRemoved =
+      !options.dryRun && stateVersion >= 0 && (await this.zk.remove(statePath, stateVersion));
+    return { ...outcome.result, stateRemoved };
   }
 
   async read(): Promise<DocumentRead> {
