@@ -47,7 +47,7 @@ function report(r: ReconcileReport, metrics: Metrics): void {
       HandEditsReverted: r.reverted,
       SyncStateRestarted: r.restarted ? 1 : 0,
     },
-    r.documentBytes,
+    r,
   );
 }
 

@@ -56,7 +56,7 @@ function report(result: SyncBatchResult, logger: Logger, metrics: Metrics): void
       ReconcileRequests: r.reconcileRequested ? 1 : 0,
       SyncStateUnusable: r.refused === 'SyncStateError' ? 1 : 0,
     },
-    r.documentBytes,
+    r,
   );
 
   const { problems, ignoredReasons } = result;

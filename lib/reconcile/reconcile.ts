@@ -59,6 +59,8 @@ export interface ReconcileReport {
   readonly dryRun: boolean;
   readonly casAttempts: number;
   readonly documentBytes: number;
+  /** Size of the cluster's sync state after the reconcile: with the document, one ZooKeeper request. */
+  readonly stateBytes: number;
   /** The document's znode version after the reconcile (-1 when it does not exist). */
   readonly version: number;
 }
@@ -124,6 +126,7 @@ export async function reconcile(input: ReconcileInput): Promise<ReconcileResult>
     {
       policy: input.target.policy,
       toEntry,
+      tracks: input.target.tracks,
       maxDeleteShare: input.maxDeleteShare,
       complete: {
         listVersion: list.resourceVersion,
@@ -158,6 +161,7 @@ export async function reconcile(input: ReconcileInput): Promise<ReconcileResult>
       dryRun: input.dryRun ?? false,
       casAttempts: outcome.attempts,
       documentBytes: outcome.bytes,
+      stateBytes: outcome.stateBytes,
       version: outcome.version,
     },
     plan,

@@ -45,6 +45,11 @@ export interface StepInput<T> {
   readonly complete?: CompleteView;
   /** Start the state afresh (it was corrupt, lost, or a person asked): only a complete step may do this. */
   readonly resetState?: string;
+  /**
+   * Whether a Service may ever be published (its namespace is allowed): the state keeps no version of any other,
+   * so Services the filters exclude for good cost nothing in it. Default: every Service.
+   */
+  readonly tracks?: (key: string) => boolean;
   /** Ask for a reconcile at most this often when damage is left that this step cannot repair (a sync's setting). */
   readonly repairIntervalMs?: number;
 }
@@ -164,10 +169,12 @@ export function planStep<T>(input: StepInput<T>): PlannedStep<T> {
   const judgedBy = input.complete ? withoutFloor(state) : state;
   const admission = admitObservations(judgedBy, [...usable, ...reDeletions], input.now);
   const { admitted, stale } = admission;
+  const tracked = <V>(record: Readonly<Record<string, V>>) =>
+    input.tracks ? Object.fromEntries(Object.entries(record).filter(([key]) => input.tracks?.(key))) : record;
   const next: SyncState = {
     ...state,
-    services: admission.next.services,
-    tombstones: admission.next.tombstones,
+    services: tracked(admission.next.services),
+    tombstones: tracked(admission.next.tombstones),
   };
   const desired = new Map<string, RegistryEntry | null>();
   const skipped: Array<{ key: string; reason: string }> = [];

@@ -106,6 +106,8 @@ export interface SyncBatchReport {
   readonly casAttempts: number;
   /** Size of the document after the batch (as read, when it did not change). */
   readonly documentBytes: number;
+  /** Size of the cluster's sync state after the batch: with the document, one ZooKeeper request. */
+  readonly stateBytes: number;
   /** Records reported back to the queue. */
   readonly failed: number;
   /** Damage by the document's other writers to this cluster's entries, repaired by this batch. */
@@ -188,6 +190,7 @@ export async function syncBatch(
     documentWritten: false,
     casAttempts: 0,
     documentBytes: 0,
+    stateBytes: 0,
     repaired: 0,
     reverted: 0,
     unrepaired: 0,
@@ -222,6 +225,7 @@ export async function syncBatch(
       {
         policy: input.target.policy,
         toEntry: input.target.toEntry,
+        tracks: input.target.tracks,
         ...(input.repairIntervalMs !== undefined ? { repairIntervalMs: input.repairIntervalMs } : {}),
       },
     );
@@ -292,6 +296,7 @@ export async function syncBatch(
       documentWritten: outcome.written && outcome.changed,
       casAttempts: outcome.attempts,
       documentBytes: outcome.bytes,
+      stateBytes: outcome.stateBytes,
       failed: failed.length,
       repaired: outcome.repaired.length,
       reverted: outcome.repaired.filter((d) => d.kind === 'edited').length,

@@ -91,7 +91,9 @@ export interface AppliedStep<T> extends PlannedStep<T> {
   readonly written: boolean;
   readonly attempts: number;
   readonly version: number;
+  /** The document's size after the step, and the sync state's: together they are one ZooKeeper request. */
   readonly bytes: number;
+  readonly stateBytes: number;
 }
 
 export class ZkRegistryStore {
@@ -267,6 +269,7 @@ export class ZkRegistryStore {
     const statePath = syncStatePath(this.path, cluster);
     const now = Date.now();
     let bytes = 0;
+    let stateBytes = 0;
     const outcome = await this.zk.update([this.path, statePath], ([docData, stateData]) => {
       const document = parseDocument(docData ?? '');
       const { state, resetState } = readState(stateData ?? null, document, cluster, statePath, options);
@@ -281,8 +284,13 @@ export class ZkRegistryStore {
       });
       const doc = step.changed ? Buffer.from(serializeDocument(step.document)) : undefined;
       bytes = doc?.length ?? docData?.length ?? 0;
-      if (options.dryRun || step.refused) return { data: [undefined, undefined], result: step };
-      return { data: [doc, Buffer.from(serializeSyncState(step.state))], result: step };
+      if (options.dryRun || step.refused) {
+        stateBytes = stateData?.length ?? 0;
+        return { data: [undefined, undefined], result: step };
+      }
+      const stateText = Buffer.from(serializeSyncState(step.state));
+      stateBytes = stateText.length;
+      return { data: [doc, stateText], result: step };
     });
     return {
       ...outcome.result,
@@ -290,6 +298,7 @@ export class ZkRegistryStore {
       attempts: outcome.attempts,
       version: outcome.versions[0] as number,
       bytes,
+      stateBytes,
     };
   }
 }

@@ -183,6 +183,23 @@ describe('ownership that survives other writers', () => {
   });
 });
 
+test('Services that may never be published (their namespace is excluded) leave no version in the state', () => {
+  const result = run(
+    { entries: [] },
+    emptySyncState,
+    [
+      obs('ns/a', '5', { name: 'a', port: 1 }),
+      obs('kube-system/x', '6', null),
+      obs('kube-system/y', '7', { name: 'y', port: 1 }),
+    ],
+    {
+      tracks: (key) => key.startsWith('ns/'),
+    },
+  );
+  expect(result.state.services).toEqual({ 'ns/a': '5' });
+  expect(result.state.tombstones).toEqual({});
+});
+
 describe('the floor: a complete list bounds the state', () => {
   const complete = (listVersion: string, listedAt = 500, identity?: string) => ({
     complete: { listVersion, listedAt, ...(identity ? { identity } : {}) },
