@@ -1,34 +1,11 @@
 // The real SSM and Secrets Manager clients against a small local endpoint that speaks their JSON protocol, so the
 // request (target, decryption) and the handling of each answer are what production sees.
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { ConfigError } from '../../lib/config/config.ts';
 import { fetchZkCredentials } from '../../lib/config/credentials.ts';
-
-interface Call {
-  target: string;
-  body: Record<string, unknown>;
-}
-
-/** Answers by X-Amz-Target and the name asked for, as the AWS JSON 1.1 protocol does. */
-function awsJsonEndpoint(answer: (call: Call) => { status: number; body: unknown }) {
-  const calls: Call[] = [];
-  const server = createServer((req, res) => {
-    let text = '';
-    req.on('data', (chunk) => {
-      text += chunk;
-    });
-    req.on('end', () => {
-      const call = { target: String(req.headers['x-amz-target']), body: JSON.parse(text || '{}') };
-      calls.push(call);
-      const { status, body } = answer(call);
-      res.writeHead(status, { 'content-type': 'application/x-amz-json-1.1' });
-      res.end(JSON.stringify(body));
-    });
-  });
-  return { server, calls };
-}
+import { awsJsonEndpoint } from '../support/aws-json-endpoint.ts';
 
 const notFound = (type: string) => ({ status: 400, body: { __type: type, message: 'not found' } });
 

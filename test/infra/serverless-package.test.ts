@@ -1,14 +1,18 @@
 // `serverless package` run offline with no AWS credentials, once, and the CloudFormation it generates checked: what
 // is deployed is what the tests exercise (runtime, VPC, batching, partial failures, DLQ, schedule, and the rule's
-// pattern against a real forwarder-shaped event through the local EventBridge).
+// pattern against a real forwarder-shaped event through the local EventBridge). The zips are unpacked and their
+// handlers loaded by Node alone, as the nodejs22.x runtime does: what a cold start parses, and what it leaves for
+// later.
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import type zookeeper from 'node-zookeeper-client';
 import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
 import CheckParams, { placeholders } from '../../infra/serverless/check-params.mjs';
 import { parseRegistryConfig } from '../../lib/config/config.ts';
@@ -25,10 +29,19 @@ import { rulePatternsFromServerlessYml } from '../../lib/local/eventbridge/serve
 import { parseReconcileRequest } from '../../lib/reconcile/request.ts';
 import { syncBatch } from '../../lib/sync/batch.ts';
 import { registryFromConfig, registryTarget } from '../../lib/sync/target.ts';
-import { forwarderDetail, sqsRecord } from '../sync/fixtures.ts';
+import { ZkSession } from '../../lib/zk/session.ts';
+import { awsJsonEndpoint } from '../support/aws-json-endpoint.ts';
+import {
+  bytesOf,
+  COLD_START_ENV,
+  inLambdaRuntime,
+  LAMBDA_FUNCTIONS,
+  type PackagedService,
+  packageService,
+} from '../support/lambda-bundle.ts';
+import { forwarderDetail, serviceRecord, sqsEvent, sqsRecord } from '../sync/fixtures.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
-const SERVERLESS = join(root, 'node_modules/osls/bin/serverless.js');
 
 // biome-ignore lint/suspicious/noExplicitAny: generated CloudFormation JSON, read by path in the assertions.
 type Cfn = any;
@@ -39,27 +52,20 @@ let template: {
   Conditions: Record<string, Cfn>;
 };
 let out: string;
+let packaged: PackagedService;
 let zips: Record<string, string>;
-
-/** The environment of a machine with no AWS account at all. */
-function offlineEnv(home: string): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: home, NO_UPDATE_NOTIFIER: '1' };
-  return env;
-}
 
 beforeAll(async () => {
   out = await mkdtemp(join(tmpdir(), 'kube-zk-sync-package-'));
-  await promisify(execFile)(process.execPath, [SERVERLESS, 'package', '--package', join(out, 'artifacts')], {
-    cwd: root,
-    env: offlineEnv(out),
-    timeout: 170_000,
-  });
+  packaged = await packageService(out);
   template = JSON.parse(
-    await readFile(join(out, 'artifacts/cloudformation-template-update-stack.json'), 'utf8'),
+    await readFile(join(packaged.artifacts, 'cloudformation-template-update-stack.json'), 'utf8'),
   );
-  const list = async (zip: string) =>
-    (await promisify(execFile)('unzip', ['-l', join(out, 'artifacts', zip)])).stdout;
-  zips = { sync: await list('sync.zip'), reconcile: await list('reconcile.zip') };
+  const list = async (zip: string) => (await promisify(execFile)('unzip', ['-l', zip])).stdout;
+  zips = {
+    sync: await list(packaged.functions.sync.zip),
+    reconcile: await list(packaged.functions.reconcile.zip),
+  };
 }, 180_000);
 afterAll(() => rm(out, { recursive: true, force: true }));
 
@@ -90,7 +96,7 @@ describe('serverless package (offline, no credentials)', () => {
     expect(zips.sync).toMatch(/\bfunctions\/sync\.mjs\n/);
     expect(zips.sync).not.toContain('reconcile');
     expect(zips.reconcile).toMatch(/\bfunctions\/reconcile\.mjs\n/);
-    expect(zips.reconcile).not.toContain('sync.mjs');
+    expect(zips.reconcile).not.toMatch(/functions\/sync\b/);
   });
 
   test('the configuration reaches both functions; the EKS settings only the reconcile', () => {
@@ -350,6 +356,104 @@ describe('serverless package (offline, no credentials)', () => {
       client.destroy();
       store.close();
       await bridge.stop();
+    }
+  });
+});
+
+/** The clients of ZooKeeper credentials (lib/config/credentials.ts), and the command each one sends. */
+const CREDENTIAL_CLIENTS = {
+  SSMClient: 'GetParameterCommand',
+  SecretsManagerClient: 'GetSecretValueCommand',
+};
+
+/** Whether the code of `files` defines the class `name` (keepNames leaves the name of every class as a string). */
+const defines = async (files: readonly string[], name: string) =>
+  (await Promise.all(files.map((f) => readFile(f, 'utf8')))).some((code) => code.includes(`"${name}"`));
+
+describe('the packaged functions, loaded by Node from the zip alone', () => {
+  test.each(LAMBDA_FUNCTIONS)(
+    '%s: the cold start parses no credential client; each is in the zip and loads on demand',
+    async (name) => {
+      const fn = packaged.functions[name];
+      const chunks = fn.files.filter((f) => f !== fn.entry);
+      expect(chunks.length).toBeGreaterThan(0);
+      expect(chunks.every((f) => f.startsWith(`${fn.root}/functions/${name}.chunks/`))).toBe(true);
+      // The handler first, as Init imports it; then every other file of the zip, each of which must load.
+      const [init, ...onDemand] = (await inLambdaRuntime([fn.entry, ...chunks], { env: COLD_START_ENV }))
+        .modules;
+      expect(init?.exports).toEqual(['handler']);
+      const atInit = init?.loaded ?? [];
+      expect(atInit[0]).toBe(fn.entry);
+      expect(atInit.every((f) => fn.files.includes(f))).toBe(true);
+      const later = fn.files.filter((f) => !atInit.includes(f));
+      for (const [client, command] of Object.entries(CREDENTIAL_CLIENTS)) {
+        expect(await defines(atInit, client), `${client} parsed at cold start`).toBe(false);
+        expect(await defines(later, client), `${client} in the zip`).toBe(true);
+        const module = onDemand.find((m) => m.exports.includes(client));
+        expect(module?.exports).toEqual(expect.arrayContaining([client, command]));
+      }
+    },
+  );
+
+  test('the sync parses at most 250 KB at cold start', async () => {
+    const fn = packaged.functions.sync;
+    const [init] = (await inLambdaRuntime([fn.entry], { env: COLD_START_ENV })).modules;
+    expect(await bytesOf(init?.loaded ?? [])).toBeLessThanOrEqual(250 * 1024);
+  });
+
+  test('with an SSM parameter, the sync loads its client on the first batch and writes as that identity', async () => {
+    const { server, calls } = awsJsonEndpoint(({ target, body }) =>
+      target === 'AmazonSSM.GetParameter' && body.Name === '/kube-zk-sync/zk-digest'
+        ? {
+            status: 200,
+            body: { Parameter: { Name: body.Name, Type: 'SecureString', Value: 'sync:s3cret' } },
+          }
+        : { status: 400, body: { __type: 'ParameterNotFound', message: 'not found' } },
+    );
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const sim = new ApiServerSimulator();
+    const service = sim.createService({
+      namespace: 'shop',
+      name: 'cart',
+      type: 'LoadBalancer',
+      ports: [{ port: 443 }],
+      ingress: [{ hostname: 'cart.elb.example.com' }],
+    });
+    const path = `/test/${randomUUID()}/registry`;
+    const fn = packaged.functions.sync;
+    const session = await ZkSession.open({ connectString: inject('zkConnect') });
+    try {
+      const { modules, invoked } = await inLambdaRuntime([fn.entry], {
+        env: {
+          ZK_CONNECT: inject('zkConnect'),
+          REGISTRY_PATH: path,
+          CLUSTER_ID: 'pkg-cluster',
+          ZK_AUTH_SSM_PARAMETER: '/kube-zk-sync/zk-digest',
+          AWS_REGION: 'eu-west-1',
+          AWS_ACCESS_KEY_ID: 'AKIDLOCAL',
+          AWS_SECRET_ACCESS_KEY: 'local',
+          AWS_ENDPOINT_URL_SSM: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+        },
+        event: sqsEvent([serviceRecord('pkg-cluster', service)]),
+      });
+      expect(invoked?.result).toEqual({ batchItemFailures: [] });
+      expect(calls).toEqual([
+        { target: 'AmazonSSM.GetParameter', body: { Name: '/kube-zk-sync/zk-digest', WithDecryption: true } },
+      ]);
+      expect(await defines(modules[0]?.loaded ?? [], 'SSMClient')).toBe(false);
+      expect(await defines(invoked?.loaded ?? [], 'SSMClient')).toBe(true);
+      expect(await defines(invoked?.loaded ?? [], 'SecretsManagerClient')).toBe(false);
+      // The document it created: everyone reads, only the identity from the parameter writes.
+      const acl = await new Promise<zookeeper.ACL[]>((resolve, reject) =>
+        session.client.getACL(path, (error, acls) => (error ? reject(error) : resolve(acls))),
+      );
+      expect(acl.map((a) => `${a.id.scheme}:${a.id.id.split(':')[0]}`)).toEqual([
+        'world:anyone',
+        'digest:sync',
+      ]);
+    } finally {
+      session.close();
+      await new Promise((resolve) => server.close(resolve));
     }
   });
 });
