@@ -19,12 +19,16 @@ export function powertools(env: Env = process.env): {
   };
 }
 
-/** One invocation's counts, and the document's size when it is known (the size alarm reads it). */
+/**
+ * One invocation's counts, and the sizes of the document and the sync state when they are known (the size alarm
+ * reads the document's; the state's share of the request shows whether it ever crowds the document out).
+ */
 export function recordCounts(
   metrics: Metrics,
   counts: Readonly<Record<string, number>>,
-  documentBytes: number,
+  sizes: { readonly documentBytes: number; readonly stateBytes: number },
 ): void {
   for (const [name, value] of Object.entries(counts)) metrics.addMetric(name, MetricUnit.Count, value);
-  if (documentBytes > 0) metrics.addMetric('DocumentBytes', MetricUnit.Bytes, documentBytes);
+  if (sizes.documentBytes > 0) metrics.addMetric('DocumentBytes', MetricUnit.Bytes, sizes.documentBytes);
+  if (sizes.stateBytes > 0) metrics.addMetric('SyncStateBytes', MetricUnit.Bytes, sizes.stateBytes);
 }

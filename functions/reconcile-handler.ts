@@ -3,12 +3,17 @@
 // configuration comes from the entry (reconcile.ts); lib/reconcile does the work, Powertools logs and counts.
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import type { Metrics } from '@aws-lambda-powertools/metrics';
+import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { ReconcileConfig } from '../lib/config/config.ts';
 import type { ServiceListApi } from '../lib/kube/list.ts';
-import { type ReconcileReport, reconcile } from '../lib/reconcile/reconcile.ts';
+import {
+  type ReconcileReport,
+  type ReconcileResult,
+  reconcile,
+  reconcileIfDamaged,
+} from '../lib/reconcile/reconcile.ts';
 import { clusterList, parseReconcileRequest } from '../lib/reconcile/request.ts';
 import { registryTarget } from '../lib/sync/target.ts';
 import type { ZkRegistryStore } from '../lib/zk/registry-store.ts';
@@ -35,25 +40,52 @@ function report(r: ReconcileReport, metrics: Metrics): void {
       Conflicts: r.conflicts,
       ServicesSkipped: r.skipped,
       ServicesInvalid: r.invalid,
-      ReconcileRefused: r.refused ? 1 : 0,
+      ReconcileRefused: r.refused && !r.superseded ? 1 : 0,
       DocumentWrites: r.documentWritten ? 1 : 0,
       CasAttempts: r.casAttempts,
+      DamageRepaired: r.repaired,
+      HandEditsReverted: r.reverted,
+      SyncStateRestarted: r.restarted ? 1 : 0,
     },
-    r.documentBytes,
+    r,
   );
 }
+
+function logResult(result: ReconcileResult, logger: Logger): void {
+  const r = result.report;
+  if (r.refused) (r.superseded ? logger.info : logger.error)('reconcile refused', { refused: r.refused });
+  if (r.restarted) logger.warn('the sync state was started afresh', { why: r.restarted });
+  for (const d of result.repaired) {
+    if (d.kind === 'edited') logger.warn(`reverted a hand edit of ${d.name} (Service ${d.service})`);
+    else logger.warn('repaired an entry another writer damaged', { damage: d });
+  }
+  if (result.invalid.length > 0)
+    logger.warn('Services that cannot be mapped', { invalid: result.invalid.slice(0, 20) });
+  if (result.plan.conflicts.length > 0)
+    logger.warn('name conflicts', { conflicts: result.plan.conflicts.slice(0, 20) });
+  logger.info('reconcile', {
+    report: r,
+    created: result.plan.creates.map((c) => c.entry.name),
+    updated: result.plan.updates.map((u) => u.after.name),
+    deleted: result.plan.deletes.map((d) => d.entry.name),
+  });
+}
+
+/** What an invocation answers: the reconcile's report, or for a damage check that found nothing, that. */
+export type ReconcileAnswer = ReconcileReport | { readonly checked: true; readonly damage: 0 };
 
 export function createReconcileHandler(deps: ReconcileHandlerDeps) {
   const target = registryTarget(deps.config);
   return (
     // A reconcile cut short writes nothing (the list comes first, and no write starts once time is up).
-    middy<unknown, ReconcileReport>({ timeoutEarlyInMillis: deps.config.timeoutEarlyMs })
+    middy<unknown, ReconcileAnswer>({ timeoutEarlyInMillis: deps.config.timeoutEarlyMs })
       .use(injectLambdaContext(deps.logger))
       .use(logMetrics(deps.metrics, { captureColdStartMetric: true }))
       .handler(async (event, _context, { signal }) => {
-        const request = parseReconcileRequest(event);
+        const { check, reason, ...request } = parseReconcileRequest(event);
+        if (reason) deps.logger.info('a sync asked for this reconcile', { reason });
         const [registry, api] = await Promise.all([deps.registry(), deps.api()]);
-        const result = await reconcile({
+        const input = {
           registry,
           target,
           list: clusterList(api, deps.config.listPageSize, {
@@ -63,19 +95,20 @@ export function createReconcileHandler(deps: ReconcileHandlerDeps) {
           maxDeleteShare: deps.config.maxDeleteShare,
           ...request,
           signal,
-        });
+        };
+        let result: ReconcileResult;
+        if (check) {
+          const found = await reconcileIfDamaged(input);
+          deps.metrics.addMetric('DamageFound', MetricUnit.Count, found.damage.length);
+          if (!found.reconciled) return { checked: true, damage: 0 };
+          deps.logger.warn('the damage check found damage; reconciled', {
+            damage: found.damage.slice(0, 20),
+            ...(found.stateProblem ? { stateProblem: found.stateProblem } : {}),
+          });
+          result = found.reconciled;
+        } else result = await reconcile(input);
         report(result.report, deps.metrics);
-        if (result.report.refused) deps.logger.error('reconcile refused', { refused: result.report.refused });
-        if (result.invalid.length > 0)
-          deps.logger.warn('Services that cannot be mapped', { invalid: result.invalid.slice(0, 20) });
-        if (result.plan.conflicts.length > 0)
-          deps.logger.warn('name conflicts', { conflicts: result.plan.conflicts.slice(0, 20) });
-        deps.logger.info('reconcile', {
-          report: result.report,
-          created: result.plan.creates.map((c) => c.entry.name),
-          updated: result.plan.updates.map((u) => u.after.name),
-          deleted: result.plan.deletes.map((d) => d.entry.name),
-        });
+        logResult(result, deps.logger);
         return result.report;
       })
   );

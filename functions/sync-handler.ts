@@ -8,7 +8,7 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import type { RegistryConfig } from '../lib/config/config.ts';
-import { type SyncBatchReport, type SyncBatchResult, syncBatch } from '../lib/sync/batch.ts';
+import { type ReconcileRequester, type SyncBatchResult, syncBatch } from '../lib/sync/batch.ts';
 import { registryTarget } from '../lib/sync/target.ts';
 import type { ZkRegistryStore } from '../lib/zk/registry-store.ts';
 import { recordCounts } from './powertools.ts';
@@ -19,8 +19,10 @@ export interface SyncHandlerDeps {
   readonly registry: () => Promise<ZkRegistryStore>;
   readonly logger: Logger;
   readonly metrics: Metrics;
-  /** Each batch's report, after it is logged and counted: how `kube-zk-sync dev` shows what the handler did. */
-  readonly onReport?: (report: SyncBatchReport) => void;
+  /** Each batch's result, after it is logged and counted: how `kube-zk-sync dev` shows what the handler did. */
+  readonly onReport?: (result: SyncBatchResult) => void;
+  /** How the sync asks for a reconcile when it finds damage it cannot repair (see lib/sync/reconcile-requests.ts). */
+  readonly requestReconcile?: ReconcileRequester;
 }
 
 /** How many problems a batch logs in full; the counts carry the rest. */
@@ -47,8 +49,14 @@ function report(result: SyncBatchResult, logger: Logger, metrics: Metrics): void
       CasRetries: Math.max(0, r.casAttempts - 1),
       WriteFailures: r.error ? 1 : 0,
       WritesRefused: r.refused ? 1 : 0,
+      DamageRepaired: r.repaired,
+      HandEditsReverted: r.reverted,
+      DamageUnrepaired: r.unrepaired,
+      IdentityMismatch: r.identityMismatch,
+      ReconcileRequests: r.reconcileRequested ? 1 : 0,
+      SyncStateUnusable: r.refused === 'SyncStateError' ? 1 : 0,
     },
-    r.documentBytes,
+    r,
   );
 
   const { problems, ignoredReasons } = result;
@@ -76,9 +84,15 @@ export function createSyncHandler(deps: SyncHandlerDeps) {
       .handler(async (event, _context, { signal }) => {
         const registry = await deps.registry();
         // An invocation by hand without Records is an empty batch, not a crash.
-        const result = await syncBatch(event.Records ?? [], { registry, target, signal });
+        const result = await syncBatch(event.Records ?? [], {
+          registry,
+          target,
+          signal,
+          repairIntervalMs: deps.config.repairIntervalMs,
+          ...(deps.requestReconcile ? { requestReconcile: deps.requestReconcile } : {}),
+        });
         report(result, deps.logger, deps.metrics);
-        deps.onReport?.(result.report);
+        deps.onReport?.(result);
         return { batchItemFailures: [...result.batchItemFailures] };
       })
   );

@@ -3,6 +3,7 @@
 import { parseRegistryConfig } from '../lib/config/config.ts';
 import { fetchZkCredentials } from '../lib/config/credentials.ts';
 import { containerRegistry } from '../lib/sync/container.ts';
+import { eventBridgeReconcileRequester } from '../lib/sync/reconcile-requests.ts';
 import { powertools } from './powertools.ts';
 import { createSyncHandler } from './sync-handler.ts';
 
@@ -11,5 +12,13 @@ const config = parseRegistryConfig(process.env);
 export const handler = createSyncHandler({
   config,
   registry: containerRegistry(config, () => fetchZkCredentials(config.credentials)),
+  ...(config.eventBusName
+    ? {
+        requestReconcile: eventBridgeReconcileRequester({
+          eventBusName: config.eventBusName,
+          cluster: config.clusterId,
+        }),
+      }
+    : {}),
   ...powertools(),
 });

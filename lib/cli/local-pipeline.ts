@@ -8,17 +8,25 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { createSyncHandler } from '../../functions/sync-handler.ts';
-import { type Env, parseRegistryConfig, type RegistryConfig } from '../config/config.ts';
+import { parseRegistryConfig, type RegistryConfig } from '../config/config.ts';
 import { Forwarder, type ForwarderOptions } from '../forwarder/forwarder.ts';
 import { type Logger as ForwarderLogger, silentLogger } from '../forwarder/log.ts';
 import { serviceListApiFor } from '../kube/connect.ts';
 import { LocalEventBridge } from '../local/eventbridge/server.ts';
 import { rulePatternsFromServerlessYml } from '../local/eventbridge/serverless-rules.ts';
 import { LocalQueue, type LocalQueueOptions } from '../local/queue.ts';
-import { type ReconcileResult, reconcile } from '../reconcile/reconcile.ts';
+import {
+  type DamageCheck,
+  type ReconcileResult,
+  reconcile,
+  reconcileIfDamaged,
+} from '../reconcile/reconcile.ts';
 import { clusterList } from '../reconcile/request.ts';
-import type { SyncBatchReport } from '../sync/batch.ts';
+import type { SyncBatchResult } from '../sync/batch.ts';
+import { eventBridgeReconcileRequester } from '../sync/reconcile-requests.ts';
 import { registryFromConfig, registryTarget } from '../sync/target.ts';
+import { LIST_PAGE_SIZE } from '../util/defaults.ts';
+import type { Env } from '../util/settings.ts';
 import type { ZkRegistryStore } from '../zk/registry-store.ts';
 import type { ZkStore } from '../zk/store.ts';
 
@@ -36,15 +44,25 @@ export interface LocalPipelineOptions {
   readonly queue?: LocalQueueOptions;
   /** Milliseconds between reconciles; 0 or absent: only reconcileNow(). */
   readonly reconcileEveryMs?: number;
+  /** Milliseconds between damage checks (a reconcile only when other writers damaged the cluster's entries). */
+  readonly damageCheckEveryMs?: number;
   /** How many forwarders watch at once (production runs two). */
   readonly forwarders?: number;
   readonly forwarder?: Partial<Pick<ForwarderOptions, 'watch' | 'send' | 'logger'>>;
   readonly eventBridgeSeed?: number;
+  /** At most one reconcile request by the sync this often (REPAIR_INTERVAL_SECONDS, in milliseconds here). */
+  readonly repairIntervalMs?: number;
   /** Wraps the sync handler, e.g. to make an invocation die. */
   readonly wrapSync?: (handler: SyncInvoke) => SyncInvoke;
-  readonly onSyncReport?: (report: SyncBatchReport) => void;
-  readonly onReconcile?: (result: ReconcileResult | Error) => void;
+  readonly onSyncReport?: (result: SyncBatchResult) => void;
+  /** Each reconcile's result, and why it ran (a timer, a sync's request, a damage check, a person). */
+  readonly onReconcile?: (result: ReconcileResult | Error, why: string) => void;
 }
+
+type ReconcileOptions = { dryRun?: boolean; force?: boolean; resetState?: boolean };
+
+/** The rule of serverless.yml that routes a sync's reconcile requests to the reconcile. */
+const RECONCILE_REQUESTS_RULE = 'ReconcileRequestsRule';
 
 export type SyncInvoke = (records: SQSRecord[]) => Promise<SQSBatchResponse>;
 
@@ -85,6 +103,7 @@ export class LocalPipeline {
   private readonly store: ZkStore;
   private readonly options: LocalPipelineOptions;
   private reconcileTimer: NodeJS.Timeout | undefined;
+  private checkTimer: NodeJS.Timeout | undefined;
   private reconciling: Promise<unknown> = Promise.resolve();
 
   private constructor(options: LocalPipelineOptions, eventBridge: LocalEventBridge) {
@@ -128,13 +147,27 @@ export class LocalPipeline {
   }
 
   private run(): void {
-    // What the rule routes to the queue target arrives as the SQS message body, as EventBridge sends it.
-    this.eventBridge.subscribe((delivery) => this.queue.send(JSON.stringify(delivery.event)));
+    // Each rule of serverless.yml to its target: Service events to the queue (what the rule routes to it arrives
+    // as the SQS message body, as EventBridge sends it), a sync's reconcile requests to the reconcile.
+    this.eventBridge.subscribe((delivery) => {
+      if (delivery.rule === RECONCILE_REQUESTS_RULE) {
+        const reason = (delivery.event.detail as { reason?: string } | undefined)?.reason ?? 'a sync asked';
+        void this.reconcileNow({}, `a sync asked: ${reason}`).catch(() => {});
+      } else this.queue.send(JSON.stringify(delivery.event));
+    });
     const handler = createSyncHandler({
-      config: this.config,
+      config: {
+        ...this.config,
+        repairIntervalMs: this.options.repairIntervalMs ?? this.config.repairIntervalMs,
+      },
       registry: async () => this.registry,
       ...quietPowertools(),
-      onReport: (report) => this.options.onSyncReport?.(report),
+      onReport: (result) => this.options.onSyncReport?.(result),
+      requestReconcile: eventBridgeReconcileRequester({
+        eventBusName: EVENT_BUS,
+        cluster: this.options.clusterId,
+        client: this.eventBridge.clientConfig(),
+      }),
     });
     const invoke: SyncInvoke = async (records) =>
       (await handler({ Records: records } satisfies SQSEvent, localContext(60_000))) ?? {
@@ -146,26 +179,50 @@ export class LocalPipeline {
     const every = this.options.reconcileEveryMs ?? 0;
     if (every > 0) {
       this.reconcileTimer = setInterval(() => {
-        void this.reconcileNow().catch(() => {});
+        void this.reconcileNow({}, 'the schedule').catch(() => {});
       }, every);
+    }
+    const check = this.options.damageCheckEveryMs ?? 0;
+    if (check > 0) {
+      this.checkTimer = setInterval(() => {
+        void this.checkNow().catch(() => {});
+      }, check);
     }
   }
 
-  /** One reconcile now (after any that is running), with the same configuration as the sync. */
-  reconcileNow(options: { dryRun?: boolean; force?: boolean } = {}): Promise<ReconcileResult> {
-    const run = this.reconciling.then(() =>
-      reconcile({
-        registry: this.registry,
-        target: registryTarget(this.config),
-        list: clusterList(serviceListApiFor(this.options.kubeConfig), 500),
-        maxDeleteShare: this.config.maxDeleteShare,
-        ...options,
-      }),
-    );
+  private reconcileInput(options: ReconcileOptions) {
+    return {
+      registry: this.registry,
+      target: registryTarget(this.config),
+      list: clusterList(serviceListApiFor(this.options.kubeConfig), LIST_PAGE_SIZE),
+      maxDeleteShare: this.config.maxDeleteShare,
+      ...options,
+    };
+  }
+
+  /** Runs `work` after any reconcile that is running, as the deployed reconcile's concurrency of one does. */
+  private serialized<R>(work: () => Promise<R>): Promise<R> {
+    const run = this.reconciling.then(work);
     this.reconciling = run.catch(() => {});
+    return run;
+  }
+
+  /** One reconcile now (after any that is running), with the same configuration as the sync. */
+  reconcileNow(options: ReconcileOptions = {}, why = 'asked for'): Promise<ReconcileResult> {
+    const run = this.serialized(() => reconcile(this.reconcileInput(options)));
     run.then(
-      (result) => this.options.onReconcile?.(result),
-      (error: Error) => this.options.onReconcile?.(error),
+      (result) => this.options.onReconcile?.(result, why),
+      (error: Error) => this.options.onReconcile?.(error, why),
+    );
+    return run;
+  }
+
+  /** One damage check now, as the deployed schedule runs it: a reconcile only when there is damage to repair. */
+  checkNow(): Promise<DamageCheck> {
+    const run = this.serialized(() => reconcileIfDamaged(this.reconcileInput({})));
+    run.then(
+      (check) => check.reconciled && this.options.onReconcile?.(check.reconciled, 'the damage check'),
+      (error: Error) => this.options.onReconcile?.(error, 'the damage check'),
     );
     return run;
   }
@@ -177,6 +234,7 @@ export class LocalPipeline {
 
   async stop(): Promise<void> {
     clearInterval(this.reconcileTimer);
+    clearInterval(this.checkTimer);
     await Promise.all(this.forwarders.map((f) => f.stop({ flushMs: 2000 })));
     await this.reconciling;
     await this.queue.stop();

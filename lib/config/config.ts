@@ -15,8 +15,6 @@ import { type Env, Settings } from '../util/settings.ts';
 import { connectStringProblem, znodePathProblem } from '../zk/paths.ts';
 import { checkClusterId, InvalidClusterIdError } from '../zk/registry-store.ts';
 
-export type { Env };
-
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
@@ -51,6 +49,10 @@ export interface RegistryConfig {
   readonly credentials: CredentialSource;
   /** How long before the Lambda timeout a handler gives up, so that its records go back to the queue whole. */
   readonly timeoutEarlyMs: number;
+  /** At most one reconcile request this often when a sync finds damage it cannot repair. */
+  readonly repairIntervalMs: number;
+  /** The bus a sync puts its reconcile requests on; unset, damage waits for the scheduled damage check. */
+  readonly eventBusName?: string;
 }
 
 export interface ReconcileConfig extends RegistryConfig {
@@ -69,6 +71,7 @@ export const DEFAULTS = {
   maxDataBytes: ZK_MAX_DATA_BYTES,
   timeoutEarlyMs: 10_000,
   listPageSize: LIST_PAGE_SIZE,
+  repairIntervalSeconds: 30,
 } as const;
 
 function credentialSource(p: Settings): CredentialSource {
@@ -153,6 +156,7 @@ function readRegistryConfig(p: Settings): RegistryConfig {
     maxDataBytes: p.integer('MAX_DOCUMENT_BYTES', DEFAULTS.maxDataBytes, { min: 1_024, max: 100_000_000 }),
     maxAttempts: p.integer('ZK_MAX_ATTEMPTS', DEFAULTS.maxAttempts, { min: 1, max: 1_000 }),
   };
+  const eventBusName = p.text('EVENT_BUS_NAME');
   return {
     zk,
     registryPath,
@@ -162,6 +166,9 @@ function readRegistryConfig(p: Settings): RegistryConfig {
     maxDeleteShare,
     credentials: credentialSource(p),
     timeoutEarlyMs: p.integer('TIMEOUT_EARLY_MS', DEFAULTS.timeoutEarlyMs, { min: 0, max: 900_000 }),
+    repairIntervalMs:
+      p.integer('REPAIR_INTERVAL_SECONDS', DEFAULTS.repairIntervalSeconds, { min: 1, max: 86_400 }) * 1000,
+    ...(eventBusName ? { eventBusName } : {}),
   };
 }
 

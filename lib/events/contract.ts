@@ -10,6 +10,13 @@ export const EVENT_SOURCE = 'kube-zk-sync';
 export const EVENT_DETAIL_TYPE = 'Kubernetes Service observed';
 export const EVENT_VERSION = 1;
 
+/**
+ * A sync that finds damage it cannot repair asks for a reconcile with this event on the cluster's bus; a rule routes
+ * it to the reconcile. Its own source, so that a bus policy reserving `kube-zk-sync` to the forwarder allows it.
+ */
+export const RECONCILE_REQUEST_SOURCE = 'kube-zk-sync.sync';
+export const RECONCILE_REQUEST_DETAIL_TYPE = 'Reconcile requested';
+
 /** Largest detail a forwarder sends; far below EventBridge's entry limit, so ten entries always fit a call. */
 export const MAX_DETAIL_BYTES = 64 * 1024;
 
@@ -64,6 +71,11 @@ export const serviceEventDetailSchema = z
   .object({
     v: z.literal(EVENT_VERSION),
     cluster: z.string().check(z.minLength(1), z.maxLength(128)),
+    /**
+     * The identity of the cluster's current incarnation (the kube-system namespace's uid), when the forwarder may
+     * read it: resourceVersions are ordered only within one incarnation.
+     */
+    clusterUid: z.optional(z.string().check(z.minLength(1), z.maxLength(128))),
     key: z.string().check(z.regex(/^[^/]+\/[^/]+$/, 'key must be namespace/name')),
     resourceVersion: z.string().check(z.minLength(1), z.maxLength(64)),
     observedAt: z.iso.datetime(),

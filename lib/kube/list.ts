@@ -13,6 +13,8 @@ export interface ServiceListApi {
     limit?: number;
     _continue?: string;
   }): Promise<{ metadata?: { _continue?: string; resourceVersion?: string }; items: readonly unknown[] }>;
+  /** Reads a namespace, for the cluster's identity (optional: without it the identity is unknown). */
+  readNamespace?(param: { name: string }): Promise<{ metadata?: { uid?: string } }>;
 }
 
 export interface ServiceList {
@@ -71,7 +73,29 @@ export function serviceListApi(
         call.done();
       }
     },
+    readNamespace: async (param) => {
+      const call = callSignal(options.signal ?? never, options.pageTimeoutMs ?? LIST_PAGE_TIMEOUT_MS);
+      try {
+        return await core.readNamespace(param, withSignal(call.signal) as never);
+      } finally {
+        call.done();
+      }
+    },
   };
+}
+
+/**
+ * The identity of the cluster's current incarnation: the kube-system namespace's uid, which a cluster rebuilt under
+ * the same name does not share (resourceVersions are ordered only within one). Undefined when it cannot be read
+ * (no permission to get that namespace): the resourceVersion check alone then tells a rebuilt cluster.
+ */
+export async function clusterIdentity(api: ServiceListApi): Promise<string | undefined> {
+  if (!api.readNamespace) return undefined;
+  try {
+    return (await api.readNamespace({ name: 'kube-system' })).metadata?.uid || undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 export class KubeListError extends Error {

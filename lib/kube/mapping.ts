@@ -29,19 +29,29 @@ export type MapResult =
 
 type Filtered = { readonly skip: string } | { readonly invalid: string } | undefined;
 
-function filter(svc: TrimmedService, config: MappingConfig): Filtered {
-  const { namespace } = svc.metadata;
+/** Why a namespace is never published, or undefined when its Services may be. */
+function namespaceExcluded(namespace: string, config: MappingConfig): string | undefined {
   const denied = config.namespacesDeny.find((glob) => namespaceMatches(glob, namespace));
-  if (denied !== undefined)
-    return { skip: `namespace ${namespace} matches NAMESPACES_DENY entry "${denied}"` };
+  if (denied !== undefined) return `namespace ${namespace} matches NAMESPACES_DENY entry "${denied}"`;
   if (
     config.namespacesAllow.length > 0 &&
     !config.namespacesAllow.some((g) => namespaceMatches(g, namespace))
   ) {
-    return {
-      skip: `namespace ${namespace} is not in NAMESPACES_ALLOW (${config.namespacesAllow.join(',')})`,
-    };
+    return `namespace ${namespace} is not in NAMESPACES_ALLOW (${config.namespacesAllow.join(',')})`;
   }
+  return undefined;
+}
+
+/**
+ * Whether a Service of this key may ever be published. A Service cannot change its namespace, so one outside the
+ * allowed namespaces never needs a version in the sync state.
+ */
+export const mayPublish = (key: ServiceKey, config: MappingConfig): boolean =>
+  namespaceExcluded(key.slice(0, key.indexOf('/')), config) === undefined;
+
+function filter(svc: TrimmedService, config: MappingConfig): Filtered {
+  const excluded = namespaceExcluded(svc.metadata.namespace, config);
+  if (excluded !== undefined) return { skip: excluded };
   if (!matchesLabelSelector(config.labelSelector, svc.metadata.labels)) {
     const failed = config.labelSelector.requirements.find(
       (r) => !requirementHolds(r, svc.metadata.labels ?? {}),

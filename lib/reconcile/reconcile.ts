@@ -3,6 +3,7 @@
 // partial list throws before any write, and the deletion guard stops a plan that would remove too much at once.
 import type { TrimmedService } from '../events/contract.ts';
 import { trimService } from '../kube/trim.ts';
+import type { Damage } from '../registry/ownership.ts';
 import type { RegistryPlan } from '../registry/plan.ts';
 import type { EntryDecision } from '../registry/step.ts';
 import { completeListObservations } from '../registry/step.ts';
@@ -14,6 +15,8 @@ import type { ZkRegistryStore } from '../zk/registry-store.ts';
 export interface CompleteList {
   readonly items: readonly unknown[];
   readonly resourceVersion: string;
+  /** The cluster's identity (the kube-system namespace's uid), when it could be read. */
+  readonly identity?: string;
 }
 
 export interface ReconcileInput {
@@ -24,6 +27,8 @@ export interface ReconcileInput {
   readonly maxDeleteShare: number;
   readonly dryRun?: boolean;
   readonly force?: boolean;
+  /** Start the sync state afresh from this list (a corrupt or suspect state), keeping the ownership it records. */
+  readonly resetState?: boolean;
   readonly signal?: AbortSignal;
 }
 
@@ -39,13 +44,23 @@ export interface ReconcileReport {
   readonly invalid: number;
   /** Observations older than what the sync already applied from newer events (changed since the list). */
   readonly stale: number;
-  /** Why the deletion guard stopped the reconcile; nothing was written. */
+  /** Why the deletion guard stopped the reconcile, or why the list was superseded; nothing was written. */
   readonly refused?: string;
+  /** Set when the refusal is only that a newer complete list was applied meanwhile (not an alarm). */
+  readonly superseded?: boolean;
+  /** Why the sync state was started afresh (a new cluster under the same id, a reset, a corrupt or lost state). */
+  readonly restarted?: string;
+  /** Damage by other writers that this reconcile repaired (a reconcile decides every Service, so all of it). */
+  readonly repaired: number;
+  /** Of those, entries whose reader fields someone changed (a hand edit reverted). */
+  readonly reverted: number;
   readonly written: boolean;
   readonly documentWritten: boolean;
   readonly dryRun: boolean;
   readonly casAttempts: number;
   readonly documentBytes: number;
+  /** Size of the cluster's sync state after the reconcile: with the document, one ZooKeeper request. */
+  readonly stateBytes: number;
   /** The document's znode version after the reconcile (-1 when it does not exist). */
   readonly version: number;
 }
@@ -55,6 +70,7 @@ export interface ReconcileResult {
   readonly plan: RegistryPlan;
   readonly skipped: ReadonlyArray<{ readonly key: string; readonly reason: string }>;
   readonly invalid: ReadonlyArray<{ readonly key: string; readonly error: string }>;
+  readonly repaired: readonly Damage[];
 }
 
 export class ReconcileError extends Error {
@@ -95,6 +111,7 @@ function readListed(items: readonly unknown[], listVersion: string) {
 }
 
 export async function reconcile(input: ReconcileInput): Promise<ReconcileResult> {
+  const listedAt = Date.now();
   const list = await input.list();
   input.signal?.throwIfAborted();
   const listed = readListed(list.items, list.resourceVersion);
@@ -109,7 +126,14 @@ export async function reconcile(input: ReconcileInput): Promise<ReconcileResult>
     {
       policy: input.target.policy,
       toEntry,
+      tracks: input.target.tracks,
       maxDeleteShare: input.maxDeleteShare,
+      complete: {
+        listVersion: list.resourceVersion,
+        listedAt,
+        ...(list.identity ? { identity: list.identity } : {}),
+      },
+      ...(input.resetState ? { resetState: 'a person asked for it (--reset-state)' } : {}),
       ...(input.force ? { force: true } : {}),
       ...(input.dryRun ? { dryRun: true } : {}),
     },
@@ -128,15 +152,41 @@ export async function reconcile(input: ReconcileInput): Promise<ReconcileResult>
       invalid: outcome.invalid.length,
       stale: outcome.stale.length,
       ...(outcome.refused ? { refused: outcome.refused } : {}),
+      ...(outcome.superseded ? { superseded: true } : {}),
+      ...(outcome.restarted ? { restarted: outcome.restarted } : {}),
+      repaired: outcome.repaired.length,
+      reverted: outcome.repaired.filter((d) => d.kind === 'edited').length,
       written: outcome.written,
       documentWritten: outcome.written && outcome.changed,
       dryRun: input.dryRun ?? false,
       casAttempts: outcome.attempts,
       documentBytes: outcome.bytes,
+      stateBytes: outcome.stateBytes,
       version: outcome.version,
     },
     plan,
     skipped: outcome.skipped,
     invalid: outcome.invalid,
+    repaired: outcome.repaired,
   };
+}
+
+export interface DamageCheck {
+  /** What other writers did to the cluster's entries. */
+  readonly damage: readonly Damage[];
+  /** Why the sync state cannot be used, when it cannot. */
+  readonly stateProblem?: string;
+  /** The reconcile that repaired it, when there was anything to repair. */
+  readonly reconciled?: ReconcileResult;
+}
+
+/**
+ * The cheap check a schedule runs often: two reads of ZooKeeper, and a reconcile only when the document shows
+ * damage to the cluster's entries or the sync state cannot be used. It finds what a writer did while no Service
+ * changed, when no sync write would see it.
+ */
+export async function reconcileIfDamaged(input: ReconcileInput): Promise<DamageCheck> {
+  const found = await input.registry.inspect(input.target.cluster);
+  if (found.damage.length === 0 && found.stateProblem === undefined) return found;
+  return { ...found, reconciled: await reconcile(input) };
 }

@@ -1,6 +1,10 @@
 // One step of keeping the document true: observations in, the next document and sync state out. The sync Lambda
-// (a batch of events) and the reconcile (a complete list) both run exactly this, so they can never disagree.
+// (a batch of events) and the reconcile (a complete list) both run exactly this, so they can never disagree. Each
+// step also inspects what the document's other writers did to the cluster's entries: what the step's own
+// observations cover is repaired at once, and the rest is left to a reconcile, which the step asks for.
+import { compareResourceVersions } from '../events/resource-version.ts';
 import type { RegistryDocument, RegistryEntry } from './document.ts';
+import { type Damage, inspectDocument, ownershipAfter, restoreMarkers } from './ownership.ts';
 import {
   applyPlan,
   deletionShare,
@@ -9,13 +13,22 @@ import {
   planRegistryChanges,
   type RegistryPlan,
 } from './plan.ts';
-import { admitObservations, type Observation, type SyncState } from './sync-state.ts';
+import { admitObservations, type Observation, raiseFloor, type SyncState } from './sync-state.ts';
 
 /** What the mapping decided for one Service (lib/kube's MapResult fits this shape). */
 export type EntryDecision =
   | { readonly kind: 'entry'; readonly entry: RegistryEntry }
   | { readonly kind: 'skipped'; readonly reason: string }
   | { readonly kind: 'invalid'; readonly error: string };
+
+/** What a complete list adds to a step: where the list was taken, and from which cluster. */
+export interface CompleteView {
+  readonly listVersion: string;
+  /** When the list was taken (ms since epoch). */
+  readonly listedAt: number;
+  /** The cluster's identity (the kube-system namespace's uid), when it could be read. */
+  readonly identity?: string;
+}
 
 export interface StepInput<T> {
   readonly document: RegistryDocument;
@@ -28,6 +41,17 @@ export interface StepInput<T> {
   /** Refuse a plan that deletes more than this share of the cluster's entries (a reconcile's guard). */
   readonly maxDeleteShare?: number;
   readonly force?: boolean;
+  /** Set when the observations are a complete list (a reconcile): the state's floor rises to it. */
+  readonly complete?: CompleteView;
+  /** Start the state afresh (it was corrupt, lost, or a person asked): only a complete step may do this. */
+  readonly resetState?: string;
+  /**
+   * Whether a Service may ever be published (its namespace is allowed): the state keeps no version of any other,
+   * so Services the filters exclude for good cost nothing in it. Default: every Service.
+   */
+  readonly tracks?: (key: string) => boolean;
+  /** Ask for a reconcile at most this often when damage is left that this step cannot repair (a sync's setting). */
+  readonly repairIntervalMs?: number;
 }
 
 export interface PlannedStep<T> {
@@ -37,8 +61,19 @@ export interface PlannedStep<T> {
   readonly stale: readonly Observation<T>[];
   readonly skipped: ReadonlyArray<{ readonly key: string; readonly reason: string }>;
   readonly invalid: ReadonlyArray<{ readonly key: string; readonly error: string }>;
-  /** Set when the deletion guard stopped the step: nothing may be written. */
+  /** Damage to this cluster's entries found in the document, repaired by this step or left for a reconcile. */
+  readonly repaired: readonly Damage[];
+  readonly unrepaired: readonly Damage[];
+  /** Observations from another identity of the cluster than the state's: set aside, a reconcile decides. */
+  readonly mismatched: readonly Observation<T>[];
+  /** Whether the caller should ask for a reconcile now (damage left, or observations of another identity). */
+  readonly requestReconcile: boolean;
+  /** Why the state was started afresh, when it was (a new cluster under the same id, a reset, a lost state). */
+  readonly restarted?: string;
+  /** Set when the deletion guard stopped the step, or a newer complete list was applied meanwhile: no write. */
   readonly refused?: string;
+  /** Set when the refusal is only that: a newer complete list was applied meanwhile. */
+  readonly superseded?: boolean;
   /** Whether the document changes (the state may change alone, e.g. when only versions advance). */
   readonly changed: boolean;
 }
@@ -58,6 +93,7 @@ export function completeListObservations<T>(
   const present = new Set(listed.map((l) => l.key));
   const known = new Set([
     ...document.entries.flatMap((e) => (e.owner?.cluster === owner ? [e.owner.service] : [])),
+    ...Object.values(state.owned ?? {}).map((o) => o.service),
     ...Object.keys(state.services),
   ]);
   const gone = [...known].filter((key) => !present.has(key)).sort();
@@ -65,11 +101,81 @@ export function completeListObservations<T>(
 }
 
 /**
+ * Whether a complete list starts a new history of the cluster: another identity, or a list older than the floor
+ * although it was taken after the floor's list was applied (etcd restored from a backup). A list taken before the
+ * floor was set is simply superseded by it.
+ */
+function judgeCompleteView(state: SyncState, view: CompleteView): { restart?: string; superseded?: string } {
+  if (state.identity !== undefined && view.identity !== undefined && state.identity !== view.identity) {
+    return {
+      restart: `the cluster's identity changed from ${state.identity} to ${view.identity} (a new cluster under the same id)`,
+    };
+  }
+  if (state.floor !== undefined && compareResourceVersions(view.listVersion, state.floor) < 0) {
+    if (state.floorAt !== undefined && view.listedAt < state.floorAt) {
+      return {
+        superseded: `a newer complete list (resourceVersion ${state.floor}) was applied while this one (${view.listVersion}) was taken; nothing was changed`,
+      };
+    }
+    return {
+      restart: `the cluster's resourceVersion went back from ${state.floor} to ${view.listVersion} (its etcd was restored or rebuilt)`,
+    };
+  }
+  return {};
+}
+
+const withoutFloor = ({ floor: _floor, floorAt: _at, ...state }: SyncState): SyncState => state;
+
+/** The state started afresh: ownership is kept (the entries are still the cluster's), versions are not. */
+const restartedState = (state: SyncState): SyncState => ({
+  services: {},
+  tombstones: {},
+  ...(state.owned ? { owned: state.owned } : {}),
+  ...(state.released ? { released: state.released } : {}),
+});
+
+/**
  * The next document and sync state: observations older than the state are dropped as stale, the rest mapped to
- * entries and planned against the document; a plan that deletes more than `maxDeleteShare` is refused whole.
+ * entries and planned against the document (with this cluster's ownership from the state, and the damage other
+ * writers did repaired where the observations cover it); a plan that deletes more than `maxDeleteShare` is
+ * refused whole.
  */
 export function planStep<T>(input: StepInput<T>): PlannedStep<T> {
-  const { admitted, stale, next } = admitObservations(input.state, input.observations, input.now);
+  let state = input.state;
+  let restarted = input.resetState;
+  if (input.complete) {
+    const judged = judgeCompleteView(state, input.complete);
+    if (judged.superseded) return { ...refusedStep(input, judged.superseded), superseded: true };
+    restarted ??= judged.restart;
+  }
+  if (restarted !== undefined) state = restartedState(state);
+
+  const inspection = inspectDocument(input.document, state, input.owner, input.now);
+  const current = inspection.document;
+  // An entry brought back for a Service the state saw deleted is removed again, as the deletion was.
+  const reDeletions: Observation<T>[] = inspection.damage.flatMap((d) => {
+    const tomb = d.kind === 'unexpected' ? state.tombstones[d.service] : undefined;
+    return tomb ? [{ key: d.service, resourceVersion: tomb.rv, value: null }] : [];
+  });
+  // Versions of another incarnation of the cluster (rebuilt under the same id) cannot be ordered against the
+  // state's: such observations are set aside until a reconcile starts the state afresh.
+  const other = (o: Observation<T>) =>
+    state.identity !== undefined && o.identity !== undefined && o.identity !== state.identity;
+  const observations = [...input.observations];
+  const mismatched = observations.filter(other);
+  const usable = mismatched.length === 0 ? observations : observations.filter((o) => !other(o));
+  // A complete list speaks for every Service as of its own version, which is at or above the floor: only what the
+  // state holds of a Service can make its observation stale. Events are also judged against the floor.
+  const judgedBy = input.complete ? withoutFloor(state) : state;
+  const admission = admitObservations(judgedBy, [...usable, ...reDeletions], input.now);
+  const { admitted, stale } = admission;
+  const tracked = <V>(record: Readonly<Record<string, V>>) =>
+    input.tracks ? Object.fromEntries(Object.entries(record).filter(([key]) => input.tracks?.(key))) : record;
+  const next: SyncState = {
+    ...state,
+    services: tracked(admission.next.services),
+    tombstones: tracked(admission.next.tombstones),
+  };
   const desired = new Map<string, RegistryEntry | null>();
   const skipped: Array<{ key: string; reason: string }> = [];
   const invalid: Array<{ key: string; error: string }> = [];
@@ -88,9 +194,8 @@ export function planStep<T>(input: StepInput<T>): PlannedStep<T> {
       invalid.push({ key, error: decision.error });
     }
   }
-  const plan = planRegistryChanges(input.document, desired, input.owner, input.policy);
-  const base = { plan, stale, skipped, invalid };
-  const share = deletionShare(input.document, plan);
+  const plan = planRegistryChanges(current, desired, input.owner, input.policy);
+  const share = deletionShare(current, plan);
   if (
     input.maxDeleteShare !== undefined &&
     !input.force &&
@@ -101,13 +206,55 @@ export function planStep<T>(input: StepInput<T>): PlannedStep<T> {
       `refusing to delete ${plan.deletes.length} of this cluster's entries (${Math.round(share * 100)}%, more than ` +
       `the ${Math.round(input.maxDeleteShare * 100)}% allowed); check the cluster connection and filters, then run ` +
       'again with --force (or {"force": true}) if this is intended';
-    return { ...base, document: input.document, state: input.state, refused, changed: false };
+    return { ...refusedStep(input, refused), plan, stale, skipped, invalid };
   }
-  const changed = planHasChanges(plan);
+
+  const planned = planHasChanges(plan) ? applyPlan(current, plan) : current;
+  const marked = restoreMarkers(planned, input.owner);
+  const document = marked.document;
+  const decided = new Set(desired.keys());
+  const repaired = inspection.damage.filter((d) => decided.has(d.service) || d.kind === 'unmarked');
+  const unrepaired = inspection.damage.filter((d) => !repaired.includes(d));
+  const ask =
+    (unrepaired.length > 0 || mismatched.length > 0) &&
+    input.repairIntervalMs !== undefined &&
+    (state.repairRequestedAt === undefined || input.now - state.repairRequestedAt >= input.repairIntervalMs);
+
+  let nextState: SyncState = { ...next, ...ownershipAfter(document, state, input.owner, decided, input.now) };
+  if (ask) nextState = { ...nextState, repairRequestedAt: input.now };
+  if (input.complete) {
+    const identity = input.complete.identity ?? (restarted === undefined ? state.identity : undefined);
+    nextState = raiseFloor(nextState, input.complete.listVersion, input.now, identity);
+  }
   return {
-    ...base,
-    document: changed ? applyPlan(input.document, plan) : input.document,
-    state: next,
-    changed,
+    plan,
+    document,
+    state: nextState,
+    stale,
+    skipped,
+    invalid,
+    repaired,
+    unrepaired,
+    mismatched,
+    requestReconcile: ask,
+    ...(restarted !== undefined ? { restarted } : {}),
+    changed: planHasChanges(plan) || marked.restored > 0,
+  };
+}
+
+function refusedStep<T>(input: StepInput<T>, refused: string): PlannedStep<T> {
+  return {
+    plan: { owner: input.owner, creates: [], updates: [], deletes: [], conflicts: [], unchanged: 0 },
+    document: input.document,
+    state: input.state,
+    stale: [],
+    skipped: [],
+    invalid: [],
+    repaired: [],
+    unrepaired: [],
+    mismatched: [],
+    requestReconcile: false,
+    refused,
+    changed: false,
   };
 }

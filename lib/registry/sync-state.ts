@@ -1,13 +1,54 @@
-// The sync state of one cluster: the newest resourceVersion applied per Service, and tombstones for deleted
-// Services. It is written in the same ZooKeeper transaction as the document, so the two never disagree, and it is
-// what makes at-least-once, unordered delivery safe: an observation older than what was applied is stale.
+// The sync state of one cluster, in a znode that only kube-zk-sync writes, in the same ZooKeeper transaction as the
+// document, so the two never disagree. It holds what the document's other writers cannot take away:
+// - which entries this cluster wrote (`owned`: name → Service and a fingerprint of the reader fields written), so
+//   ownership survives writers that drop the marker field, and damage to the cluster's entries can be seen;
+// - the newest resourceVersion applied per Service, and tombstones for deleted Services, which make at-least-once,
+//   unordered delivery safe: an observation older than what was applied is stale;
+// - the `floor`: the resourceVersion of the last complete list applied (a reconcile). Any observation older than
+//   the floor is covered by that list, so versions and tombstones at or below it are dropped (the state holds only
+//   what changed since the last reconcile), and an event older than the floor for a Service the state does not
+//   know is stale, even when the state was lost and rebuilt;
+// - the `identity` of the cluster (the kube-system namespace's uid), since resourceVersions are ordered only within
+//   one etcd.
+import { createHash } from 'node:crypto';
 import { compareResourceVersions } from '../events/resource-version.ts';
+import type { RegistryEntry } from './document.ts';
+
+export interface OwnedEntry {
+  /** `namespace/name` of the Service the entry comes from. */
+  readonly service: string;
+  /** `fingerprint()` of the reader fields this cluster last wrote. */
+  readonly fingerprint: string;
+}
+
+/** An entry the cluster removed: if a writer brings it back from an old copy, marker or not, it is recognised. */
+export interface ReleasedEntry extends OwnedEntry {
+  /** When (ms since epoch) the cluster removed it. */
+  readonly at: number;
+}
+
+export interface Tombstone {
+  readonly rv: string;
+  /** When (ms since epoch) the deletion was applied. */
+  readonly at: number;
+}
 
 export interface SyncState {
-  /** Service key → resourceVersion of the newest observation applied. */
+  /** Service key → resourceVersion of the newest observation applied (only those newer than the floor). */
   readonly services: Readonly<Record<string, string>>;
-  /** Service key → resourceVersion at which it was seen gone, and when (ms since epoch) that was applied. */
-  readonly tombstones: Readonly<Record<string, { readonly rv: string; readonly at: number }>>;
+  /** Service key → resourceVersion at which it was seen gone, and when that was applied. */
+  readonly tombstones: Readonly<Record<string, Tombstone>>;
+  /** Entry name → who wrote it. Absent when not known (a state from before ownership was recorded, or rebuilt). */
+  readonly owned?: Readonly<Record<string, OwnedEntry>>;
+  /** Entry name → an entry the cluster removed recently (see RELEASED_TTL_MS). */
+  readonly released?: Readonly<Record<string, ReleasedEntry>>;
+  /** resourceVersion of the last complete list applied, and when (ms since epoch). */
+  readonly floor?: string;
+  readonly floorAt?: number;
+  /** The cluster's identity when the floor was taken (the kube-system namespace's uid). */
+  readonly identity?: string;
+  /** When a sync last asked for a reconcile to repair damage (ms since epoch): the rate limit of those requests. */
+  readonly repairRequestedAt?: number;
 }
 
 /** One thing the cluster told us: at `resourceVersion`, Service `key` was `value`, or gone (null). */
@@ -15,6 +56,8 @@ export interface Observation<T> {
   readonly key: string;
   readonly resourceVersion: string;
   readonly value: T | null;
+  /** The identity of the cluster it was observed in, when the observer knew it. */
+  readonly identity?: string;
 }
 
 export const emptySyncState: SyncState = { services: {}, tombstones: {} };
@@ -22,10 +65,32 @@ export const emptySyncState: SyncState = { services: {}, tombstones: {} };
 /** Tombstones outlive any event still in flight (EventBridge retries for 24 hours); a reconcile heals the rest. */
 export const DEFAULT_TOMBSTONE_TTL_MS = 48 * 3600_000;
 
+/**
+ * How long the cluster recognises an entry it removed. A writer that writes back an old copy of the document does
+ * so within seconds of reading it; an hour covers slow ones. After that, an old copy that comes back without its
+ * marker reads as hand-made (a conflict to report, not an entry to remove).
+ */
+export const RELEASED_TTL_MS = 3600_000;
+
+/** A short digest of the fields readers see: enough to tell whether someone else changed an entry. */
+export function fingerprint(entry: RegistryEntry): string {
+  return createHash('sha256')
+    .update(JSON.stringify([entry.name, entry.description, entry.endpoints]))
+    .digest('base64url')
+    .slice(0, 12);
+}
+
 export class SyncStateError extends Error {
   override readonly name = 'SyncStateError';
 }
 
+const isRecord = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * Reads a state. Both layouts are read: the compact one (`"v": 2`) and the first one (`services` and `tombstones`
+ * only), which carries no ownership. An empty or missing znode is the empty state.
+ */
 export function parseSyncState(data: Buffer | string | null): SyncState {
   const text = data === null ? '' : data.toString();
   if (text.trim() === '') return emptySyncState;
@@ -33,36 +98,115 @@ export function parseSyncState(data: Buffer | string | null): SyncState {
   try {
     value = JSON.parse(text);
   } catch (error) {
-    throw new SyncStateError(`the sync state is not valid JSON (${(error as Error).message})`);
+    throw new SyncStateError(`it is not valid JSON (${(error as Error).message})`);
   }
-  const { services, tombstones } = (value ?? {}) as Record<string, unknown>;
-  if (
-    typeof services !== 'object' ||
-    services === null ||
-    typeof tombstones !== 'object' ||
-    tombstones === null
-  ) {
-    throw new SyncStateError('the sync state must be an object with "services" and "tombstones"');
+  if (!isRecord(value)) throw new SyncStateError('it is not a JSON object');
+  return value.v === 2 ? readCompact(value) : readFirstLayout(value);
+}
+
+function readFirstLayout(value: Record<string, unknown>): SyncState {
+  const { services, tombstones } = value;
+  if (!isRecord(services) || !isRecord(tombstones)) {
+    throw new SyncStateError('it must be an object with "services" and "tombstones"');
   }
   for (const [key, rv] of Object.entries(services)) {
-    if (typeof rv !== 'string')
-      throw new SyncStateError(`the sync state's version of ${key} is not a string`);
+    if (typeof rv !== 'string') throw new SyncStateError(`the version of ${key} is not a string`);
   }
   for (const [key, t] of Object.entries(tombstones)) {
     const { rv, at } = (t ?? {}) as Record<string, unknown>;
     if (typeof rv !== 'string' || typeof at !== 'number') {
-      throw new SyncStateError(`the sync state's tombstone of ${key} is not {"rv": string, "at": number}`);
+      throw new SyncStateError(`the tombstone of ${key} is not {"rv": string, "at": number}`);
     }
   }
-  return value as SyncState;
+  return { services: services as Record<string, string>, tombstones: tombstones as SyncState['tombstones'] };
 }
 
-const sortedRecord = <V>(record: Readonly<Record<string, V>>): Record<string, V> =>
-  Object.fromEntries(Object.entries(record).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+function readCompact(value: Record<string, unknown>): SyncState {
+  const { owned, released, services, tombstones, floor, floorAt, identity, repairRequestedAt } = value;
+  if (!isRecord(services) || !isRecord(tombstones) || (owned !== undefined && !isRecord(owned))) {
+    throw new SyncStateError('it must have the objects "services", "tombstones" and "owned"');
+  }
+  const out = {
+    services: {} as Record<string, string>,
+    tombstones: {} as Record<string, Tombstone>,
+  };
+  for (const [key, rv] of Object.entries(services)) {
+    if (typeof rv !== 'string') throw new SyncStateError(`the version of ${key} is not a string`);
+    out.services[key] = rv;
+  }
+  for (const [key, t] of Object.entries(tombstones)) {
+    if (!Array.isArray(t) || typeof t[0] !== 'string' || typeof t[1] !== 'number') {
+      throw new SyncStateError(`the tombstone of ${key} is not [version, time]`);
+    }
+    out.tombstones[key] = { rv: t[0], at: t[1] };
+  }
+  let ownedOut: Record<string, OwnedEntry> | undefined;
+  if (owned !== undefined) {
+    ownedOut = {};
+    for (const [name, o] of Object.entries(owned)) {
+      if (!Array.isArray(o) || typeof o[0] !== 'string' || typeof o[1] !== 'string') {
+        throw new SyncStateError(`the owner of entry ${JSON.stringify(name)} is not [service, fingerprint]`);
+      }
+      ownedOut[name] = { service: o[0], fingerprint: o[1] };
+    }
+  }
+  let releasedOut: Record<string, ReleasedEntry> | undefined;
+  if (released !== undefined) {
+    if (!isRecord(released)) throw new SyncStateError('"released" is not an object');
+    releasedOut = {};
+    for (const [name, r] of Object.entries(released)) {
+      if (
+        !Array.isArray(r) ||
+        typeof r[0] !== 'string' ||
+        typeof r[1] !== 'string' ||
+        typeof r[2] !== 'number'
+      ) {
+        throw new SyncStateError(
+          `the released entry ${JSON.stringify(name)} is not [service, fingerprint, time]`,
+        );
+      }
+      releasedOut[name] = { service: r[0], fingerprint: r[1], at: r[2] };
+    }
+  }
+  const optional = { floor, identity } as Record<string, unknown>;
+  for (const [field, v] of Object.entries(optional)) {
+    if (v !== undefined && typeof v !== 'string') throw new SyncStateError(`"${field}" is not a string`);
+  }
+  for (const [field, v] of Object.entries({ floorAt, repairRequestedAt })) {
+    if (v !== undefined && typeof v !== 'number') throw new SyncStateError(`"${field}" is not a number`);
+  }
+  return {
+    ...out,
+    ...(ownedOut ? { owned: ownedOut } : {}),
+    ...(releasedOut ? { released: releasedOut } : {}),
+    ...(typeof floor === 'string' ? { floor } : {}),
+    ...(typeof floorAt === 'number' ? { floorAt } : {}),
+    ...(typeof identity === 'string' ? { identity } : {}),
+    ...(typeof repairRequestedAt === 'number' ? { repairRequestedAt } : {}),
+  };
+}
 
-/** Deterministic bytes (keys sorted), so an unchanged state is byte-identical. */
+const sorted = <V, W>(record: Readonly<Record<string, V>>, map: (v: V) => W): Record<string, W> =>
+  Object.fromEntries(
+    Object.entries(record)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([k, v]) => [k, map(v)]),
+  );
+
+/** Deterministic, compact bytes (keys sorted, tuples for the per-key records): an unchanged state is identical. */
 export function serializeSyncState(state: SyncState): string {
-  return `${JSON.stringify({ services: sortedRecord(state.services), tombstones: sortedRecord(state.tombstones) })}\n`;
+  return `${JSON.stringify({
+    v: 2,
+    ...(state.identity !== undefined ? { identity: state.identity } : {}),
+    ...(state.floor !== undefined ? { floor: state.floor, floorAt: state.floorAt } : {}),
+    ...(state.repairRequestedAt !== undefined ? { repairRequestedAt: state.repairRequestedAt } : {}),
+    ...(state.owned ? { owned: sorted(state.owned, (o) => [o.service, o.fingerprint]) } : {}),
+    ...(state.released && Object.keys(state.released).length > 0
+      ? { released: sorted(state.released, (r) => [r.service, r.fingerprint, r.at]) }
+      : {}),
+    services: sorted(state.services, (rv) => rv),
+    tombstones: sorted(state.tombstones, (t) => [t.rv, t.at]),
+  })}\n`;
 }
 
 /** The newest observation per key; on equal versions the later one in the list wins. */
@@ -78,10 +222,15 @@ export function coalesce<T>(observations: Iterable<Observation<T>>): Map<string,
 export interface Admission<T> {
   /** Observations at least as new as the state: these are applied. */
   readonly admitted: ReadonlyMap<string, Observation<T>>;
-  /** Observations older than what the state already holds: dropped. */
+  /** Observations older than what the state already holds (or than its floor): dropped. */
   readonly stale: readonly Observation<T>[];
-  /** The state once the admitted observations are applied. */
+  /** The state's versions and tombstones once the admitted observations are applied. */
   readonly next: SyncState;
+}
+
+/** The version an observation of `key` must reach to be applied: what the state holds of it, or else the floor. */
+export function knownVersion(state: SyncState, key: string): string | undefined {
+  return state.services[key] ?? state.tombstones[key]?.rv ?? state.floor;
 }
 
 /**
@@ -96,13 +245,13 @@ export function admitObservations<T>(
   tombstoneTtlMs = DEFAULT_TOMBSTONE_TTL_MS,
 ): Admission<T> {
   const services: Record<string, string> = { ...state.services };
-  const tombstones: Record<string, { rv: string; at: number }> = {};
+  const tombstones: Record<string, Tombstone> = {};
   for (const [key, t] of Object.entries(state.tombstones))
     if (now - t.at <= tombstoneTtlMs) tombstones[key] = t;
   const admitted = new Map<string, Observation<T>>();
   const stale: Observation<T>[] = [];
   for (const [key, o] of coalesce(observations)) {
-    const known = services[key] ?? tombstones[key]?.rv;
+    const known = knownVersion(state, key);
     if (known !== undefined && compareResourceVersions(o.resourceVersion, known) < 0) {
       stale.push(o);
       continue;
@@ -116,5 +265,21 @@ export function admitObservations<T>(
       delete tombstones[key];
     }
   }
-  return { admitted, stale, next: { services, tombstones } };
+  return { admitted, stale, next: { ...state, services, tombstones } };
+}
+
+/**
+ * The state with a new floor: versions and tombstones at or below it are dropped, since the complete list taken at
+ * `floor` already covers every observation that old.
+ */
+export function raiseFloor(state: SyncState, floor: string, at: number, identity?: string): SyncState {
+  const above = (rv: string) => compareResourceVersions(rv, floor) > 0;
+  return {
+    ...state,
+    services: Object.fromEntries(Object.entries(state.services).filter(([, rv]) => above(rv))),
+    tombstones: Object.fromEntries(Object.entries(state.tombstones).filter(([, t]) => above(t.rv))),
+    floor,
+    floorAt: at,
+    ...(identity !== undefined ? { identity } : {}),
+  };
 }

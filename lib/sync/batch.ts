@@ -11,6 +11,7 @@ import {
   type TrimmedService,
 } from '../events/contract.ts';
 import { DocumentError } from '../registry/document.ts';
+import type { Damage } from '../registry/ownership.ts';
 import { DEFAULT_TOMBSTONE_TTL_MS, type Observation, SyncStateError } from '../registry/sync-state.ts';
 import { messageOf } from '../util/errors.ts';
 import type { AppliedStep, ZkRegistryStore } from '../zk/registry-store.ts';
@@ -105,8 +106,20 @@ export interface SyncBatchReport {
   readonly casAttempts: number;
   /** Size of the document after the batch (as read, when it did not change). */
   readonly documentBytes: number;
+  /** Size of the cluster's sync state after the batch: with the document, one ZooKeeper request. */
+  readonly stateBytes: number;
   /** Records reported back to the queue. */
   readonly failed: number;
+  /** Damage by the document's other writers to this cluster's entries, repaired by this batch. */
+  readonly repaired: number;
+  /** Of those, entries whose reader fields someone changed (a hand edit reverted). */
+  readonly reverted: number;
+  /** Damage this batch could not repair (its Services were not in the batch): a reconcile repairs it. */
+  readonly unrepaired: number;
+  /** Records from another incarnation of the cluster (its identity differs from the sync state's). */
+  readonly identityMismatch: number;
+  /** Whether this batch asked for a reconcile (damage left, a corrupt or lost sync state, a new incarnation). */
+  readonly reconcileRequested: boolean;
   /** Why the write failed, when it did (every valid record is then a failed item). */
   readonly error?: string;
   /** Set when the write was refused rather than failed: the document is corrupt or the result too large. */
@@ -123,12 +136,22 @@ export interface SyncBatchResult {
   readonly outcome?: AppliedStep<TrimmedService>;
 }
 
+/** How a sync asks for a reconcile: the deployed one invokes the reconcile Lambda, `dev` runs its own. */
+export type ReconcileRequester = (reason: string) => Promise<void>;
+
 export interface SyncBatchInput {
   readonly registry: ZkRegistryStore;
   readonly target: RegistryTarget;
   /** Aborted when the invocation runs out of time: no write starts after that. */
   readonly signal?: AbortSignal;
+  /** Asks for a reconcile; without it, damage waits for the scheduled one. */
+  readonly requestReconcile?: ReconcileRequester;
+  /** At most one reconcile request this often (the sync state records the last one). */
+  readonly repairIntervalMs?: number;
 }
+
+/** When the sync state itself cannot be used, the request is rate-limited per container instead. */
+let lastStateProblemRequest = 0;
 
 export async function syncBatch(
   records: readonly QueueRecord[],
@@ -167,6 +190,12 @@ export async function syncBatch(
     documentWritten: false,
     casAttempts: 0,
     documentBytes: 0,
+    stateBytes: 0,
+    repaired: 0,
+    reverted: 0,
+    unrepaired: 0,
+    identityMismatch: 0,
+    reconcileRequested: false,
   };
   const finish = (report: SyncBatchReport, outcome?: AppliedStep<TrimmedService>): SyncBatchResult => ({
     batchItemFailures: failed.map((itemIdentifier) => ({ itemIdentifier })),
@@ -181,6 +210,7 @@ export async function syncBatch(
     key: detail.key,
     resourceVersion: detail.resourceVersion,
     value: detail.service,
+    ...(detail.clusterUid ? { identity: detail.clusterUid } : {}),
   }));
   let outcome: AppliedStep<TrimmedService>;
   try {
@@ -192,7 +222,12 @@ export async function syncBatch(
         input.signal?.throwIfAborted();
         return observations;
       },
-      { policy: input.target.policy, toEntry: input.target.toEntry },
+      {
+        policy: input.target.policy,
+        toEntry: input.target.toEntry,
+        tracks: input.target.tracks,
+        ...(input.repairIntervalMs !== undefined ? { repairIntervalMs: input.repairIntervalMs } : {}),
+      },
     );
   } catch (error) {
     // Nothing of this batch is known to be written: every valid record comes back and is applied again later,
@@ -203,16 +238,40 @@ export async function syncBatch(
       error instanceof DataTooLargeError || error instanceof DocumentError || error instanceof SyncStateError
         ? error.name
         : undefined;
+    // A sync state that cannot be used needs the reconcile to rebuild it; the records wait for that.
+    const now = Date.now();
+    const ask =
+      error instanceof SyncStateError &&
+      input.requestReconcile !== undefined &&
+      now - lastStateProblemRequest >= (input.repairIntervalMs ?? 0);
+    if (ask) lastStateProblemRequest = now;
+    const requested = ask ? await askForReconcile(input, message, problems) : false;
     return finish({
       ...base,
       ...empty,
       failed: failed.length,
       error: message,
       ...(refused ? { refused } : {}),
+      reconcileRequested: requested,
       // A refused oversize write still reports its size, so the document-size alarm sees it.
       documentBytes: error instanceof DataTooLargeError ? error.bytes : 0,
     });
   }
+  const { mismatched } = outcome;
+  for (const o of mismatched) {
+    ignoredReasons.push({
+      id: o.key,
+      reason: `observed in cluster incarnation ${o.identity}, but the sync state belongs to ${outcome.state.identity}; a reconcile starts the state afresh`,
+    });
+  }
+  for (const d of outcome.repaired) problems.push({ id: d.service, problem: describeDamage(d, true) });
+  for (const d of outcome.unrepaired) problems.push({ id: d.service, problem: describeDamage(d, false) });
+  const why =
+    mismatched.length > 0
+      ? `${mismatched.length} events come from another incarnation of cluster ${input.target.cluster}`
+      : `${outcome.unrepaired.length} entries of cluster ${input.target.cluster} were changed by another writer`;
+  const reconcileRequested =
+    outcome.requestReconcile && outcome.written ? await askForReconcile(input, why, problems) : false;
   const distinct = new Set(valid.map((v) => v.detail.key)).size;
   for (const s of outcome.invalid) problems.push({ id: s.key, problem: s.error });
   for (const c of outcome.plan.conflicts) {
@@ -224,7 +283,7 @@ export async function syncBatch(
   return finish(
     {
       ...base,
-      applied: distinct - outcome.stale.length,
+      applied: distinct - outcome.stale.length - mismatched.length,
       coalesced: valid.length - distinct,
       stale: outcome.stale.length,
       skipped: outcome.skipped.length,
@@ -237,8 +296,44 @@ export async function syncBatch(
       documentWritten: outcome.written && outcome.changed,
       casAttempts: outcome.attempts,
       documentBytes: outcome.bytes,
+      stateBytes: outcome.stateBytes,
       failed: failed.length,
+      repaired: outcome.repaired.length,
+      reverted: outcome.repaired.filter((d) => d.kind === 'edited').length,
+      unrepaired: outcome.unrepaired.length,
+      identityMismatch: mismatched.length,
+      reconcileRequested,
     },
     outcome,
   );
+}
+
+async function askForReconcile(
+  input: SyncBatchInput,
+  reason: string,
+  problems: Array<{ id: string; problem: string }>,
+): Promise<boolean> {
+  if (!input.requestReconcile) return false;
+  try {
+    await input.requestReconcile(reason);
+    return true;
+  } catch (error) {
+    // Best effort: the scheduled reconcile repairs the same, later.
+    problems.push({ id: 'reconcile', problem: `could not ask for a reconcile: ${(error as Error).message}` });
+    return false;
+  }
+}
+
+/** One line for the log: what happened to which entry of which Service, and what was done. */
+export function describeDamage(d: Damage, repaired: boolean): string {
+  const what = {
+    vanished: `entry "${d.name}" (Service ${d.service}) was removed by another writer`,
+    unmarked: `entry "${d.name}" (Service ${d.service}) lost its ownership marker`,
+    edited: `entry "${d.name}" (Service ${d.service}) was changed by another writer`,
+    unexpected: `entry "${d.name}" (Service ${d.service}) was written back by another writer after the cluster removed it`,
+  }[d.kind];
+  if (!repaired) return `${what}; a reconcile repairs it`;
+  return d.kind === 'edited'
+    ? `reverted a hand edit of ${d.name} (Service ${d.service})`
+    : `${what}; repaired`;
 }

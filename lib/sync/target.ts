@@ -2,7 +2,7 @@
 // one mapping of Services to entries, so the two can never disagree on what a Service publishes or where.
 import type { RegistryConfig } from '../config/config.ts';
 import type { TrimmedService } from '../events/contract.ts';
-import { mapService } from '../kube/mapping.ts';
+import { mapService, mayPublish } from '../kube/mapping.ts';
 import type { Policy } from '../registry/plan.ts';
 import type { EntryDecision } from '../registry/step.ts';
 import { ZkRegistryStore } from '../zk/registry-store.ts';
@@ -14,6 +14,8 @@ export interface RegistryTarget {
   readonly cluster: string;
   readonly policy: Policy;
   readonly toEntry: (service: TrimmedService) => EntryDecision;
+  /** Whether a Service of this key may ever be published: the sync state keeps versions of no other. */
+  readonly tracks: (key: string) => boolean;
 }
 
 export function registryTarget(
@@ -23,6 +25,7 @@ export function registryTarget(
     cluster: config.clusterId,
     policy: config.policy,
     toEntry: (service) => mapService(service, config.mapping, config.clusterId),
+    tracks: (key) => mayPublish(key, config.mapping),
   };
 }
 

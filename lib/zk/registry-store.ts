@@ -1,12 +1,24 @@
+import { posix } from 'node:path';
 // The registry document in ZooKeeper: reads that refuse a corrupt document, hand-made edits (the CLI), and the
 // steps that apply a cluster's observations, writing the document and that cluster's sync state in one
 // compare-and-set transaction.
 import { parseDocument, type RegistryDocument, serializeDocument } from '../registry/document.ts';
+import {
+  type Adoption,
+  adoptEntry,
+  type ClusterState,
+  type Purge,
+  purgeCluster,
+  withManagers,
+} from '../registry/handover.ts';
+import { type Damage, inspectDocument } from '../registry/ownership.ts';
 import { type PlannedStep, planStep, type StepInput } from '../registry/step.ts';
 import {
+  emptySyncState,
   type Observation,
   parseSyncState,
   type SyncState,
+  SyncStateError,
   serializeSyncState,
 } from '../registry/sync-state.ts';
 import { znodePathProblem } from './paths.ts';
@@ -29,8 +41,39 @@ export function checkClusterId(cluster: string): string {
 }
 
 /** Where a cluster's sync state lives: a sibling of the document, so readers of the document never see it. */
+const STATE_INFIX = '.kube-zk-sync.';
 export const syncStatePath = (documentPath: string, cluster: string) =>
-  `${documentPath}.kube-zk-sync.${checkClusterId(cluster)}`;
+  `${documentPath}${STATE_INFIX}${checkClusterId(cluster)}`;
+
+/**
+ * The sync state as a step may use it. A state that cannot be read, or that is missing while the document holds
+ * this cluster's entries, cannot tell a late event from a new one: a complete list (a reconcile) starts it afresh,
+ * anything else is refused with the znode and the way out, so that no deleted Service comes back meanwhile.
+ */
+function readState(
+  data: Buffer | null,
+  document: RegistryDocument,
+  cluster: string,
+  path: string,
+  options: { complete?: unknown; resetState?: string },
+): { state: SyncState; resetState?: string } {
+  const rebuild =
+    'the reconcile rebuilds it from its complete list: wait for the scheduled one, or run `kube-zk-sync reconcile --reset-state`';
+  let problem: string | undefined;
+  let state = emptySyncState;
+  try {
+    state = parseSyncState(data);
+  } catch (error) {
+    problem = `the sync state ${path} cannot be read (${(error as Error).message})`;
+  }
+  if (data === null && document.entries.some((e) => e.owner?.cluster === cluster)) {
+    problem = `the sync state ${path} is missing, but the document holds entries of cluster "${cluster}"`;
+  }
+  if (options.resetState) return { state, resetState: options.resetState };
+  if (problem === undefined) return { state };
+  if (options.complete) return { state, resetState: problem };
+  throw new SyncStateError(`${problem}; ${rebuild}`);
+}
 
 export interface DocumentRead {
   readonly document: RegistryDocument;
@@ -48,7 +91,9 @@ export interface AppliedStep<T> extends PlannedStep<T> {
   readonly written: boolean;
   readonly attempts: number;
   readonly version: number;
+  /** The document's size after the step, and the sync state's: together they are one ZooKeeper request. */
   readonly bytes: number;
+  readonly stateBytes: number;
 }
 
 export class ZkRegistryStore {
@@ -95,6 +140,102 @@ export class ZkRegistryStore {
     );
   }
 
+  /**
+   * What other writers did to `cluster`'s entries, read without writing: the damage a sync would find, or why the
+   * sync state cannot be used. A cheap check (two reads) that decides whether a reconcile is needed.
+   */
+  async inspect(cluster: string): Promise<{ damage: readonly Damage[]; stateProblem?: string }> {
+    const statePath = syncStatePath(this.path, cluster);
+    const [doc, state] = await Promise.all([this.zk.read(this.path), this.zk.read(statePath)]);
+    const document = parseDocument(doc.data ?? '');
+    try {
+      const read = readState(state.data, document, cluster, statePath, {});
+      return { damage: inspectDocument(document, read.state, cluster, Date.now()).damage };
+    } catch (error) {
+      return { damage: [], stateProblem: (error as Error).message };
+    }
+  }
+
+  /** Every cluster's sync state beside the document (a state that does not parse is reported, not skipped). */
+  async clusterStates(): Promise<ClusterState[]> {
+    const prefix = `${posix.basename(this.path)}${STATE_INFIX}`;
+    const names = (await this.zk.children(posix.dirname(this.path)))
+      .filter((n) => n.startsWith(prefix))
+      .sort();
+    return Promise.all(
+      names.map(async (name) => {
+        const path = posix.join(posix.dirname(this.path), name);
+        const { data } = await this.zk.read(path);
+        try {
+          return { cluster: name.slice(prefix.length), state: parseSyncState(data) };
+        } catch (error) {
+          throw new SyncStateError(
+            `the sync state ${path} cannot be read (${(error as Error).message}); run \`kube-zk-sync reconcile --reset-state\` for that cluster`,
+          );
+        }
+      }),
+    );
+  }
+
+  /** The document with every entry a cluster manages shown as that cluster's, marker or not. */
+  async readWithManagers(): Promise<DocumentRead & { states: ClusterState[] }> {
+    const [read, states] = await Promise.all([this.read(), this.clusterStates()]);
+    return { ...read, document: withManagers(read.document, states), states };
+  }
+
+  /**
+   * Makes the entry `name` hand-made (`registry adopt`): the marker goes, the reader fields stay, and the managing
+   * cluster's state no longer owns it, in one compare-and-set of both; that cluster then reports a conflict.
+   */
+  async adopt(name: string): Promise<Adoption & { version: number }> {
+    const { document, states } = await this.readWithManagers();
+    const { cluster } = adoptEntry(document, states, name);
+    const statePath = syncStatePath(this.path, cluster);
+    const others = states.filter((s) => s.cluster !== cluster);
+    const outcome = await this.zk.update([this.path, statePath], ([doc, state]) => {
+      const adoption = adoptEntry(
+        parseDocument(doc ?? ''),
+        [{ cluster, state: parseSyncState(state ?? null) }, ...others],
+        name,
+      );
+      return {
+        data: [
+          Buffer.from(serializeDocument(adoption.document)),
+          state && adoption.state ? Buffer.from(serializeSyncState(adoption.state)) : undefined,
+        ],
+        result: adoption,
+      };
+    });
+    return { ...outcome.result, version: outcome.versions[0] as number };
+  }
+
+  /**
+   * Removes every entry of `cluster` (`registry purge`), those its marker names and those its state owns, with
+   * compare-and-set; then its sync state, if nobody wrote it meanwhile. A dry run only says what would go.
+   */
+  async purge(
+    cluster: string,
+    options: { dryRun?: boolean } = {},
+  ): Promise<Purge & { stateRemoved: boolean }> {
+    const statePath = syncStatePath(this.path, cluster);
+    const outcome = await this.zk.update([this.path, statePath], ([doc, state]) => {
+      // A state that does not parse is removed all the same: the markers alone then say what was the cluster's.
+      let known: SyncState | undefined;
+      try {
+        known = parseSyncState(state ?? null);
+      } catch {
+        known = undefined;
+      }
+      const purge = purgeCluster(parseDocument(doc ?? ''), cluster, known);
+      const data = options.dryRun ? undefined : Buffer.from(serializeDocument(purge.document));
+      return { data: [data, undefined], result: purge };
+    });
+    const stateVersion = outcome.versions[1] as number;
+    const stateRemoved =
+      !options.dryRun && stateVersion >= 0 && (await this.zk.remove(statePath, stateVersion));
+    return { ...outcome.result, stateRemoved };
+  }
+
   async read(): Promise<DocumentRead> {
     const { data, version } = await this.zk.read(this.path);
     return { document: parseDocument(data ?? ''), version, bytes: data?.length ?? 0 };
@@ -128,11 +269,13 @@ export class ZkRegistryStore {
     const statePath = syncStatePath(this.path, cluster);
     const now = Date.now();
     let bytes = 0;
+    let stateBytes = 0;
     const outcome = await this.zk.update([this.path, statePath], ([docData, stateData]) => {
       const document = parseDocument(docData ?? '');
-      const state = parseSyncState(stateData ?? null);
+      const { state, resetState } = readState(stateData ?? null, document, cluster, statePath, options);
       const step = planStep({
         ...options,
+        ...(resetState ? { resetState } : {}),
         document,
         state,
         observations: typeof observations === 'function' ? observations(document, state) : observations,
@@ -141,8 +284,13 @@ export class ZkRegistryStore {
       });
       const doc = step.changed ? Buffer.from(serializeDocument(step.document)) : undefined;
       bytes = doc?.length ?? docData?.length ?? 0;
-      if (options.dryRun || step.refused) return { data: [undefined, undefined], result: step };
-      return { data: [doc, Buffer.from(serializeSyncState(step.state))], result: step };
+      if (options.dryRun || step.refused) {
+        stateBytes = stateData?.length ?? 0;
+        return { data: [undefined, undefined], result: step };
+      }
+      const stateText = Buffer.from(serializeSyncState(step.state));
+      stateBytes = stateText.length;
+      return { data: [doc, stateText], result: step };
     });
     return {
       ...outcome.result,
@@ -150,6 +298,7 @@ export class ZkRegistryStore {
       attempts: outcome.attempts,
       version: outcome.versions[0] as number,
       bytes,
+      stateBytes,
     };
   }
 }

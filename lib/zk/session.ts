@@ -240,6 +240,29 @@ export class ZkSession {
     );
   }
 
+  /** The names of a znode's children; empty when the znode does not exist. */
+  async children(path: string): Promise<string[]> {
+    try {
+      return await this.call(`listing ${path}`, (done) =>
+        this.client.getChildren(path, (e, children) => done(e, children ?? [])),
+      );
+    } catch (error) {
+      if (codeOf((error as Error).cause) === Codes.NO_NODE) return [];
+      throw error;
+    }
+  }
+
+  /** Deletes a znode at `version`; false when it was already gone. */
+  async remove(path: string, version: number): Promise<boolean> {
+    try {
+      await this.call(`deleting ${path}`, (done) => this.client.remove(path, version, (e) => done(e)));
+      return true;
+    } catch (error) {
+      if (codeOf((error as Error).cause) === Codes.NO_NODE) return false;
+      throw error;
+    }
+  }
+
   async mkdirp(path: string, acl: zookeeper.ACL[]): Promise<void> {
     if (path === '/' || path === '') return;
     await this.call(`creating ${path}`, (done) =>

@@ -120,6 +120,27 @@ export class ZkStore {
     return this.withSession(`reading ${path}`, (s) => readOn(s, path));
   }
 
+  async children(path: string): Promise<string[]> {
+    return this.withSession(`listing ${path}`, (s) => s.children(path));
+  }
+
+  /**
+   * Deletes `path` if it is still at `version` (compare-and-set, like every write); false when it was already gone.
+   * A changed version fails with ContentionError: someone wrote it since it was read.
+   */
+  async remove(path: string, version: number): Promise<boolean> {
+    try {
+      return await this.withSession(`deleting ${path}`, (s) => s.remove(path, version));
+    } catch (error) {
+      if (codeOf((error as Error).cause ?? error) === Codes.BAD_VERSION) {
+        throw new ContentionError(
+          `${path} changed since it was read (version ${version}); nothing was deleted`,
+        );
+      }
+      throw error;
+    }
+  }
+
   /** Runs one idempotent operation, again on a new session if the first one was lost. */
   private async withSession<T>(what: string, op: (s: ZkSession) => Promise<T>): Promise<T> {
     for (let attempt = 0; ; attempt++) {

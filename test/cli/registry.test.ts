@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, describe, expect, inject, test } from 'vitest';
 import { freePort } from '../../lib/local/zookeeper.ts';
-import { ownedEntry, parseDocument, serializeDocument } from '../../lib/registry/document.ts';
+import { ownedEntry, parseDocument, readerView, serializeDocument } from '../../lib/registry/document.ts';
+import { fingerprint, parseSyncState, serializeSyncState } from '../../lib/registry/sync-state.ts';
+import { syncStatePath } from '../../lib/zk/registry-store.ts';
 import { ZkStore } from '../../lib/zk/store.ts';
 import { eventually, runCli, startCli } from '../support/cli.ts';
 
@@ -124,6 +126,106 @@ describe('kube-zk-sync registry', () => {
     expect(r.code).toBe(code);
     expect(r.stderr).toMatch(message);
     expect((await store.read(path)).version).toBe(-1);
+  });
+
+  describe('entries a cluster manages, marker or not', () => {
+    const cluster = 'prod';
+    const web = { name: 'web.shop', description: 'Web', endpoints: ['10.0.0.1:80'] };
+    const api = { name: 'api.shop', description: 'API', endpoints: ['10.0.0.2:80'] };
+    /** A document where a legacy round-trip dropped api's marker, and the cluster's state that owns both. */
+    async function managed(path: string) {
+      const document = {
+        entries: [
+          ownedEntry(web, { cluster, service: 'shop/web' }),
+          parseDocument(JSON.stringify([api])).entries[0] as never,
+          parseDocument('[{"name":"kafka","description":"by hand","endpoints":["k:9092"]}]')
+            .entries[0] as never,
+        ],
+      };
+      await put(path, serializeDocument(document));
+      const state = {
+        services: {},
+        tombstones: {},
+        owned: {
+          'web.shop': { service: 'shop/web', fingerprint: fingerprint(web) },
+          'api.shop': { service: 'shop/api', fingerprint: fingerprint(api) },
+        },
+      };
+      await put(syncStatePath(path, cluster), serializeSyncState(state));
+    }
+    const stateOf = async (path: string) =>
+      parseSyncState((await store.read(syncStatePath(path, cluster))).data);
+
+    test('list shows the manager of an entry whose marker was dropped; editing it needs --force', async () => {
+      const path = newPath();
+      await managed(path);
+      const list = await cli(path, 'registry', 'list');
+      expect(list.stdout).toMatch(/api\.shop\s+10\.0\.0\.2:80\s+prod:shop\/api\s+API/);
+      const refused = await cli(path, 'registry', 'register', '--name', 'api.shop', '--endpoint', 'x:1');
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toMatch(/cluster "prod".*--force/);
+    });
+
+    test('adopt makes an entry hand-made, reader fields unchanged, and the state lets it go', async () => {
+      const path = newPath();
+      await managed(path);
+      for (const name of ['web.shop', 'api.shop']) {
+        const r = await cli(path, 'registry', 'adopt', '--name', name);
+        expect(r).toMatchObject({ code: 0, stderr: '' });
+        expect(r.stdout).toMatch(
+          new RegExp(`^adopted "${name.replace('.', '\\.')}" .* cluster "prod" no longer manages it`),
+        );
+      }
+      const entries = parseDocument(await text(path)).entries;
+      expect(entries.every((e) => e.owner === undefined)).toBe(true);
+      expect(entries.map((e) => readerView(e))).toEqual([
+        api,
+        { name: 'kafka', description: 'by hand', endpoints: ['k:9092'] },
+        web,
+      ]);
+      expect((await stateOf(path)).owned).toEqual({});
+      const again = await cli(path, 'registry', 'adopt', '--name', 'kafka');
+      expect(again.code).toBe(1);
+      expect(again.stderr).toMatch(/"kafka" is already hand-made/);
+    });
+
+    test('register --force on a managed entry adopts it first, so the cluster does not revert it', async () => {
+      const path = newPath();
+      await managed(path);
+      const r = await cli(
+        path,
+        'registry',
+        'register',
+        '--name',
+        'web.shop',
+        '--endpoint',
+        '10.9.9.9:80',
+        '--force',
+      );
+      expect(r.code).toBe(0);
+      expect(r.stdout).toMatch(/adopted "web\.shop" from cluster "prod"/);
+      expect((await stateOf(path)).owned?.['web.shop']).toBeUndefined();
+      expect(
+        readerView(parseDocument(await text(path)).entries.find((e) => e.name === 'web.shop') as never),
+      ).toEqual({
+        ...web,
+        endpoints: ['10.9.9.9:80'],
+      });
+    });
+
+    test('purge removes the cluster’s entries, marked or not, and its state; --dry-run removes nothing', async () => {
+      const path = newPath();
+      await managed(path);
+      const before = await text(path);
+      const dry = await cli(path, 'registry', 'purge', '--cluster-id', cluster, '--dry-run');
+      expect(dry.stdout).toMatch(/- api\.shop\s+10\.0\.0\.2:80\n- web\.shop/);
+      expect(dry.stdout).toMatch(/dry run: would remove 2 entries of cluster "prod"/);
+      expect(await text(path)).toBe(before);
+      const r = await cli(path, 'registry', 'purge', '--cluster-id', cluster);
+      expect(r.stdout).toMatch(/removed 2 entries of cluster "prod" from .*, and its sync state/);
+      expect(parseDocument(await text(path)).entries.map((e) => e.name)).toEqual(['kafka']);
+      expect((await store.read(syncStatePath(path, cluster))).version).toBe(-1);
+    });
   });
 
   test('missing --zk and --path are usage errors', async () => {

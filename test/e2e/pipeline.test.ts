@@ -6,8 +6,6 @@
 import { KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { LocalPipeline } from '../../lib/cli/local-pipeline.ts';
-import { mapService, parseMappingConfig } from '../../lib/kube/mapping.ts';
-import { trimService } from '../../lib/kube/trim.ts';
 import {
   ApiServerSimulator,
   type Churn,
@@ -15,9 +13,9 @@ import {
   startChurn,
 } from '../../lib/local/apiserver/index.ts';
 import { ZooKeeperCluster } from '../../lib/local/zookeeper.ts';
-import { readerView } from '../../lib/registry/document.ts';
 import { ZkStore } from '../../lib/zk/store.ts';
 import { eventually, runCli } from '../support/cli.ts';
+import { expectedEntries, ownedEntries } from './cluster-view.ts';
 
 const SOAK = process.env.E2E_SOAK === '1';
 const SERVICES = 1000;
@@ -173,16 +171,9 @@ test(
     expect(result.report).toMatchObject({ created: 0, updated: 0, deleted: 0, documentWritten: false });
 
     // The document is the simulator's state mapped, and nothing else of this cluster's.
-    const expected = sim
-      .listServices()
-      .map((s) => mapService(trimService(s), parseMappingConfig(MAPPING_ENV), CLUSTER))
-      .flatMap((r) => (r.kind === 'entry' ? [{ service: r.key, ...r.entry }] : []))
-      .sort((a, b) => (a.name < b.name ? -1 : 1));
     const { document, version } = await pipeline.registry.read();
-    const owned = document.entries
-      .filter((e) => e.owner?.cluster === CLUSTER)
-      .map((e) => ({ service: e.owner?.service, ...readerView(e) }));
-    expect(owned).toEqual(expected);
+    const owned = ownedEntries(document, CLUSTER);
+    expect(owned).toEqual(expectedEntries(sim, MAPPING_ENV, CLUSTER));
     expect(owned.length).toBeGreaterThan(SOAK ? 100 : SERVICES * 0.8);
 
     // Hand-made entries: the ones from before, byte for byte, and every one a person registered meanwhile.

@@ -16,11 +16,17 @@ import type zookeeper from 'node-zookeeper-client';
 import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
 import CheckParams, { placeholders } from '../../infra/serverless/check-params.mjs';
 import { parseRegistryConfig } from '../../lib/config/config.ts';
-import { EVENT_DETAIL_TYPE, EVENT_SOURCE } from '../../lib/events/contract.ts';
+import {
+  EVENT_DETAIL_TYPE,
+  EVENT_SOURCE,
+  RECONCILE_REQUEST_DETAIL_TYPE,
+  RECONCILE_REQUEST_SOURCE,
+} from '../../lib/events/contract.ts';
 import { ApiServerSimulator } from '../../lib/local/apiserver/index.ts';
 import { compileEventPattern } from '../../lib/local/eventbridge/pattern.ts';
 import { LocalEventBridge } from '../../lib/local/eventbridge/server.ts';
 import { rulePatternsFromServerlessYml } from '../../lib/local/eventbridge/serverless-rules.ts';
+import { parseReconcileRequest } from '../../lib/reconcile/request.ts';
 import { syncBatch } from '../../lib/sync/batch.ts';
 import { registryFromConfig, registryTarget } from '../../lib/sync/target.ts';
 import { ZkSession } from '../../lib/zk/session.ts';
@@ -110,8 +116,21 @@ describe('serverless package (offline, no credentials)', () => {
     }
     expect(sync.EKS_ENDPOINT).toBeUndefined();
     expect(reconcile).toMatchObject({ EKS_CLUSTER_NAME: 'REPLACE_ME-eks-cluster', LIST_PAGE_SIZE: '500' });
-    // The handlers parse this at cold start: everything but the placeholders is valid as it stands.
-    expect(() => parseRegistryConfig({ ...sync, ZK_CONNECT: 'zk:2181', CLUSTER_ID: 'c' })).not.toThrow();
+    // The sync asks for reconciles on the stack's bus, at most every 30 s.
+    expect(sync).toMatchObject({
+      REPAIR_INTERVAL_SECONDS: '30',
+      EVENT_BUS_NAME: { 'Fn::If': ['CreateBus', { Ref: 'ServiceEventsBus' }, ''] },
+    });
+    // The handlers parse this at cold start: everything but the placeholders (and what CloudFormation resolves)
+    // is valid as it stands.
+    expect(() =>
+      parseRegistryConfig({
+        ...sync,
+        ZK_CONNECT: 'zk:2181',
+        CLUSTER_ID: 'c',
+        EVENT_BUS_NAME: 'kube-zk-sync-dev',
+      }),
+    ).not.toThrow();
   });
 
   test('the sync reads the queue in batches with a window and reports partial batch failures', () => {
@@ -138,14 +157,61 @@ describe('serverless package (offline, no credentials)', () => {
     expect(resource('ServiceEventsDlq').Properties.MessageRetentionPeriod).toBe(1209600);
   });
 
-  test('the reconcile runs on the schedule with {} as its input', () => {
-    const schedules = ofType('AWS::Events::Rule').filter(([, r]) => r.Properties.ScheduleExpression);
-    expect(schedules).toHaveLength(1);
-    const [, schedule] = schedules[0] as [string, Resource];
-    expect(schedule.Properties).toMatchObject({ ScheduleExpression: 'rate(15 minutes)', State: 'ENABLED' });
-    expect(schedule.Properties.Targets).toEqual([
-      { Input: '{}', Arn: { 'Fn::GetAtt': ['ReconcileLambdaFunction', 'Arn'] }, Id: 'reconcileSchedule' },
+  test('the reconcile runs on the schedule with {}, and the damage check every minute with {"check": true}', () => {
+    const schedules = ofType('AWS::Events::Rule')
+      .filter(([, r]) => r.Properties.ScheduleExpression)
+      .map(([, r]) => r.Properties);
+    expect(schedules).toEqual([
+      expect.objectContaining({
+        ScheduleExpression: 'rate(15 minutes)',
+        State: 'ENABLED',
+        Targets: [
+          expect.objectContaining({ Input: '{}', Arn: { 'Fn::GetAtt': ['ReconcileLambdaFunction', 'Arn'] } }),
+        ],
+      }),
+      expect.objectContaining({
+        ScheduleExpression: 'rate(1 minute)',
+        State: 'ENABLED',
+        Targets: [
+          expect.objectContaining({
+            Input: '{"check":true}',
+            Arn: { 'Fn::GetAtt': ['ReconcileLambdaFunction', 'Arn'] },
+          }),
+        ],
+      }),
     ]);
+    for (const schedule of schedules) {
+      const input = JSON.parse((schedule.Targets as Array<{ Input: string }>)[0]?.Input ?? '');
+      expect(() => parseReconcileRequest(input)).not.toThrow();
+    }
+  });
+
+  test("a sync's reconcile requests reach the reconcile: a rule on the bus, a permission, and the sync's right to put them", () => {
+    const rule = resource('ReconcileRequestsRule').Properties;
+    expect(rule.EventPattern).toEqual({
+      source: [RECONCILE_REQUEST_SOURCE],
+      'detail-type': [RECONCILE_REQUEST_DETAIL_TYPE],
+    });
+    expect(rule.Targets).toEqual([
+      expect.objectContaining({ Arn: { 'Fn::GetAtt': ['ReconcileLambdaFunction', 'Arn'] } }),
+    ]);
+    expect(resource('ReconcileRequestsPermission').Properties).toMatchObject({
+      Principal: 'events.amazonaws.com',
+      SourceArn: { 'Fn::GetAtt': ['ReconcileRequestsRule', 'Arn'] },
+    });
+    const statements = resource('SyncRole').Properties.Policies[0].PolicyDocument.Statement;
+    expect(statements).toContainEqual(
+      expect.objectContaining({
+        Sid: 'AskForReconcile',
+        Action: 'events:PutEvents',
+        Condition: {
+          StringEquals: {
+            'events:source': RECONCILE_REQUEST_SOURCE,
+            'events:detail-type': RECONCILE_REQUEST_DETAIL_TYPE,
+          },
+        },
+      }),
+    );
   });
 
   test('the rule feeds the queue (DLQ for failed deliveries); only the forwarder may put its events', async () => {
@@ -221,6 +287,11 @@ describe('serverless package (offline, no credentials)', () => {
       ['DocumentSizeAlarm', 'DocumentBytes'],
       ['ReconcileRefusedAlarm', 'ReconcileRefused'],
       ['IgnoredEventsAlarm', 'RecordsIgnored'],
+      ['DamageRepairedAlarm', 'DamageRepaired'],
+      ['HandEditsRevertedAlarm', 'HandEditsReverted'],
+      ['ConflictsAlarm', 'Conflicts'],
+      ['SyncStateUnusableAlarm', 'SyncStateUnusable'],
+      ['SyncStateRestartedAlarm', 'SyncStateRestarted'],
     ]) {
       expect(alarms[alarm as string]).toMatchObject({
         Namespace: 'KubeZkSync',
@@ -234,8 +305,11 @@ describe('serverless package (offline, no credentials)', () => {
   test("the rule's pattern routes a real forwarder event through the local EventBridge, and the sync applies it", async () => {
     const pattern = resource('ServiceEventsRule').Properties.EventPattern;
     const rules = rulePatternsFromServerlessYml(join(root, 'serverless.yml'));
-    // The local endpoint reads the very pattern the template deploys.
-    expect(rules.map((r) => r.pattern)).toEqual([pattern]);
+    // The local endpoint reads the very patterns the template deploys.
+    expect(Object.fromEntries(rules.map((r) => [r.name, r.pattern]))).toEqual({
+      ServiceEventsRule: pattern,
+      ReconcileRequestsRule: resource('ReconcileRequestsRule').Properties.EventPattern,
+    });
     const bridge = await LocalEventBridge.start({ rules });
     const client = new EventBridgeClient(bridge.clientConfig());
     const sim = new ApiServerSimulator();

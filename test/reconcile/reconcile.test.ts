@@ -305,7 +305,7 @@ describe('the reconcile handler', () => {
   test('a misspelt option is refused before anything is listed', async () => {
     const before = sim.stats().requests.list;
     await expect(handler({ dryrun: true }, lambdaContext())).rejects.toThrow(
-      'unknown reconcile option "dryrun"; use {"dryRun": true} and/or {"force": true}',
+      'unknown reconcile option "dryrun"; use {"dryRun": true}, {"force": true}, {"resetState": true} and/or {"check": true}',
     );
     expect(sim.stats().requests.list).toBe(before);
   });
@@ -330,23 +330,34 @@ describe('the reconcile handler', () => {
     expect((await registry.read()).version).toBe(-1);
   });
 
+  const ordinary = { dryRun: false, force: false, resetState: false, check: false };
   test.each([
-    [undefined, { dryRun: false, force: false }],
-    [{}, { dryRun: false, force: false }],
-    [{ dryRun: true }, { dryRun: true, force: false }],
+    [undefined, ordinary],
+    [{}, ordinary],
+    [{ dryRun: true }, { ...ordinary, dryRun: true }],
     [
       { force: true, dryRun: false },
-      { dryRun: false, force: true },
+      { ...ordinary, force: true },
     ],
+    [{ resetState: true }, { ...ordinary, resetState: true }],
+    [{ check: true }, { ...ordinary, check: true }],
+    [{ source: 'aws.events', 'detail-type': 'Scheduled Event', detail: {} }, ordinary],
     [
-      { source: 'aws.events', 'detail-type': 'Scheduled Event', detail: {} },
-      { dryRun: false, force: false },
+      {
+        source: 'kube-zk-sync.sync',
+        'detail-type': 'Reconcile requested',
+        detail: { reason: '2 entries damaged' },
+      },
+      { ...ordinary, reason: '2 entries damaged' },
     ],
   ])('request %j', (event, expected) => {
     expect(parseReconcileRequest(event)).toEqual(expected);
   });
 
-  test.each([[[]], ['force'], [{ force: 'yes' }], [{ dry_run: true }]])('request %j is refused', (event) => {
-    expect(() => parseReconcileRequest(event)).toThrow(ReconcileRequestError);
-  });
+  test.each([[[]], ['force'], [{ force: 'yes' }], [{ dry_run: true }], [{ check: 1 }], [{ reason: 7 }]])(
+    'request %j is refused',
+    (event) => {
+      expect(() => parseReconcileRequest(event)).toThrow(ReconcileRequestError);
+    },
+  );
 });

@@ -163,7 +163,7 @@ describe('the sync handler', () => {
       config: configFor(path),
       registry: async () => registry,
       ...quiet(),
-      onReport: (report) => reports.push(report),
+      onReport: (result) => reports.push(result.report),
     });
     const response = (await h(sqsEvent(records), lambdaContext())) as SQSBatchResponse;
     expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'poison' }]);

@@ -8,7 +8,7 @@ import type { Command } from 'commander';
 import { ApiServerSimulator, generateServices, startChurn } from '../../local/apiserver/index.ts';
 import { ZooKeeperCluster } from '../../local/zookeeper.ts';
 import type { ReconcileResult } from '../../reconcile/reconcile.ts';
-import type { SyncBatchReport } from '../../sync/batch.ts';
+import type { SyncBatchResult } from '../../sync/batch.ts';
 import { LocalPipeline } from '../local-pipeline.ts';
 import { CliError } from '../run.ts';
 
@@ -55,28 +55,59 @@ function count(value: string, option: string, min = 0): number {
 const time = () => new Date().toISOString().slice(11, 23);
 const say = (line: string) => process.stdout.write(`${time()} ${line}\n`);
 
-function describeBatch(r: SyncBatchReport): string {
+/** The deployed damage check runs every minute; locally a few seconds show the repair while one watches. */
+const DAMAGE_CHECK_EVERY_MS = 5_000;
+
+/** How many names a line of the terminal lists behind a count; the rest are counted. */
+const NAMES_SHOWN = 10;
+
+/** The names behind the counts, one line each: a count alone does not tell anyone what to fix. */
+function details(lines: readonly string[]): string {
+  if (lines.length === 0) return '';
+  const more = lines.length > NAMES_SHOWN ? `\n    … and ${lines.length - NAMES_SHOWN} more` : '';
+  return `\n${lines
+    .slice(0, NAMES_SHOWN)
+    .map((l) => `    ${l}`)
+    .join('\n')}${more}`;
+}
+
+function describeBatch({ report: r, problems }: SyncBatchResult): string {
   const parts = [`${r.received} records`, `${r.applied} applied`];
   if (r.coalesced) parts.push(`${r.coalesced} coalesced`);
   if (r.stale) parts.push(`${r.stale} stale`);
   if (r.invalid) parts.push(`${r.invalid} invalid`);
+  if (r.invalidServices) parts.push(`${r.invalidServices} invalid Services`);
   if (r.conflicts) parts.push(`${r.conflicts} conflicts`);
+  if (r.repaired) parts.push(`${r.repaired} repaired (${r.reverted} hand edits reverted)`);
+  if (r.unrepaired) parts.push(`${r.unrepaired} damaged, left for a reconcile`);
+  if (r.identityMismatch) parts.push(`${r.identityMismatch} from another incarnation of the cluster`);
+  if (r.reconcileRequested) parts.push('reconcile requested');
   const changes = `+${r.created} ~${r.updated} -${r.deleted}`;
   const write = r.error
     ? `write failed: ${r.error}`
     : r.documentWritten
       ? `document written (${changes})`
       : 'no change';
-  return `sync batch: ${parts.join(', ')}; ${write}`;
+  return `sync batch: ${parts.join(', ')}; ${write}${details(problems.map((p) => p.problem))}`;
 }
 
-function describeReconcile(result: ReconcileResult | Error): string {
-  if (result instanceof Error) return `reconcile failed: ${result.message}`;
+function describeReconcile(result: ReconcileResult | Error, why: string): string {
+  if (result instanceof Error) return `reconcile (${why}) failed: ${result.message}`;
   const r = result.report;
   const outcome = r.refused ?? (r.documentWritten ? 'document written' : 'no change');
+  const names = [
+    ...(r.restarted ? [`sync state started afresh: ${r.restarted}`] : []),
+    ...result.repaired.map((d) =>
+      d.kind === 'edited'
+        ? `reverted a hand edit of ${d.name} (Service ${d.service})`
+        : `repaired ${d.kind} entry ${d.name} (Service ${d.service})`,
+    ),
+    ...result.plan.conflicts.map((c) => `Service ${c.service} wants "${c.name}", held by ${c.heldBy}`),
+    ...result.invalid.map((i) => i.error),
+  ];
   return (
-    `reconcile: ${r.listed} Services listed, +${r.created} ~${r.updated} -${r.deleted}, ${r.unchanged} unchanged, ` +
-    `${r.conflicts} conflicts, ${r.skipped} skipped; ${outcome}`
+    `reconcile (${why}): ${r.listed} Services listed, +${r.created} ~${r.updated} -${r.deleted}, ${r.unchanged} unchanged, ` +
+    `${r.conflicts} conflicts, ${r.skipped} skipped, ${r.repaired} repaired; ${outcome}${details(names)}`
   );
 }
 
@@ -144,8 +175,9 @@ async function dev(options: DevOptions): Promise<void> {
       clusterId: options.clusterId,
       queue: { windowMs, batchSize },
       reconcileEveryMs: reconcileEvery * 1000,
-      onSyncReport: (report) => say(describeBatch(report)),
-      onReconcile: (result) => say(describeReconcile(result)),
+      damageCheckEveryMs: DAMAGE_CHECK_EVERY_MS,
+      onSyncReport: (result) => say(describeBatch(result)),
+      onReconcile: (result, why) => say(describeReconcile(result, why)),
     });
     cleanup.push(() => pipeline.stop());
     say(

@@ -24,6 +24,7 @@ interface ReconcileOptions extends ZkCliOptions {
   clusterId?: string;
   dryRun?: boolean;
   force?: boolean;
+  resetState?: boolean;
   json?: boolean;
 }
 
@@ -49,6 +50,14 @@ export function formatReconcile(result: ReconcileResult, path: string): string {
   for (const d of plan.deletes) lines.push(`- ${d.entry.name}  ${endpoints(d.entry)}  (${d.service})`);
   for (const c of plan.conflicts) lines.push(`! ${c.name}  wanted by ${c.service}, held by ${c.heldBy}`);
   for (const i of result.invalid) lines.push(`! ${i.error}`);
+  for (const d of result.repaired) {
+    lines.push(
+      d.kind === 'edited'
+        ? `* reverted a hand edit of ${d.name} (Service ${d.service})`
+        : `* repaired ${d.name} (${d.kind}, Service ${d.service})`,
+    );
+  }
+  if (report.restarted) lines.push(`sync state started afresh: ${report.restarted}`);
   lines.push(
     `created ${report.created}, updated ${report.updated}, deleted ${report.deleted}, unchanged ${report.unchanged}, ` +
       `conflicts ${report.conflicts}, skipped ${report.skipped}, invalid ${report.invalid}`,
@@ -75,6 +84,10 @@ export function registerReconcile(program: Command, print: Print = out): void {
     .addOption(new Option('--cluster-id <id>', "the id that owns this cluster's entries").env('CLUSTER_ID'))
     .option('--dry-run', 'show what would change, write nothing')
     .option('--force', 'delete even when more than MAX_DELETE_SHARE of the entries would go')
+    .option(
+      '--reset-state',
+      "start the cluster's sync state afresh from this list (a corrupt or suspect state); ownership is kept",
+    )
     .option('--json', 'print the report and the changes as JSON')
     .action((options: ReconcileOptions) => run(options, print));
 }
@@ -129,6 +142,7 @@ async function run(options: ReconcileOptions, print: Print): Promise<void> {
       maxDeleteShare: config.maxDeleteShare,
       dryRun: options.dryRun === true,
       force: options.force === true,
+      resetState: options.resetState === true,
     });
   } catch (error) {
     if (error instanceof KubeListError) throw new CliError(error.message);
@@ -137,7 +151,7 @@ async function run(options: ReconcileOptions, print: Print): Promise<void> {
     registry.close();
   }
   if (options.json) {
-    const { report, plan, skipped, invalid } = result;
+    const { report, plan, skipped, invalid, repaired } = result;
     print(
       JSON.stringify(
         {
@@ -148,6 +162,7 @@ async function run(options: ReconcileOptions, print: Print): Promise<void> {
           conflicts: plan.conflicts,
           skipped,
           invalid,
+          repaired,
         },
         null,
         2,

@@ -8,6 +8,7 @@ import {
   type HandEditRefusal,
   registerByHand,
 } from '../../registry/hand-edits.ts';
+import { HandoverError, withManagers } from '../../registry/handover.ts';
 import type { ZkRegistryStore } from '../../zk/registry-store.ts';
 import { CliError } from '../run.ts';
 import { addZkOptions, registryFromCliOptions, withRegistry, type ZkCliOptions } from '../zk-options.ts';
@@ -58,12 +59,30 @@ async function editByHand(
   store: ZkRegistryStore,
   edit: (doc: RegistryDocument) => HandEdit,
 ): Promise<{ outcome: string; version: number }> {
+  // An entry whose marker another writer dropped is still a cluster's: its state says so.
+  const states = await store.clusterStates();
   const { result, version } = await store.modify<HandEdit>((doc) => {
-    const done = edit(doc);
+    const done = edit(withManagers(doc, states));
     return 'document' in done ? { document: done.document, result: done } : { result: done };
   });
   if (result.outcome === 'refused') throw refusalError(result.refusal, store.path);
   return { outcome: result.outcome, version };
+}
+
+async function adoptOrExplain(store: ZkRegistryStore, name: string) {
+  try {
+    return await store.adopt(name);
+  } catch (error) {
+    if (error instanceof HandoverError) throw new CliError(`${error.message} (${store.path})`);
+    throw error;
+  }
+}
+
+async function adoptIfManaged(store: ZkRegistryStore, name: string, print: Print): Promise<void> {
+  const entry = entryNamed((await store.readWithManagers()).document, name);
+  if (!entry?.owner) return;
+  const adopted = await adoptOrExplain(store, name);
+  print(`adopted "${name}" from cluster "${adopted.cluster}" (Service ${adopted.service}) to take it over`);
 }
 
 interface RegisterOptions extends ZkCliOptions {
@@ -82,7 +101,7 @@ export function registerRegistryCommands(program: Command, print: Print = out): 
     .option('--json', 'print the entries as JSON')
     .action((options: ZkCliOptions & { json?: boolean }) =>
       withRegistry(options, async (store) => {
-        const { document } = await store.read();
+        const { document } = await store.readWithManagers();
         print(
           options.json
             ? JSON.stringify(
@@ -100,7 +119,7 @@ export function registerRegistryCommands(program: Command, print: Print = out): 
     .option('--json', 'print the entry as JSON')
     .action((options: ZkCliOptions & { name: string; json?: boolean }) =>
       withRegistry(options, async (store) => {
-        const entry = entryNamed((await store.read()).document, options.name);
+        const entry = entryNamed((await store.readWithManagers()).document, options.name);
         if (!entry) throw new CliError(`no entry named "${options.name}" in ${store.path}`);
         print(options.json ? JSON.stringify(entry.value, null, 2) : formatTable([entry]));
       }),
@@ -117,6 +136,8 @@ export function registerRegistryCommands(program: Command, print: Print = out): 
     .option('--force', 'take over an entry that a cluster manages')
     .action((options: RegisterOptions) =>
       withRegistry(options, async (store) => {
+        // Taking over a cluster's entry is an adoption first, or the cluster would revert the edit.
+        if (options.force) await adoptIfManaged(store, options.name, print);
         const { outcome, version } = await editByHand(store, (doc) =>
           registerByHand(doc, {
             name: options.name,
@@ -141,6 +162,44 @@ export function registerRegistryCommands(program: Command, print: Print = out): 
           deregisterByHand(doc, { name: options.name, force: options.force }),
         );
         print(`${outcome} "${options.name}" from ${store.path} (document version ${version})`);
+      }),
+    );
+
+  addZkOptions(
+    registry
+      .command('adopt')
+      .description(
+        'make an entry a cluster manages hand-made: what readers see stays, the cluster stops managing it and ' +
+          'reports a conflict for its Service instead',
+      ),
+  )
+    .requiredOption('--name <name>', 'the entry to adopt')
+    .action((options: ZkCliOptions & { name: string }) =>
+      withRegistry(options, async (store) => {
+        const adopted = await adoptOrExplain(store, options.name);
+        print(
+          `adopted "${options.name}" in ${store.path}: now hand-made; cluster "${adopted.cluster}" no longer manages ` +
+            `it (Service ${adopted.service} is reported as a conflict) (document version ${adopted.version})`,
+        );
+      }),
+    );
+
+  addZkOptions(
+    registry
+      .command('purge')
+      .description(
+        'remove every entry of a decommissioned cluster, and its sync state, with compare-and-set',
+      ),
+  )
+    .requiredOption('--cluster-id <id>', 'the cluster whose entries go')
+    .option('--dry-run', 'list what would be removed, remove nothing')
+    .action((options: ZkCliOptions & { clusterId: string; dryRun?: boolean }) =>
+      withRegistry(options, async (store) => {
+        const purge = await store.purge(options.clusterId, { dryRun: options.dryRun === true });
+        for (const e of purge.removed) print(`- ${e.name}  ${e.endpoints.join(',') || '-'}`);
+        const what = `${purge.removed.length} entries of cluster "${options.clusterId}"`;
+        if (options.dryRun) print(`dry run: would remove ${what} from ${store.path}, and its sync state`);
+        else print(`removed ${what} from ${store.path}${purge.stateRemoved ? ', and its sync state' : ''}`);
       }),
     );
 

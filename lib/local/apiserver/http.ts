@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 // The wire protocol: discovery (enough for kubectl), GET of one Service, paged lists served from one snapshot,
 // and watches as chunked newline-delimited JSON events. Read-only: tests change Services in process.
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -82,6 +83,8 @@ export interface ApiHandlerOptions {
   faults: Faults;
   /** Aborted when the simulator stops, so injected delays do not outlive it. */
   signal: AbortSignal;
+  /** The uid of the kube-system namespace: the cluster's identity, which a rebuilt cluster does not share. */
+  clusterUid: string;
 }
 
 export class ApiHandler {
@@ -91,8 +94,10 @@ export class ApiHandler {
   readonly #signal: AbortSignal;
   readonly #faults: Faults;
   readonly #watches = new Set<WatchStream>();
+  readonly #clusterUid: string;
 
   constructor(options: ApiHandlerOptions) {
+    this.#clusterUid = options.clusterUid;
     this.#store = options.store;
     this.#stats = options.stats;
     this.#bookmarkIntervalMs = options.bookmarkIntervalMs;
@@ -119,7 +124,13 @@ export class ApiHandler {
     const url = new URL(req.url ?? '/', 'http://simulator');
     const route = routeOf(url);
     const kind: RequestKind =
-      route.kind === 'collection' ? (isTrue(url.searchParams.get('watch')) ? 'watch' : 'list') : route.kind;
+      route.kind === 'collection'
+        ? isTrue(url.searchParams.get('watch'))
+          ? 'watch'
+          : 'list'
+        : route.kind === 'namespace'
+          ? 'get'
+          : route.kind;
     this.#stats.requests[kind]++;
     this.#stats.recent.push({ kind, url: url.pathname + url.search });
     if (this.#stats.recent.length > RECENT_LIMIT) this.#stats.recent.shift();
@@ -157,6 +168,8 @@ export class ApiHandler {
           return sendJson(res, 200, discovery(route.path, req.headers.host ?? ''));
         case 'get':
           return this.#get(res, route.namespace, route.name);
+        case 'namespace':
+          return this.#namespace(res, route.name);
         case 'collection':
           if (kind === 'watch')
             return this.#watch(res, route.namespace, url.searchParams, plan.gone, plan.stall);
@@ -181,6 +194,26 @@ export class ApiHandler {
     if (!service)
       return sendStatus(res, { code: 404, reason: 'NotFound', message: `services "${name}" not found` });
     sendJson(res, 200, service);
+  }
+
+  /** A namespace exists when it is one every cluster has, or when a Service lives in it. */
+  #namespace(res: ServerResponse, name: string) {
+    const exists =
+      ['default', 'kube-system', 'kube-public'].includes(name) ||
+      this.#store.list().some((s) => s.metadata.namespace === name);
+    if (!exists)
+      return sendStatus(res, { code: 404, reason: 'NotFound', message: `namespaces "${name}" not found` });
+    const uid =
+      name === 'kube-system'
+        ? this.#clusterUid
+        : createHash('sha256').update(`${this.#clusterUid}/${name}`).digest('hex').slice(0, 32);
+    sendJson(res, 200, {
+      kind: 'Namespace',
+      apiVersion: 'v1',
+      metadata: { name, uid, labels: { 'kubernetes.io/metadata.name': name } },
+      spec: { finalizers: ['kubernetes'] },
+      status: { phase: 'Active' },
+    });
   }
 
   #list(res: ServerResponse, namespace: string | undefined, query: URLSearchParams) {
@@ -317,12 +350,15 @@ type Route =
   | { kind: 'discovery'; path: string }
   | { kind: 'collection'; namespace?: string }
   | { kind: 'get'; namespace: string; name: string }
+  | { kind: 'namespace'; name: string }
   | { kind: 'other' };
 
 function routeOf(url: URL): Route {
   const path = url.pathname.replace(/\/+$/, '') || '/';
   if (['/version', '/api', '/apis', '/api/v1'].includes(path)) return { kind: 'discovery', path };
   if (path === '/api/v1/services') return { kind: 'collection' };
+  const namespaceGet = /^\/api\/v1\/namespaces\/([^/]+)$/.exec(path);
+  if (namespaceGet) return { kind: 'namespace', name: decodeURIComponent(namespaceGet[1] as string) };
   const match = /^\/api\/v1\/namespaces\/([^/]+)\/services(?:\/([^/]+))?$/.exec(path);
   if (!match) return { kind: 'other' };
   const namespace = decodeURIComponent(match[1] as string);

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 // A kube-apiserver for Services on a loopback port: what tests, benchmarks and `kube-zk-sync simulate` run the
 // real @kubernetes/client-node and kubectl against. Changes and faults are driven in process.
 
@@ -16,6 +17,8 @@ export interface SimulatorOptions {
   historyLimit?: number;
   /** Seed for probabilistic faults, so a failing run can be replayed. */
   seed?: number;
+  /** The kube-system namespace's uid, the cluster's identity (default: a new one, as a new cluster has). */
+  clusterUid?: string;
 }
 
 export interface SimulatorStats extends RequestStats {
@@ -24,6 +27,8 @@ export interface SimulatorStats extends RequestStats {
 
 export class ApiServerSimulator {
   readonly faults: Faults;
+  /** The kube-system namespace's uid: what the reconcile reads as the cluster's identity. */
+  readonly clusterUid: string;
   /** Can change while running; applies to watches opened afterwards. */
   bookmarkIntervalMs: number;
   readonly #store: ServiceStore;
@@ -41,6 +46,7 @@ export class ApiServerSimulator {
   #url?: string;
 
   constructor(options: SimulatorOptions = {}) {
+    this.clusterUid = options.clusterUid ?? randomUUID();
     this.bookmarkIntervalMs = options.bookmarkIntervalMs ?? 60_000;
     this.#store = new ServiceStore(options.historyLimit);
     this.faults = new Faults(
@@ -53,6 +59,7 @@ export class ApiServerSimulator {
       faults: this.faults,
       bookmarkIntervalMs: () => this.bookmarkIntervalMs,
       signal: this.#stopping.signal,
+      clusterUid: this.clusterUid,
     });
   }
 

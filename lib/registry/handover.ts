@@ -1,0 +1,100 @@
+// What a person may do with the entries a cluster manages, explicitly: take one over by hand (`registry adopt`), or
+// remove everything of a decommissioned cluster (`registry purge`). The cluster's sync state is changed in the same
+// transaction, so the cluster never repairs an entry a person took, and a purged cluster leaves nothing behind.
+import {
+  OWNER_FIELD,
+  type Ownership,
+  parseDocument,
+  type RegistryDocument,
+  type RegistryEntry,
+  readerView,
+  type StoredEntry,
+} from './document.ts';
+import type { SyncState } from './sync-state.ts';
+
+/** One cluster's sync state, as found beside the document. */
+export interface ClusterState {
+  readonly cluster: string;
+  readonly state: SyncState;
+}
+
+export class HandoverError extends Error {
+  override readonly name = 'HandoverError';
+}
+
+/** Who manages an entry: the cluster its marker names, or a cluster whose state owns its name. */
+export function managerOf(entry: StoredEntry, states: readonly ClusterState[]): Ownership | undefined {
+  if (entry.owner) return entry.owner;
+  for (const { cluster, state } of states) {
+    const owned = state.owned?.[entry.name];
+    if (owned) return { cluster, service: owned.service };
+  }
+  return undefined;
+}
+
+/** The document with every entry a cluster's state owns shown as that cluster's, marker or not. */
+export function withManagers(document: RegistryDocument, states: readonly ClusterState[]): RegistryDocument {
+  if (states.length === 0) return document;
+  return {
+    entries: document.entries.map((e) => {
+      const manager = e.owner ? undefined : managerOf(e, states);
+      return manager ? { ...e, owner: manager } : e;
+    }),
+  };
+}
+
+export interface Adoption {
+  readonly document: RegistryDocument;
+  /** The cluster that managed the entry, and its state without the entry. */
+  readonly cluster: string;
+  readonly service: string;
+  readonly state?: SyncState;
+}
+
+/**
+ * The entry `name` made hand-made: what readers see stays byte for byte the same (only the marker goes), and the
+ * managing cluster's state no longer owns it, so that cluster reports a conflict instead of repairing it.
+ */
+export function adoptEntry(
+  document: RegistryDocument,
+  states: readonly ClusterState[],
+  name: string,
+): Adoption {
+  const entry = document.entries.find((e) => e.name === name);
+  if (!entry) throw new HandoverError(`there is no entry "${name}" in the registry`);
+  const manager = managerOf(entry, states);
+  if (!manager) throw new HandoverError(`"${name}" is already hand-made; nothing to adopt`);
+  const { [OWNER_FIELD]: _marker, ...rest } = entry.value;
+  const adopted: StoredEntry = entry.owner
+    ? // Re-parsed so the entry keeps the text it is written with from now on.
+      (parseDocument(`[${JSON.stringify(rest)}]`).entries[0] as StoredEntry)
+    : entry;
+  const holder = states.find((s) => s.cluster === manager.cluster);
+  const owned = { ...(holder?.state.owned ?? {}) };
+  delete owned[name];
+  return {
+    document: { entries: document.entries.map((e) => (e === entry ? adopted : e)) },
+    cluster: manager.cluster,
+    service: manager.service,
+    ...(holder ? { state: { ...holder.state, owned } } : {}),
+  };
+}
+
+export interface Purge {
+  readonly document: RegistryDocument;
+  readonly removed: readonly RegistryEntry[];
+}
+
+/** The document without any entry of `cluster`: those its marker names, and those its state owns. */
+export function purgeCluster(
+  document: RegistryDocument,
+  cluster: string,
+  state: SyncState | undefined,
+): Purge {
+  const owned = state?.owned ?? {};
+  const theirs = (e: StoredEntry) => (e.owner ? e.owner.cluster === cluster : owned[e.name] !== undefined);
+  return {
+    document: { entries: document.entries.filter((e) => !theirs(e)) },
+    removed: document.entries.filter(theirs).map(readerView),
+  };
+}

@@ -1,0 +1,142 @@
+// Who owns an entry, when the document's other writers may have dropped the marker, and what they did to the
+// entries this cluster wrote. Legacy services read the document into a three-field struct and write it back
+// (the marker is gone), scripts write whole documents without a version (the cluster's recent changes are undone),
+// people edit entries by hand. The cluster's sync state remembers what it wrote, so none of that takes an entry
+// away from it: an entry is the cluster's when its marker says so, or when the state owns its name.
+import {
+  OWNER_FIELD,
+  type Ownership,
+  ownedEntry,
+  type RegistryDocument,
+  readerView,
+  type StoredEntry,
+} from './document.ts';
+import {
+  fingerprint,
+  type OwnedEntry,
+  RELEASED_TTL_MS,
+  type ReleasedEntry,
+  type SyncState,
+} from './sync-state.ts';
+
+/**
+ * - `vanished`: the state says the cluster wrote it, the document no longer has it (a blind overwrite);
+ * - `unmarked`: it is there as written, but its marker is gone (a round-trip through the three-field struct);
+ * - `edited`: its reader fields are not what the cluster wrote (a hand edit, or an older copy written back);
+ * - `unexpected`: the state does not own it, but it carries this cluster's marker, or it is an entry the cluster
+ *   removed recently (an older copy of the document written back, bringing back an entry the cluster has since
+ *   removed or renamed).
+ */
+export type DamageKind = 'vanished' | 'unmarked' | 'edited' | 'unexpected';
+
+export interface Damage {
+  readonly kind: DamageKind;
+  readonly name: string;
+  /** The Service the entry belongs to. */
+  readonly service: string;
+}
+
+export interface Inspection {
+  /** The document with this cluster's ownership attached to its entries, marker or not. */
+  readonly document: RegistryDocument;
+  readonly damage: readonly Damage[];
+}
+
+const hasOwnMarker = (entry: StoredEntry, owner: string): boolean => {
+  const marker = entry.value[OWNER_FIELD] as { cluster?: unknown; service?: unknown } | undefined;
+  return marker?.cluster === owner && marker?.service === entry.owner?.service;
+};
+
+/**
+ * Attaches ownership from the state to the entries whose marker is gone, and lists the damage. An entry that
+ * another cluster's marker claims stays theirs. When the state does not know what the cluster owns (a state from
+ * before ownership was recorded, or rebuilt), the markers alone decide, as they always did.
+ */
+export function inspectDocument(
+  document: RegistryDocument,
+  state: SyncState,
+  owner: string,
+  now: number,
+): Inspection {
+  const owned = state.owned;
+  if (!owned) return { document, damage: [] };
+  const damage: Damage[] = [];
+  const present = new Set<string>();
+  const entries = document.entries.map((entry): StoredEntry => {
+    const record = owned[entry.name];
+    present.add(entry.name);
+    if (entry.owner && entry.owner.cluster !== owner) return entry;
+    if (!record) {
+      if (entry.owner) {
+        damage.push({ kind: 'unexpected', name: entry.name, service: entry.owner.service });
+        return entry;
+      }
+      // An entry the cluster removed, written back from an old copy without its marker: still the cluster's.
+      const gone = state.released?.[entry.name];
+      const recognised =
+        gone && now - gone.at <= RELEASED_TTL_MS && fingerprint(readerView(entry)) === gone.fingerprint;
+      if (!recognised) return entry;
+      damage.push({ kind: 'unexpected', name: entry.name, service: gone.service });
+      return { ...entry, owner: { cluster: owner, service: gone.service } };
+    }
+    const changed = fingerprint(readerView(entry)) !== record.fingerprint;
+    if (changed) damage.push({ kind: 'edited', name: entry.name, service: record.service });
+    else if (!entry.owner) damage.push({ kind: 'unmarked', name: entry.name, service: record.service });
+    return entry.owner ? entry : { ...entry, owner: { cluster: owner, service: record.service } };
+  });
+  for (const [name, record] of Object.entries(owned)) {
+    if (!present.has(name)) damage.push({ kind: 'vanished', name, service: record.service });
+  }
+  return { document: { entries }, damage };
+}
+
+/** The document with the marker written back on every entry of `owner` that lacks it (the reader fields kept). */
+export function restoreMarkers(
+  document: RegistryDocument,
+  owner: string,
+): { document: RegistryDocument; restored: number } {
+  let restored = 0;
+  const entries = document.entries.map((entry) => {
+    if (entry.owner?.cluster !== owner || hasOwnMarker(entry, owner)) return entry;
+    restored++;
+    return ownedEntry(readerView(entry), entry.owner as Ownership);
+  });
+  return restored === 0 ? { document, restored } : { document: { entries }, restored };
+}
+
+/**
+ * What the state owns after a step. The entries of Services this step decided (`decided`) are as the plan wants
+ * them, so they are owned as they now are. Any other entry keeps the fingerprint the cluster last wrote, so damage
+ * that is not yet repaired stays visible until it is; an entry the state did not know is owned as it is only when
+ * the state knew nothing (`unexpected` entries wait for the reconcile). Vanished entries of undecided Services are
+ * still owed to their Service and stay owned. What the cluster no longer owns is remembered as released for a
+ * while, so that an old copy of it written back is recognised.
+ */
+export function ownershipAfter(
+  document: RegistryDocument,
+  before: SyncState,
+  owner: string,
+  decided: ReadonlySet<string>,
+  now: number,
+): Pick<SyncState, 'owned' | 'released'> {
+  const owned: Record<string, OwnedEntry> = {};
+  const known = before.owned;
+  for (const entry of document.entries) {
+    if (entry.owner?.cluster !== owner) continue;
+    const service = entry.owner.service;
+    const record = known?.[entry.name];
+    if (decided.has(service) || !known) {
+      owned[entry.name] = { service, fingerprint: fingerprint(readerView(entry)) };
+    } else if (record) owned[entry.name] = record;
+  }
+  const names = new Set(document.entries.map((e) => e.name));
+  for (const [name, record] of Object.entries(known ?? {})) {
+    if (!names.has(name) && !decided.has(record.service)) owned[name] = record;
+  }
+  const released: Record<string, ReleasedEntry> = {};
+  for (const [name, r] of Object.entries(before.released ?? {}))
+    if (!owned[name] && now - r.at <= RELEASED_TTL_MS) released[name] = r;
+  for (const [name, record] of Object.entries(known ?? {}))
+    if (!owned[name]) released[name] = { ...record, at: now };
+  return { owned, released: Object.keys(released).length > 0 ? released : undefined };
+}

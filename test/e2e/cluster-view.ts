@@ -1,0 +1,33 @@
+// What the document must hold for a simulated cluster, and what it does hold of that cluster: the comparison every
+// end-to-end test ends with.
+
+import { mapService, parseMappingConfig } from '../../lib/kube/mapping.ts';
+import { trimService } from '../../lib/kube/trim.ts';
+import type { ApiServerSimulator } from '../../lib/local/apiserver/index.ts';
+import { type RegistryDocument, type RegistryEntry, readerView } from '../../lib/registry/document.ts';
+
+export type OwnedView = RegistryEntry & { readonly service: string | undefined };
+
+const byName = (a: { name: string }, b: { name: string }) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+
+/** The simulator's Services mapped as the Lambdas map them: the entries the cluster should have. */
+export function expectedEntries(
+  sim: ApiServerSimulator,
+  mappingEnv: Record<string, string>,
+  cluster: string,
+): OwnedView[] {
+  const config = parseMappingConfig(mappingEnv);
+  return sim
+    .listServices()
+    .map((s) => mapService(trimService(s), config, cluster))
+    .flatMap((r) => (r.kind === 'entry' ? [{ service: r.key, ...r.entry }] : []))
+    .sort(byName);
+}
+
+/** The entries of `cluster` in a document, as readers see them, with the Service each belongs to. */
+export function ownedEntries(document: RegistryDocument, cluster: string): OwnedView[] {
+  return document.entries
+    .filter((e) => e.owner?.cluster === cluster)
+    .map((e) => ({ service: e.owner?.service, ...readerView(e) }))
+    .sort(byName);
+}
