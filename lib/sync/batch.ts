@@ -14,7 +14,7 @@ import { DocumentError } from '../registry/document.ts';
 import type { Damage } from '../registry/ownership.ts';
 import { DEFAULT_TOMBSTONE_TTL_MS, type Observation, SyncStateError } from '../registry/sync-state.ts';
 import { messageOf } from '../util/errors.ts';
-import type { AppliedStep, ZkRegistryStore } from '../zk/registry-store.ts';
+import { type AppliedStep, syncStatePath, type ZkRegistryStore } from '../zk/registry-store.ts';
 import { DataTooLargeError } from '../zk/store.ts';
 import type { RegistryTarget } from './target.ts';
 
@@ -238,10 +238,11 @@ export async function syncBatch(
       error instanceof DataTooLargeError || error instanceof DocumentError || error instanceof SyncStateError
         ? error.name
         : undefined;
-    // A sync state that cannot be used needs the reconcile to rebuild it; the records wait for that.
+    // A sync state that cannot be used needs the reconcile to rebuild it, and one grown too large with the
+    // changes since the last reconcile needs the floor a reconcile raises; the records wait for that.
     const now = Date.now();
     const ask =
-      error instanceof SyncStateError &&
+      (error instanceof SyncStateError || error instanceof DataTooLargeError) &&
       input.requestReconcile !== undefined &&
       now - lastStateProblemRequest >= (input.repairIntervalMs ?? 0);
     if (ask) lastStateProblemRequest = now;
@@ -253,8 +254,8 @@ export async function syncBatch(
       error: message,
       ...(refused ? { refused } : {}),
       reconcileRequested: requested,
-      // A refused oversize write still reports its size, so the document-size alarm sees it.
-      documentBytes: error instanceof DataTooLargeError ? error.bytes : 0,
+      // A refused oversize write still reports the sizes it would have written, so the size alarm sees them.
+      ...(error instanceof DataTooLargeError ? refusedSizes(error, input) : {}),
     });
   }
   const { mismatched } = outcome;
@@ -306,6 +307,14 @@ export async function syncBatch(
     },
     outcome,
   );
+}
+
+/** What a refused oversize write would have written: the document's and the sync state's sizes. */
+function refusedSizes(error: DataTooLargeError, input: SyncBatchInput) {
+  return {
+    documentBytes: error.sizes[input.registry.path] ?? 0,
+    stateBytes: error.sizes[syncStatePath(input.registry.path, input.target.cluster)] ?? 0,
+  };
 }
 
 async function askForReconcile(

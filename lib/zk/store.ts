@@ -32,9 +32,12 @@ export class DataTooLargeError extends ZkError {
   override readonly name = 'DataTooLargeError';
   /** The size of the refused request. */
   readonly bytes: number;
-  constructor(message: string, bytes: number) {
+  /** The size of each znode's new data in it. */
+  readonly sizes: Readonly<Record<string, number>>;
+  constructor(message: string, bytes: number, sizes: Readonly<Record<string, number>> = {}) {
     super(message);
     this.bytes = bytes;
+    this.sizes = sizes;
   }
 }
 export class ContentionError extends ZkError {
@@ -191,6 +194,7 @@ export class ZkStore {
           `refusing to write ${what}: ${bytes} bytes in one request would exceed the limit of ` +
             `${this.maxDataBytes} bytes (ZooKeeper jute.maxbuffer); nothing was written`,
           bytes,
+          Object.fromEntries(writes.map((w) => [w.path, w.next.length])),
         );
       }
       try {

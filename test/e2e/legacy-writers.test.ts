@@ -77,6 +77,7 @@ describe.each<LegacyWriterKind>(['go-round-trip', 'blind', 'reformat'])('next to
         return (
           JSON.stringify(ownedEntries(document, CLUSTER)) ===
             JSON.stringify(expectedEntries(sim, MAPPING_ENV, CLUSTER)) &&
+          document.entries.filter((e) => !e.owner).length === 1 &&
           legacy !== undefined &&
           JSON.stringify(readerView(legacy)) === JSON.stringify(writer?.lastEntry)
         );
@@ -87,6 +88,8 @@ describe.each<LegacyWriterKind>(['go-round-trip', 'blind', 'reformat'])('next to
 
       const { document } = await pipeline.registry.read();
       expect(ownedEntries(document, CLUSTER)).toEqual(expectedEntries(sim, MAPPING_ENV, CLUSTER));
+      // Nothing else is left: no entry of a deleted Service, with or without its marker (a writer drops them).
+      expect(document.entries.filter((e) => !e.owner).map((e) => e.name)).toEqual([`legacy-${kind}`]);
       // The writer's own entry is what it last wrote, and stays its own: never marked, never changed.
       const legacy = document.entries.find((e) => e.name === `legacy-${kind}`);
       expect(legacy?.owner).toBeUndefined();

@@ -7,7 +7,7 @@ import { LocalPipeline } from '../../lib/cli/local-pipeline.ts';
 import { ApiServerSimulator, generateServices, startChurn } from '../../lib/local/apiserver/index.ts';
 import { ZooKeeperCluster } from '../../lib/local/zookeeper.ts';
 import { syncStatePath } from '../../lib/zk/registry-store.ts';
-import { ZkStore } from '../../lib/zk/store.ts';
+import { ContentionError, ZkStore } from '../../lib/zk/store.ts';
 import { eventually } from '../support/cli.ts';
 import { expectedEntries, ownedEntries } from './cluster-view.ts';
 
@@ -26,7 +26,16 @@ afterAll(async () => {
 
 const damages: Record<string, (store: ZkStore, path: string) => Promise<unknown>> = {
   corrupted: (s, path) => s.update([path], () => ({ data: [Buffer.from('{"v":2,"owned":')], result: 0 })),
-  deleted: async (s, path) => s.remove(path, (await s.read(path)).version),
+  // A person deleting the znode by hand, again if a sync wrote it between their read and their delete.
+  deleted: async (s, path) => {
+    for (;;) {
+      try {
+        return await s.remove(path, (await s.read(path)).version);
+      } catch (error) {
+        if (!(error instanceof ContentionError)) throw error;
+      }
+    }
+  },
 };
 
 describe.each(Object.keys(damages))('a sync state %s during churn', (how) => {

@@ -111,12 +111,25 @@ describe('refused writes', () => {
     expect(() => parseSyncState('{"services":{"a/b":7},"tombstones":{}}')).toThrow(SyncStateError);
   });
 
-  test('a result over the size limit: nothing written, and the report carries the refused size', async () => {
+  test('a result over the size limit: nothing written, the report carries the refused sizes, a reconcile is asked for', async () => {
     const { store, registry, target, config } = setup({ MAX_DOCUMENT_BYTES: '2000' });
     const records = services.map((s) => serviceRecord(CLUSTER, s));
-    const result = await syncBatch(records, { registry, target });
+    const asked: string[] = [];
+    const result = await syncBatch(records, {
+      registry,
+      target,
+      requestReconcile: async (why) => {
+        asked.push(why);
+      },
+    });
     expect(result.report.refused).toBe('DataTooLargeError');
-    expect(result.report.documentBytes).toBeGreaterThan(2000);
+    // Each part of the refused request by its own name: the document-size alarm must not blame the state.
+    expect(result.report.documentBytes).toBeGreaterThan(1000);
+    expect(result.report.stateBytes).toBeGreaterThan(0);
+    expect(result.report.documentBytes + result.report.stateBytes).toBeGreaterThan(2000);
+    // A state grown with the changes since the last reconcile shrinks when a reconcile raises its floor.
+    expect(result.report.reconcileRequested).toBe(true);
+    expect(asked).toEqual([expect.stringMatching(/exceed the limit of 2000 bytes/)]);
     expect((await store.read(config.registryPath)).version).toBe(-1);
   });
 });
