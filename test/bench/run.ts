@@ -5,10 +5,19 @@ import { forwarderSuite } from './forwarder.bench.ts';
 import type { BenchSuite, Metric } from './harness.ts';
 import { lambdaSuite } from './lambda.bench.ts';
 import { pipelineSuite } from './pipeline.bench.ts';
+import { stateSuite } from './state.bench.ts';
 import { syncSuite } from './sync.bench.ts';
 import { zkSuite } from './zk.bench.ts';
 
-const suites: BenchSuite[] = [documentSuite, zkSuite, syncSuite, pipelineSuite, forwarderSuite, lambdaSuite];
+const suites: BenchSuite[] = [
+  documentSuite,
+  zkSuite,
+  syncSuite,
+  stateSuite,
+  pipelineSuite,
+  forwarderSuite,
+  lambdaSuite,
+];
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
