@@ -1,10 +1,24 @@
-// What the document must hold for a simulated cluster, and what it does hold of that cluster: the comparison every
-// end-to-end test ends with.
+// A simulated cluster, what the document must hold for it, and what it does hold of it: how every end-to-end test
+// starts and ends.
 
+import { KubeConfig } from '@kubernetes/client-node';
 import { mapService, parseMappingConfig } from '../../lib/kube/mapping.ts';
 import { trimService } from '../../lib/kube/trim.ts';
-import type { ApiServerSimulator } from '../../lib/local/apiserver/index.ts';
+import { ApiServerSimulator, generateServices } from '../../lib/local/apiserver/index.ts';
 import { type RegistryDocument, type RegistryEntry, readerView } from '../../lib/registry/document.ts';
+
+/** An apiserver simulator serving `services` generated Services (seeded), and a kubeconfig for it. */
+export async function simulatedCluster(
+  services: number,
+  seed: number,
+): Promise<{ sim: ApiServerSimulator; kubeConfig: KubeConfig }> {
+  const sim = new ApiServerSimulator({ bookmarkIntervalMs: 300, seed });
+  for (const s of generateServices(services, { seed })) sim.createService(s);
+  await sim.start();
+  const kubeConfig = new KubeConfig();
+  kubeConfig.loadFromString(sim.kubeconfig());
+  return { sim, kubeConfig };
+}
 
 export type OwnedView = RegistryEntry & { readonly service: string | undefined };
 

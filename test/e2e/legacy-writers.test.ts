@@ -5,15 +5,14 @@
 // within REPAIR_BOUND_MS, with no deleted Service's entry left, and the writer's own entry as it last wrote it.
 // Only the repairs built for this work here: the sync's, the reconcile it asks for, and the damage check; no
 // scheduled reconcile.
-import { KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { LocalPipeline } from '../../lib/cli/local-pipeline.ts';
-import { ApiServerSimulator, generateServices, startChurn } from '../../lib/local/apiserver/index.ts';
+import { startChurn } from '../../lib/local/apiserver/index.ts';
 import { ZooKeeperCluster } from '../../lib/local/zookeeper.ts';
 import { readerView } from '../../lib/registry/document.ts';
 import { eventually } from '../support/cli.ts';
 import { LegacyWriter, type LegacyWriterKind } from '../support/legacy-writers.ts';
-import { expectedEntries, ownedEntries } from './cluster-view.ts';
+import { expectedEntries, ownedEntries, simulatedCluster } from './cluster-view.ts';
 
 /** README, "The registry document": how soon after another writer's last write the cluster's entries are right. */
 const REPAIR_BOUND_MS = 10_000;
@@ -32,11 +31,7 @@ afterAll(async () => {
 describe.each<LegacyWriterKind>(['go-round-trip', 'blind', 'reformat'])('next to a %s writer', (kind) => {
   test(`during churn; the cluster's entries are right within ${REPAIR_BOUND_MS} ms of its last write`, async () => {
     const path = `/legacy/${kind}/services`;
-    const sim = new ApiServerSimulator({ bookmarkIntervalMs: 300, seed: 3 });
-    for (const s of generateServices(300, { seed: 3 })) sim.createService(s);
-    await sim.start();
-    const kubeConfig = new KubeConfig();
-    kubeConfig.loadFromString(sim.kubeconfig());
+    const { sim, kubeConfig } = await simulatedCluster(300, 3);
     const repairs: string[] = [];
     const pipeline = await LocalPipeline.start({
       kubeConfig,

@@ -1,15 +1,14 @@
 // The sync state corrupted or deleted while the cluster churns: the syncs refuse to guess (their records wait in
 // the queue) and ask for a reconcile, which rebuilds the state from a complete list; then every event ever sent is
 // delivered again, late, and none brings a deleted Service back. No person, no scheduled reconcile.
-import { KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { LocalPipeline } from '../../lib/cli/local-pipeline.ts';
-import { ApiServerSimulator, generateServices, startChurn } from '../../lib/local/apiserver/index.ts';
+import { startChurn } from '../../lib/local/apiserver/index.ts';
 import { ZooKeeperCluster } from '../../lib/local/zookeeper.ts';
 import { syncStatePath } from '../../lib/zk/registry-store.ts';
 import { ContentionError, ZkStore } from '../../lib/zk/store.ts';
 import { eventually } from '../support/cli.ts';
-import { expectedEntries, ownedEntries } from './cluster-view.ts';
+import { expectedEntries, ownedEntries, simulatedCluster } from './cluster-view.ts';
 
 const CLUSTER = 'state-e2e';
 
@@ -41,11 +40,7 @@ const damages: Record<string, (store: ZkStore, path: string) => Promise<unknown>
 describe.each(Object.keys(damages))('a sync state %s during churn', (how) => {
   test('is rebuilt without a person; replayed events bring nothing deleted back', async () => {
     const path = `/state-loss/${how}/services`;
-    const sim = new ApiServerSimulator({ bookmarkIntervalMs: 300, seed: 4 });
-    for (const s of generateServices(200, { seed: 4 })) sim.createService(s);
-    await sim.start();
-    const kubeConfig = new KubeConfig();
-    kubeConfig.loadFromString(sim.kubeconfig());
+    const { sim, kubeConfig } = await simulatedCluster(200, 4);
     const refusedBatches: string[] = [];
     const restarts: string[] = [];
     const pipeline = await LocalPipeline.start({
