@@ -16,10 +16,14 @@ import type { OutgoingEvent } from './outbox.ts';
 /** The bytes EventBridge counts for a Time field that is set. */
 const TIME_BYTES = 14;
 
-/** What the watch loop reports: a Service as observed, or the fact that a key is gone. */
-export type ServiceChange =
+/**
+ * What the watch loop reports: a Service as observed, or the fact that a key is gone; with the identity of the
+ * cluster incarnation it was seen in, when the forwarder may read it (its resourceVersion is ordered only there).
+ */
+export type ServiceChange = (
   | { readonly kind: 'observed'; readonly reason: 'watch' | 'list'; readonly object: unknown }
-  | { readonly kind: 'deleted'; readonly key: ServiceKey; readonly resourceVersion: string };
+  | { readonly kind: 'deleted'; readonly key: ServiceKey; readonly resourceVersion: string }
+) & { readonly clusterUid?: string };
 
 export interface ServiceEvent extends OutgoingEvent {
   readonly reason: ServiceEventDetail['reason'];
@@ -44,6 +48,7 @@ export function eventFor(cluster: string, change: ServiceChange, observedAt: Dat
   const detail = parseServiceEventDetail({
     v: EVENT_VERSION,
     cluster,
+    ...(change.clusterUid ? { clusterUid: change.clusterUid } : {}),
     observedAt: observedAt.toISOString(),
     ...fields,
   });

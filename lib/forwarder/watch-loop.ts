@@ -1,10 +1,17 @@
 // List, then watch from the list's resourceVersion, forever: the level-triggered core of the forwarder. What to do
 // once a watch ends is decided in watch-decision.ts; this loop lists, watches, waits and reports.
 // Deletions are computed only from a list that completed (listAllServices is all or nothing): a failed or partial
-// list is retried, never compared.
+// list is retried, never compared. Every list also reads the cluster's identity, which every change then carries:
+// a cluster rebuilt behind the same endpoint means new connections, so a relist is where a new one shows.
 import { type CoreV1Api, type KubeConfig, Watch } from '@kubernetes/client-node';
 import { type ServiceKey, serviceKey } from '../events/contract.ts';
-import { listAllServices, type ServiceListApi, serviceListApi } from '../kube/list.ts';
+import {
+  type ClusterIdentity,
+  listAllServices,
+  readClusterIdentity,
+  type ServiceListApi,
+  serviceListApi,
+} from '../kube/list.ts';
 import { Backoff } from '../util/backoff.ts';
 import { LIST_PAGE_SIZE, WATCH_STALL_SECONDS, WATCH_TIMEOUT_SECONDS } from '../util/defaults.ts';
 import { describeError as describe } from '../util/errors.ts';
@@ -87,6 +94,9 @@ export class ServiceWatchLoop {
   /** The keys in scope and the version last seen of each: what a relist is compared with. */
   readonly #known = new Map<ServiceKey, string>();
   #resourceVersion: string | undefined;
+  /** The identity of the cluster the last list came from (undefined: not readable). */
+  #identity: string | undefined;
+  #identityUnknownLogged = false;
   #listed = false;
   #running?: Promise<void>;
 
@@ -163,8 +173,10 @@ export class ServiceWatchLoop {
 
   /** One complete list; reports changes against what was known. False when the list failed. */
   async #list(): Promise<boolean> {
+    let identity: ClusterIdentity;
     let list: Awaited<ReturnType<typeof listAllServices>>;
     try {
+      identity = await readClusterIdentity(this.#apis.list);
       list = await listAllServices(this.#apis.list, {
         pageSize: this.#options.pageSize ?? LIST_PAGE_SIZE,
         signal: this.#stopping.signal,
@@ -182,6 +194,24 @@ export class ServiceWatchLoop {
     }
     if (this.#stopped) return false;
     const relist = this.#listed;
+    const uid = 'uid' in identity ? identity.uid : undefined;
+    // Versions of another incarnation say nothing about what was sent of this one: everything goes again.
+    const incarnation = relist && uid !== undefined && this.#identity !== undefined && uid !== this.#identity;
+    if (incarnation) {
+      this.#log.warn(
+        'the cluster identity changed: a new cluster behind the same endpoint; sending every Service',
+        { from: this.#identity, to: uid },
+      );
+    }
+    if ('unknown' in identity && !this.#identityUnknownLogged) {
+      this.#identityUnknownLogged = true;
+      this.#log.warn(
+        'events carry no cluster identity: namespace kube-system cannot be read; without it a cluster rebuilt ' +
+          "under the same id is told apart only by its lower resourceVersions (grant 'get' on namespaces/kube-system)",
+        { why: identity.unknown },
+      );
+    }
+    this.#identity = uid;
     const seen = new Set<ServiceKey>();
     for (const item of list.items) {
       const meta = metaOf(item);
@@ -190,7 +220,7 @@ export class ServiceWatchLoop {
       seen.add(key);
       const version = meta.resourceVersion ?? '';
       // The first list sends everything (nothing downstream is assumed); a relist sends only what changed.
-      if (!relist || this.#known.get(key) !== version)
+      if (!relist || incarnation || this.#known.get(key) !== version)
         this.#emit({ kind: 'observed', reason: 'list', object: item });
       this.#known.set(key, version);
     }
@@ -211,6 +241,7 @@ export class ServiceWatchLoop {
       deleted,
       pages: list.pages,
       resourceVersion: list.resourceVersion,
+      ...(uid ? { clusterUid: uid } : {}),
     });
     this.#options.observer?.listed?.({
       items: list.items.length,
@@ -223,7 +254,7 @@ export class ServiceWatchLoop {
 
   #emit(change: ServiceChange): void {
     try {
-      this.#options.onChange(change);
+      this.#options.onChange(this.#identity ? { ...change, clusterUid: this.#identity } : change);
     } catch (error) {
       this.#log.error('a change could not be queued', { error: describe(error) });
     }

@@ -84,18 +84,52 @@ export function serviceListApi(
   };
 }
 
+/** The cluster's identity, or why it cannot be known (no permission to read it, or no such namespace). */
+export type ClusterIdentity = { readonly uid: string } | { readonly unknown: string };
+
+const IDENTITY_NAMESPACE = 'kube-system';
+
 /**
  * The identity of the cluster's current incarnation: the kube-system namespace's uid, which a cluster rebuilt under
- * the same name does not share (resourceVersions are ordered only within one). Undefined when it cannot be read
- * (no permission to get that namespace): the resourceVersion check alone then tells a rebuilt cluster.
+ * the same name does not share (resourceVersions are ordered only within one). Unknown, and why, when the client may
+ * not read that namespace (403) or it does not exist (404): the resourceVersion check alone then tells a rebuilt
+ * cluster. Any other failure throws KubeListError, as a failed list page does: a transient error must not pass for a
+ * cluster without identity.
  */
-export async function clusterIdentity(api: ServiceListApi): Promise<string | undefined> {
-  if (!api.readNamespace) return undefined;
+export async function readClusterIdentity(
+  api: ServiceListApi,
+  options: { server?: string } = {},
+): Promise<ClusterIdentity> {
+  if (!api.readNamespace) return { unknown: 'this client does not read namespaces' };
+  let namespace: Awaited<ReturnType<NonNullable<ServiceListApi['readNamespace']>>>;
   try {
-    return (await api.readNamespace({ name: 'kube-system' })).metadata?.uid || undefined;
-  } catch {
-    return undefined;
+    namespace = await api.readNamespace({ name: IDENTITY_NAMESPACE });
+  } catch (error) {
+    const failure = httpFailure(error);
+    if (failure.status === 403 || failure.status === 404) {
+      return {
+        unknown: `reading namespace ${IDENTITY_NAMESPACE}: HTTP ${failure.status}: ${failure.message}`,
+      };
+    }
+    const how = failure.status === undefined ? '' : `HTTP ${failure.status}: `;
+    throw new KubeListError(
+      `reading namespace ${IDENTITY_NAMESPACE}${options.server ? ` from ${options.server}` : ''} failed ` +
+        `(${how}${failure.message}); nothing was changed`,
+      failure.status,
+      { cause: error },
+    );
   }
+  const uid = namespace.metadata?.uid;
+  return uid ? { uid } : { unknown: `namespace ${IDENTITY_NAMESPACE} has no uid` };
+}
+
+/** The cluster's identity, or undefined when it cannot be known (see readClusterIdentity). */
+export async function clusterIdentity(
+  api: ServiceListApi,
+  options: { server?: string } = {},
+): Promise<string | undefined> {
+  const identity = await readClusterIdentity(api, options);
+  return 'uid' in identity ? identity.uid : undefined;
 }
 
 export class KubeListError extends Error {

@@ -71,7 +71,8 @@ export const clusterList =
     options: { signal?: AbortSignal; server?: string } = {},
   ): (() => Promise<CompleteList>) =>
   async () => {
-    const identity = await clusterIdentity(api);
     const list = await listAllServices(api, { pageSize, ...options });
+    // Read after the list, so that a cluster that cannot be reached fails on the list, with its message.
+    const identity = await clusterIdentity(api, options.server ? { server: options.server } : {});
     return { ...list, ...(identity ? { identity } : {}) };
   };

@@ -1,7 +1,8 @@
 // The forwarder's deployment as shipped: Kustomize renders it (kubectl's built-in kustomize, offline), every object
 // validates against the Kubernetes schemas (kubernetes-models), and the properties the design relies on hold: two
-// replicas, probes on the right paths, a restricted security context, read-only RBAC on Services, settings the
-// forwarder knows, a PutEvents-only IAM policy, and an image with nothing but the bundle.
+// replicas, probes on the right paths, a restricted security context, read-only RBAC (Services, and the kube-system
+// namespace for the cluster's identity), settings the forwarder knows, a PutEvents-only IAM policy, and an image
+// with nothing but the bundle.
 import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
@@ -148,9 +149,11 @@ describe('kubectl kustomize infra/forwarder', () => {
     expect(container.env).toContainEqual({ name: 'HTTP_PORT', value: '8080' });
   });
 
-  test('RBAC: list and watch on Services, nothing else, bound to the forwarder ServiceAccount', () => {
+  test('RBAC: list and watch on Services, get on namespace kube-system only, bound to the forwarder ServiceAccount', () => {
     expect(one('ClusterRole').rules).toEqual([
       { apiGroups: [''], resources: ['services'], verbs: ['list', 'watch'] },
+      // The cluster's identity, and no other namespace: a rule without resourceNames would grant them all.
+      { apiGroups: [''], resources: ['namespaces'], resourceNames: ['kube-system'], verbs: ['get'] },
     ]);
     const binding = one('ClusterRoleBinding');
     const account = one('ServiceAccount');

@@ -2,7 +2,12 @@
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { serviceListApiFor } from '../../lib/kube/connect.ts';
-import { KubeListError, listAllServices, type ServiceListApi } from '../../lib/kube/list.ts';
+import {
+  KubeListError,
+  listAllServices,
+  readClusterIdentity,
+  type ServiceListApi,
+} from '../../lib/kube/list.ts';
 import { ApiServerSimulator, generateServices } from '../../lib/local/apiserver/index.ts';
 
 describe('listAllServices against the simulator', () => {
@@ -131,5 +136,51 @@ describe('listAllServices against the simulator', () => {
     expect((error as Error).message).toBe(
       'listing Services from http://127.0.0.1:9 failed on page 1 (fetch failed: bad port); nothing was changed',
     );
+  });
+});
+
+describe("the cluster's identity", () => {
+  const sim = new ApiServerSimulator({ clusterUid: 'c0ffee00-0000-4000-8000-000000000001' });
+  let api: ServiceListApi;
+  beforeAll(async () => {
+    await sim.start();
+    const kc = new KubeConfig();
+    kc.loadFromString(sim.kubeconfig());
+    api = serviceListApiFor(kc);
+  });
+  afterAll(() => sim.stop());
+
+  test("is the kube-system namespace's uid", async () => {
+    expect(await readClusterIdentity(api)).toEqual({ uid: sim.clusterUid });
+    expect(sim.stats().recent.at(-1)?.url).toBe('/api/v1/namespaces/kube-system');
+  });
+
+  test('is unknown, and says why, without the permission to read that namespace (403)', async () => {
+    sim.faults.forbidNamespaces();
+    try {
+      expect(await readClusterIdentity(api)).toEqual({
+        unknown: expect.stringMatching(
+          /^reading namespace kube-system: HTTP 403: namespaces "kube-system" is forbidden/,
+        ),
+      });
+    } finally {
+      sim.faults.clear();
+    }
+  });
+
+  test('any other failure throws, as a failed list page does: it is not an unknown identity', async () => {
+    sim.faults.failNext(1, { on: 'get', status: 503 });
+    const error = await readClusterIdentity(api, { server: sim.url }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(KubeListError);
+    expect((error as KubeListError).status).toBe(503);
+    expect((error as Error).message).toMatch(
+      /^reading namespace kube-system from http:\/\/127\.0\.0\.1:\d+ failed \(HTTP 503: .+\); nothing was changed$/,
+    );
+    expect(await readClusterIdentity(api)).toEqual({ uid: sim.clusterUid });
+  });
+
+  test('a client that cannot read namespaces has none', async () => {
+    const listOnly: ServiceListApi = { listServiceForAllNamespaces: api.listServiceForAllNamespaces };
+    expect(await readClusterIdentity(listOnly)).toEqual({ unknown: 'this client does not read namespaces' });
   });
 });

@@ -73,6 +73,32 @@ const mapped = (services: Service[]): RegistryEntry[] =>
 const entriesIn = async (registry: ZkRegistryStore) =>
   (await registry.read()).document.entries.map(readerView).sort(byName);
 
+/** What `work` writes to stdout and stderr (Powertools' logs and EMF metrics), kept out of the test output. */
+async function capturingOutput<T>(work: () => Promise<T>): Promise<{ result: T; lines: string[] }> {
+  const lines: string[] = [];
+  const streams = [process.stdout, process.stderr];
+  const writes = streams.map((stream) => stream.write.bind(stream));
+  for (const stream of streams) {
+    stream.write = ((chunk: string | Uint8Array) => {
+      lines.push(String(chunk));
+      return true;
+    }) as typeof stream.write;
+  }
+  try {
+    return { result: await work(), lines };
+  } finally {
+    streams.forEach((stream, i) => {
+      stream.write = writes[i] as typeof stream.write;
+    });
+  }
+}
+
+/** The invocation's metrics, from its EMF line. */
+const emfOf = (lines: readonly string[]): Record<string, unknown> =>
+  JSON.parse(
+    lines.flatMap((l) => l.split('\n')).find((l) => l.includes('"CloudWatchMetrics"')) ?? '{}',
+  ) as Record<string, unknown>;
+
 const run = (registry: ZkRegistryStore, options: { dryRun?: boolean; force?: boolean } = {}) =>
   reconcile({
     registry,
@@ -328,6 +354,63 @@ describe('the reconcile handler', () => {
     sim.faults.failNext(1, { on: 'list', status: 503 });
     await expect(h({}, lambdaContext())).rejects.toThrow(/listing Services failed on page 1 \(HTTP 503/);
     expect((await registry.read()).version).toBe(-1);
+  });
+
+  test('a new cluster under the same id: the handler logs that the state started afresh and counts SyncStateRestarted', async () => {
+    const path = uniquePath();
+    const registry = registryAt(path);
+    const config = parseRegistryConfig({
+      ZK_CONNECT: connectString,
+      REGISTRY_PATH: path,
+      CLUSTER_ID: CLUSTER,
+    });
+    // The same Services in both: only the identity tells the new cluster from the old.
+    const [old, rebuilt] = ['uid-old', 'uid-new'].map((clusterUid) => {
+      const cluster = new ApiServerSimulator({ clusterUid });
+      for (const input of generateServices(20, { seed: 31 })) cluster.createService(input);
+      return cluster;
+    }) as [ApiServerSimulator, ApiServerSimulator];
+    await Promise.all([old.start(), rebuilt.start()]);
+    let current = old;
+    const apiOf = (cluster: ApiServerSimulator) => {
+      const kubeConfig = new KubeConfig();
+      kubeConfig.loadFromString(cluster.kubeconfig());
+      return kubeConfig.makeApiClient(CoreV1Api);
+    };
+    // Metrics that print (the module's environment switches them off), and a logger at warn.
+    const disabled = process.env.POWERTOOLS_METRICS_DISABLED;
+    delete process.env.POWERTOOLS_METRICS_DISABLED;
+    const metrics = new Metrics({ namespace: 'KubeZkSyncTest', serviceName: 't' });
+    process.env.POWERTOOLS_METRICS_DISABLED = disabled;
+    const h = createReconcileHandler({
+      config: { ...config, kube: { kind: 'kubeconfig', file: kubeconfigFile }, listPageSize: 50 },
+      registry: async () => registry,
+      api: async () => apiOf(current),
+      logger: new Logger({ logLevel: 'WARN' }),
+      metrics,
+    });
+    try {
+      const first = await capturingOutput(() => h({}, lambdaContext()));
+      expect(first.result).toMatchObject({ created: mapped(old.listServices()).length });
+      expect(emfOf(first.lines)).toMatchObject({ SyncStateRestarted: 0 });
+
+      current = rebuilt;
+      const second = await capturingOutput(() => h({}, lambdaContext()));
+      expect(second.result).toMatchObject({
+        restarted: expect.stringMatching(/identity changed from uid-old to uid-new/),
+        created: 0,
+        deleted: 0,
+      });
+      expect(emfOf(second.lines)).toMatchObject({ SyncStateRestarted: 1 });
+      const warning = second.lines
+        .flatMap((l) => l.split('\n'))
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l) as { level?: string; message?: string; why?: string })
+        .find((l) => l.message === 'the sync state was started afresh');
+      expect(warning).toMatchObject({ level: 'WARN', why: expect.stringMatching(/uid-old to uid-new/) });
+    } finally {
+      await Promise.all([old.stop(), rebuilt.stop()]);
+    }
   });
 
   const ordinary = { dryRun: false, force: false, resetState: false, check: false };

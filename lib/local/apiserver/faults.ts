@@ -30,6 +30,8 @@ export interface FaultCounts {
   stalled: number;
   dropped: number;
   delayed: number;
+  /** Namespace reads refused with 403 (forbidNamespaces). */
+  forbidden: number;
 }
 
 interface FailRule {
@@ -45,7 +47,8 @@ export class Faults {
   #latencyMs = 0;
   #goneNext: { remaining: number; shape: GoneShape }[] = [];
   #stallNew = false;
-  readonly counts: FaultCounts = { failed: 0, gone: 0, stalled: 0, dropped: 0, delayed: 0 };
+  #namespacesForbidden = false;
+  readonly counts: FaultCounts = { failed: 0, gone: 0, stalled: 0, dropped: 0, delayed: 0, forbidden: 0 };
 
   constructor(watches: OpenWatches, random: () => number) {
     this.#watches = watches;
@@ -91,8 +94,23 @@ export class Faults {
     return n;
   }
 
+  /**
+   * Every read of a namespace answers 403 Forbidden, as the apiserver answers an account whose RBAC has no `get` on
+   * namespaces: the cluster's identity (the kube-system namespace's uid) cannot be read. Until clear().
+   */
+  forbidNamespaces(forbidden = true): void {
+    this.#namespacesForbidden = forbidden;
+  }
+
+  /** Whether this namespace read is refused (and counted). */
+  refuseNamespaceRead(): boolean {
+    if (this.#namespacesForbidden) this.counts.forbidden++;
+    return this.#namespacesForbidden;
+  }
+
   /** Removes every knob about future requests. Watches already stalled stay silent until closed. */
   clear(): void {
+    this.#namespacesForbidden = false;
     this.#failNext = [];
     this.#failRate = undefined;
     this.#latencyMs = 0;

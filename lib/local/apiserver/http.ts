@@ -25,6 +25,7 @@ interface Status {
   code: number;
   reason: string;
   message: string;
+  details?: { name?: string; kind?: string };
 }
 
 type WatchEvent = { type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR'; object: unknown };
@@ -198,6 +199,14 @@ export class ApiHandler {
 
   /** A namespace exists when it is one every cluster has, or when a Service lives in it. */
   #namespace(res: ServerResponse, name: string) {
+    if (this.#faults.refuseNamespaceRead()) {
+      return sendStatus(res, {
+        code: 403,
+        reason: 'Forbidden',
+        message: `namespaces "${name}" is forbidden: User "system:serviceaccount:simulator:client" cannot get resource "namespaces" in API group "" in the namespace "${name}"`,
+        details: { name, kind: 'namespaces' },
+      });
+    }
     const exists =
       ['default', 'kube-system', 'kube-public'].includes(name) ||
       this.#store.list().some((s) => s.metadata.namespace === name);
