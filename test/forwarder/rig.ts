@@ -203,6 +203,15 @@ export class Rig {
     return forwarder;
   }
 
+  /**
+   * Waits until exactly `count` watches are open at the simulator. A forwarder is ready once its first list is in and
+   * opens its watch only afterwards, so a fault aimed at open watches waits for this; nothing may be awaited between
+   * this and the fault.
+   */
+  async watchesOpen(count: number): Promise<void> {
+    await eventually(`${count} open watches at the apiserver`, () => this.sim.stats().openWatches === count);
+  }
+
   /** Entries EventBridge accepted, per `key@resourceVersion`. */
   acceptedPerVersion(): Map<string, number> {
     const counts = new Map<string, number>();
@@ -229,6 +238,14 @@ export class Rig {
 export function versionOf(detail: unknown): string {
   const parsed = JSON.parse(String(detail)) as { key: string; resourceVersion: string };
   return `${parsed.key}@${parsed.resourceVersion}`;
+}
+
+/** Sums every sample of a metric from Prometheus text, whatever its labels (0 when absent). */
+export function metricTotal(text: string, name: string): number {
+  return text
+    .split('\n')
+    .filter((l) => l.startsWith(`${name}{`) || l.startsWith(`${name} `))
+    .reduce((sum, l) => sum + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
 }
 
 /** Reads one sample of a metric from Prometheus text (0 when absent). */

@@ -44,6 +44,7 @@ describe('watch faults during churn', () => {
     const churn = startChurn(rig.sim, { changesPerSecond: 100, durationSeconds: 4, seed: 12 });
     // One stall of the open watch, then two seconds in which every new watch stalls too.
     await eventually('churn under way', () => changesMade(churn) >= 50);
+    await rig.watchesOpen(1);
     expect(rig.sim.faults.stallWatches({ alsoNew: true })).toBe(1);
     await eventually(
       'the stall to be seen',
