@@ -98,3 +98,13 @@ export function purgeCluster(
     removed: document.entries.filter(theirs).map(readerView),
   };
 }
+
+/**
+ * The state without the memory of having removed `name`: a person who registers that name by hand takes it, so an
+ * entry of that name is no longer taken for an old copy of the cluster's.
+ */
+export function forgetReleased(state: SyncState, name: string): SyncState {
+  if (!state.released?.[name]) return state;
+  const { [name]: _gone, ...released } = state.released;
+  return { ...state, released };
+}

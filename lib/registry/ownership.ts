@@ -23,9 +23,9 @@ import {
  * - `vanished`: the state says the cluster wrote it, the document no longer has it (a blind overwrite);
  * - `unmarked`: it is there as written, but its marker is gone (a round-trip through the three-field struct);
  * - `edited`: its reader fields are not what the cluster wrote (a hand edit, or an older copy written back);
- * - `unexpected`: the state does not own it, but it carries this cluster's marker, or it is an entry the cluster
- *   removed recently (an older copy of the document written back, bringing back an entry the cluster has since
- *   removed or renamed).
+ * - `unexpected`: the state does not own it, but it carries this cluster's marker, or it has the name of an entry
+ *   the cluster removed recently (an older copy of the document written back, bringing back an entry the cluster
+ *   has since removed or renamed).
  */
 export type DamageKind = 'vanished' | 'unmarked' | 'edited' | 'unexpected';
 
@@ -71,11 +71,11 @@ export function inspectDocument(
         damage.push({ kind: 'unexpected', name: entry.name, service: entry.owner.service });
         return entry;
       }
-      // An entry the cluster removed, written back from an old copy without its marker: still the cluster's.
+      // An entry the cluster removed, written back from an old copy without its marker: still the cluster's. The
+      // copy may be of any version the cluster wrote before removing it, so the name tells, not the content; a
+      // person who registers that name by hand meanwhile does it through the CLI, which lets the name go first.
       const gone = state.released?.[entry.name];
-      const recognised =
-        gone && now - gone.at <= RELEASED_TTL_MS && fingerprint(readerView(entry)) === gone.fingerprint;
-      if (!recognised) return entry;
+      if (!gone || now - gone.at > RELEASED_TTL_MS) return entry;
       damage.push({ kind: 'unexpected', name: entry.name, service: gone.service });
       return { ...entry, owner: { cluster: owner, service: gone.service } };
     }

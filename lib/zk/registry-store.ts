@@ -7,6 +7,7 @@ import {
   type Adoption,
   adoptEntry,
   type ClusterState,
+  forgetReleased,
   type Purge,
   purgeCluster,
   withManagers,
@@ -207,6 +208,27 @@ export class ZkRegistryStore {
       };
     });
     return { ...outcome.result, version: outcome.versions[0] as number };
+  }
+
+  /**
+   * Lets every cluster forget that it removed an entry named `name` (see `forgetReleased`), each state with
+   * compare-and-set: what a person does before registering that name by hand.
+   */
+  async forgetReleased(name: string): Promise<string[]> {
+    const clusters = (await this.clusterStates())
+      .filter((s) => s.state.released?.[name])
+      .map((s) => s.cluster);
+    for (const cluster of clusters) {
+      await this.zk.update([syncStatePath(this.path, cluster)], ([data]) => {
+        const state = parseSyncState(data ?? null);
+        const next = forgetReleased(state, name);
+        return {
+          data: [next === state ? undefined : Buffer.from(serializeSyncState(next))],
+          result: undefined,
+        };
+      });
+    }
+    return clusters;
   }
 
   /**

@@ -7,6 +7,7 @@ import {
   readerView,
   serializeDocument,
 } from '../../lib/registry/document.ts';
+import { forgetReleased } from '../../lib/registry/handover.ts';
 import { inspectDocument } from '../../lib/registry/ownership.ts';
 import {
   completeListObservations,
@@ -152,12 +153,15 @@ describe('ownership that survives other writers', () => {
     const ghost = run(goRoundTrip(document), deleted.state, []);
     expect(ghost.repaired).toContainEqual({ kind: 'unexpected', name: 'b', service: 'ns/b' });
     expect(ghost.document.entries.map((e) => e.name)).toEqual(['a']);
-    // A person's entry of that name with other content is theirs: a hand-made entry, kept.
+    // So is an older version of it (the copy was read before the cluster's last update of the entry).
+    const older = goRoundTrip(parseDocument(serializeDocument(document).replace('"h:2"', '"h:0"')));
+    expect(run(older, deleted.state, []).document.entries.map((e) => e.name)).toEqual(['a']);
+    // A person who registers the name by hand lets the cluster forget it first: their entry is theirs, kept.
     const mine = {
       entries: [...deleted.document.entries, handEntry({ name: 'b', description: 'mine', endpoints: [] })],
     };
     expect(
-      run(mine, deleted.state, [])
+      run(mine, forgetReleased(deleted.state, 'b'), [])
         .document.entries.map((e) => e.name)
         .sort(),
     ).toEqual(['a', 'b']);

@@ -136,8 +136,10 @@ export function registerRegistryCommands(program: Command, print: Print = out): 
     .option('--force', 'take over an entry that a cluster manages')
     .action((options: RegisterOptions) =>
       withRegistry(options, async (store) => {
-        // Taking over a cluster's entry is an adoption first, or the cluster would revert the edit.
+        // Taking over a cluster's entry is an adoption first, or the cluster would revert the edit; and a name a
+        // cluster removed lately is let go first, or the cluster would take the new entry for an old copy of its own.
         if (options.force) await adoptIfManaged(store, options.name, print);
+        await store.forgetReleased(options.name);
         const { outcome, version } = await editByHand(store, (doc) =>
           registerByHand(doc, {
             name: options.name,
