@@ -28,6 +28,7 @@ import { registryFromConfig, registryTarget } from '../sync/target.ts';
 import { LIST_PAGE_SIZE } from '../util/defaults.ts';
 import type { Env } from '../util/settings.ts';
 import type { ZkRegistryStore } from '../zk/registry-store.ts';
+import type { DigestCredentials } from '../zk/session.ts';
 import type { ZkStore } from '../zk/store.ts';
 
 export const SERVERLESS_YML = fileURLToPath(new URL('../../serverless.yml', import.meta.url));
@@ -40,6 +41,11 @@ export interface LocalPipelineOptions {
   readonly clusterId: string;
   /** Further settings as the Lambdas read them (POLICY, NAMESPACES_ALLOW, …). */
   readonly env?: Env;
+  /**
+   * The digest identity the sync and the reconcile write as, as the deployed ones do; without one the pipeline asks
+   * for open znodes (ZK_OPEN_ACL=true), which suits a local ZooKeeper only.
+   */
+  readonly auth?: DigestCredentials;
   /** The SQS trigger: batch size, batching window (the debounce), concurrency, duplicates, order. */
   readonly queue?: LocalQueueOptions;
   /** Milliseconds between reconciles; 0 or absent: only reconcileNow(). */
@@ -110,12 +116,14 @@ export class LocalPipeline {
     this.options = options;
     this.eventBridge = eventBridge;
     this.config = parseRegistryConfig({
+      // A local ZooKeeper, without credentials: its znodes are open, as asked here and nowhere else.
+      ZK_OPEN_ACL: 'true',
       ...options.env,
       ZK_CONNECT: options.zkConnect,
       REGISTRY_PATH: options.registryPath,
       CLUSTER_ID: options.clusterId,
     });
-    const { store, registry } = registryFromConfig(this.config);
+    const { store, registry } = registryFromConfig(this.config, options.auth);
     this.store = store;
     this.registry = registry;
     this.queue = new LocalQueue({ batchSize: 1000, windowMs: 1000, concurrency: 2, ...options.queue });

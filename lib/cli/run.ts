@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { messageOf } from '../util/errors.ts';
+import { printError } from './output.ts';
 
 /** A failure that a person caused or can fix: printed as one line, without a stack trace. */
 export class CliError extends Error {
@@ -23,7 +24,7 @@ export async function runCli(program: Command, argv: string[]): Promise<void> {
       process.exitCode = e.exitCode ?? 2;
       return;
     }
-    process.stderr.write(`kube-zk-sync: ${messageOf(error)}\n`);
+    printError(`kube-zk-sync: ${messageOf(error)}`);
     process.exitCode = error instanceof CliError ? error.exitCode : 1;
   }
 }

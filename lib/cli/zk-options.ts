@@ -1,8 +1,11 @@
-// The ZooKeeper options every command shares (--zk, --path, --timeout, --auth), and the store they open.
+// The ZooKeeper options every command shares (--zk, --path, --timeout, the identity and the ACL of what it creates),
+// and the store they open. Passwords can come from a file or the environment, where `ps` does not show them.
+import { readFileSync } from 'node:fs';
 import { type Command, Option } from 'commander';
 import { ZK_TIMEOUT_MS } from '../util/defaults.ts';
 import { messageOf } from '../util/errors.ts';
-import { parseDigest } from '../zk/digest-credentials.ts';
+import { type Env, Settings } from '../util/settings.ts';
+import { parseDigest, parseDigestList } from '../zk/digest-credentials.ts';
 import { ZkRegistryStore } from '../zk/registry-store.ts';
 import type { DigestCredentials } from '../zk/session.ts';
 import { ZkStore } from '../zk/store.ts';
@@ -13,7 +16,17 @@ export interface ZkCliOptions {
   path?: string;
   timeout: string;
   auth?: string;
+  authFile?: string;
   aclWriter?: string[];
+  aclWriterFile?: string;
+  insecureOpenAcl?: boolean;
+}
+
+/** Who a command is, in ZooKeeper, and the ACL of the znodes it creates (lib/zk/acl.ts). */
+export interface CliIdentity {
+  readonly auth?: DigestCredentials;
+  readonly writers: readonly DigestCredentials[];
+  readonly openAcl: boolean;
 }
 
 export function addZkOptions(command: Command): Command {
@@ -31,12 +44,34 @@ export function addZkOptions(command: Command): Command {
         String(ZK_TIMEOUT_MS / 1000),
       ),
     )
-    .addOption(new Option('--auth <user:password>', 'digest identity to authenticate as').env('ZK_AUTH'))
+    .addOption(
+      new Option('--auth <user:password>', 'digest identity to authenticate as')
+        .env('ZK_AUTH')
+        .conflicts('authFile'),
+    )
+    .addOption(
+      new Option(
+        '--auth-file <file>',
+        'the identity to authenticate as, from a file: user:password, or the JSON a secret holds',
+      ),
+    )
     .addOption(
       new Option(
         '--acl-writer <user:password>',
-        'identity allowed to write a document this command creates (repeatable; everyone may read it)',
+        'identity allowed to write a znode this command creates (repeatable; default: the --auth identity)',
       ).argParser((value: string, previous: string[] = []) => [...previous, value]),
+    )
+    .addOption(
+      new Option(
+        '--acl-writer-file <file>',
+        'identities allowed to write, from a file: one user:password a line (ZK_ACL_WRITERS holds the same)',
+      ),
+    )
+    .addOption(
+      new Option(
+        '--insecure-open-acl',
+        'without any identity, create znodes that anyone may write: a local ZooKeeper only (ZK_OPEN_ACL=true)',
+      ),
     );
 }
 
@@ -45,6 +80,56 @@ export function digestOption(value: string, option: string): DigestCredentials {
   const parsed = parseDigest(value);
   if ('problem' in parsed) throw new CliError(`${option}: ${parsed.problem}`, 2);
   return parsed.credentials;
+}
+
+/** The text of a credentials file; a usage error naming the option and the file (never its text) otherwise. */
+function readCredentialsFile(file: string, option: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new CliError(
+      `${option} ${file}: cannot read it (${(error as NodeJS.ErrnoException).code ?? messageOf(error)})`,
+      2,
+    );
+  }
+}
+
+function digestList(text: string, where: string): DigestCredentials[] {
+  const parsed = parseDigestList(text);
+  if ('problem' in parsed) throw new CliError(`${where}: ${parsed.problem}`, 2);
+  return parsed.credentials;
+}
+
+/**
+ * The identity the options give, and who writes what the command creates: the --acl-writer identities and those of
+ * --acl-writer-file, or else those of ZK_ACL_WRITERS. `--insecure-open-acl` or ZK_OPEN_ACL=true allows an open ACL.
+ */
+export function identityFromCliOptions(options: ZkCliOptions, env: Env = process.env): CliIdentity {
+  let auth: DigestCredentials | undefined;
+  if (options.authFile) {
+    const [one, ...more] = digestList(
+      readCredentialsFile(options.authFile, '--auth-file'),
+      `--auth-file ${options.authFile}`,
+    );
+    if (more.length > 0) {
+      throw new CliError(
+        `--auth-file ${options.authFile}: holds ${more.length + 1} identities; it takes one`,
+        2,
+      );
+    }
+    auth = one;
+  } else if (options.auth) auth = digestOption(options.auth, '--auth');
+  const writers = (options.aclWriter ?? []).map((w) => digestOption(w, '--acl-writer'));
+  if (options.aclWriterFile) {
+    const file = options.aclWriterFile;
+    writers.push(...digestList(readCredentialsFile(file, '--acl-writer-file'), `--acl-writer-file ${file}`));
+  }
+  const settings = new Settings(env);
+  const fromEnv = settings.text('ZK_ACL_WRITERS');
+  if (writers.length === 0 && fromEnv !== undefined) writers.push(...digestList(fromEnv, 'ZK_ACL_WRITERS'));
+  const openAcl = options.insecureOpenAcl === true || settings.boolean('ZK_OPEN_ACL', false);
+  settings.check((problems) => new CliError(problems, 2));
+  return { ...(auth ? { auth } : {}), writers, openAcl };
 }
 
 export function timeoutMs(options: { timeout: string }): number {
@@ -60,14 +145,14 @@ export function registryFromCliOptions(options: ZkCliOptions): ZkRegistryStore {
   if (!options.zk) throw new CliError('no ZooKeeper given: pass --zk host:port or set ZK_CONNECT', 2);
   if (!options.path) throw new CliError('no registry path given: pass --path /znode or set REGISTRY_PATH', 2);
   const ms = timeoutMs(options);
-  const auth = options.auth ? digestOption(options.auth, '--auth') : undefined;
-  const writers = (options.aclWriter ?? []).map((w) => digestOption(w, '--acl-writer'));
+  const { auth, writers, openAcl } = identityFromCliOptions(options);
   const store = new ZkStore({
     connectString: options.zk,
     connectTimeoutMs: ms,
     operationTimeoutMs: ms,
     ...(auth ? { auth } : {}),
     writers,
+    openAcl,
   });
   try {
     return new ZkRegistryStore(store, options.path);

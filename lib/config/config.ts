@@ -47,6 +47,11 @@ export interface RegistryConfig {
   /** A reconcile that would delete more than this share of the cluster's entries stops unless forced. */
   readonly maxDeleteShare: number;
   readonly credentials: CredentialSource;
+  /**
+   * Without credentials, create the znodes anyone may write (ZK_OPEN_ACL=true): for a local ZooKeeper only. Unset,
+   * a store without an identity refuses to create them.
+   */
+  readonly openAcl: boolean;
   /** How long before the Lambda timeout a handler gives up, so that its records go back to the queue whole. */
   readonly timeoutEarlyMs: number;
   /** At most one reconcile request this often when a sync finds damage it cannot repair. */
@@ -165,6 +170,7 @@ function readRegistryConfig(p: Settings): RegistryConfig {
     mapping,
     maxDeleteShare,
     credentials: credentialSource(p),
+    openAcl: p.boolean('ZK_OPEN_ACL', false),
     timeoutEarlyMs: p.integer('TIMEOUT_EARLY_MS', DEFAULTS.timeoutEarlyMs, { min: 0, max: 900_000 }),
     repairIntervalMs:
       p.integer('REPAIR_INTERVAL_SECONDS', DEFAULTS.repairIntervalSeconds, { min: 1, max: 86_400 }) * 1000,

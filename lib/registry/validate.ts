@@ -1,5 +1,6 @@
 // Validation of one registry entry, shared by everything that produces entries (the mapping, the CLI).
 import type { RegistryEntry } from './document.ts';
+import { controlCharacterProblem, escapeControlCharacters } from './printable.ts';
 
 export const MAX_NAME_LENGTH = 253;
 export const MAX_DESCRIPTION_LENGTH = 1024;
@@ -14,6 +15,8 @@ const IPV6 = /^[0-9A-Fa-f:.]+$/;
 export function nameProblem(name: string): string | undefined {
   if (name.length === 0) return 'the name is empty';
   if (name.length > MAX_NAME_LENGTH) return `the name is longer than ${MAX_NAME_LENGTH} characters`;
+  const control = controlCharacterProblem('the name', name);
+  if (control) return control;
   if (!NAME.test(name)) {
     return `the name "${name}" may only contain letters, digits, ".", "_" and "-", and must start and end with a letter or digit`;
   }
@@ -22,6 +25,8 @@ export function nameProblem(name: string): string | undefined {
 
 /** `host:port` where host is a DNS name, an IPv4 address or a bracketed IPv6 address, and port is 1–65535. */
 export function endpointProblem(endpoint: string): string | undefined {
+  const control = controlCharacterProblem('the endpoint', endpoint);
+  if (control) return control;
   const match = /^(\[[^\]]+\]|[^:[\]]+):(\d{1,5})$/.exec(endpoint);
   if (!match) return `the endpoint "${endpoint}" is not host:port`;
   const host = match[1] as string;
@@ -41,6 +46,8 @@ export function entryProblems(entry: RegistryEntry): string[] {
   if (entry.description.length > MAX_DESCRIPTION_LENGTH) {
     problems.push(`the description is longer than ${MAX_DESCRIPTION_LENGTH} characters`);
   }
+  const control = controlCharacterProblem('the description', entry.description);
+  if (control) problems.push(control);
   if (entry.endpoints.length === 0) problems.push('there are no endpoints');
   if (entry.endpoints.length > MAX_ENDPOINTS) problems.push(`there are more than ${MAX_ENDPOINTS} endpoints`);
   for (const endpoint of entry.endpoints) {
@@ -58,7 +65,9 @@ export class InvalidEntryError extends Error {
 export function validEntry(entry: RegistryEntry): RegistryEntry {
   const problems = entryProblems(entry);
   if (problems.length > 0)
-    throw new InvalidEntryError(`entry "${entry.name}" is invalid: ${problems.join('; ')}`);
+    throw new InvalidEntryError(
+      `entry "${escapeControlCharacters(entry.name)}" is invalid: ${problems.join('; ')}`,
+    );
   return {
     name: entry.name,
     description: entry.description,

@@ -36,9 +36,10 @@ export interface RegistryStores {
 }
 
 /**
- * A store for the configured ZooKeeper and document. Nothing connects until the first call. With credentials, the
- * znodes it creates (the sync state, and the document if it is missing) are readable by everyone and writable by
- * that identity (or `writers`) only.
+ * A store for the configured ZooKeeper and document. Nothing connects until the first call. The znodes it creates
+ * (the sync state, and the document if it is missing) are writable by that identity (or `writers`) only; everyone
+ * reads the document, only they read the state. Without any identity it creates nothing, unless the configuration
+ * asks for an open ACL (lib/zk/acl.ts).
  */
 export function registryFromConfig(
   config: RegistryConfig,
@@ -53,6 +54,7 @@ export function registryFromConfig(
     operationTimeoutMs: config.zk.operationTimeoutMs,
     maxDataBytes: config.zk.maxDataBytes,
     maxAttempts: config.zk.maxAttempts,
+    openAcl: config.openAcl,
     ...(auth ? { auth } : {}),
     ...(writers ? { writers } : {}),
   });

@@ -36,3 +36,35 @@ export function parseDigest(text: string): { credentials: DigestCredentials } | 
   if (user.includes(':')) return { problem: 'the digest user must not contain ":"' };
   return { credentials: { user, password } };
 }
+
+/**
+ * Several identities, as a file or an environment variable holds them: one `user:password` (or one JSON object) a
+ * line, blank lines ignored; or the whole text one JSON object, as a secret holds it, laid out over several lines.
+ * A problem names the line, never its text.
+ */
+export function parseDigestList(text: string): { credentials: DigestCredentials[] } | { problem: string } {
+  const trimmed = text.trim();
+  if (trimmed.startsWith('{') && isJson(trimmed)) {
+    const one = parseDigest(trimmed);
+    return 'problem' in one ? one : { credentials: [one.credentials] };
+  }
+  const credentials: DigestCredentials[] = [];
+  const lines = text.split(/\r?\n/);
+  for (const [i, line] of lines.entries()) {
+    if (line.trim() === '') continue;
+    const parsed = parseDigest(line);
+    if ('problem' in parsed) return { problem: `line ${i + 1}: ${parsed.problem}` };
+    credentials.push(parsed.credentials);
+  }
+  if (credentials.length === 0) return { problem: `no ZooKeeper digest credentials; ${EXPECTED}` };
+  return { credentials };
+}
+
+function isJson(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
+}

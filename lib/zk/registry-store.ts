@@ -23,7 +23,8 @@ import {
   serializeSyncState,
 } from '../registry/sync-state.ts';
 import { znodePathProblem } from './paths.ts';
-import type { ZkStore } from './store.ts';
+import { Codes, ZkError } from './session.ts';
+import { AccessDeniedError, type UpdateOutcome, type Writes, type ZkStore } from './store.ts';
 import { watchZnode } from './watch.ts';
 
 const CLUSTER_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
@@ -45,6 +46,48 @@ export function checkClusterId(cluster: string): string {
 const STATE_INFIX = '.kube-zk-sync.';
 export const syncStatePath = (documentPath: string, cluster: string) =>
   `${documentPath}${STATE_INFIX}${checkClusterId(cluster)}`;
+
+/** ZooKeeper denies this client's identity a cluster's sync state: only the state's writers read it. */
+export class SyncStateAccessError extends ZkError {
+  override readonly name = 'SyncStateAccessError';
+  readonly cluster: string;
+  constructor(message: string, cluster: string, options: ErrorOptions) {
+    super(message, Codes.NO_AUTH, options);
+    this.cluster = cluster;
+  }
+}
+
+/** A sync state that this client may not read, as a read that goes on without it reports it. */
+export interface UnreadableState {
+  readonly cluster: string;
+  readonly message: string;
+}
+
+/**
+ * Runs `work`, and turns ZooKeeper's denial of the sync state `path` into the error that says which identity it
+ * takes. ZooKeeper shows a znode's ACL only to those who may read it, so the identity is named by its role.
+ */
+async function withStateAccess<T>(
+  zk: ZkStore,
+  path: string,
+  cluster: string,
+  work: () => Promise<T>,
+): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (!(error instanceof AccessDeniedError) || error.path !== path) throw error;
+    const who = zk.identity === undefined ? 'a client without an identity' : `digest user "${zk.identity}"`;
+    throw new SyncStateAccessError(
+      `ZooKeeper denies ${who} the sync state ${path}: only its writers may read it (it lists Services that the ` +
+        `filters exclude); authenticate as the digest identity that cluster "${cluster}" writes with (the ` +
+        'credentials its stack reads from ZK_AUTH_SSM_PARAMETER or ZK_AUTH_SECRET_ID; --auth or --auth-file on ' +
+        `the CLI), or have a ZooKeeper admin add ${who} to that znode's ACL`,
+      cluster,
+      { cause: error },
+    );
+  }
+}
 
 /**
  * The sync state as a step may use it. A state that cannot be read, or that is missing while the document holds
@@ -147,7 +190,9 @@ export class ZkRegistryStore {
    */
   async inspect(cluster: string): Promise<{ damage: readonly Damage[]; stateProblem?: string }> {
     const statePath = syncStatePath(this.path, cluster);
-    const [doc, state] = await Promise.all([this.zk.read(this.path), this.zk.read(statePath)]);
+    const [doc, state] = await withStateAccess(this.zk, statePath, cluster, () =>
+      Promise.all([this.zk.read(this.path), this.zk.read(statePath)]),
+    );
     const document = parseDocument(doc.data ?? '');
     try {
       const read = readState(state.data, document, cluster, statePath, {});
@@ -159,16 +204,34 @@ export class ZkRegistryStore {
 
   /** Every cluster's sync state beside the document (a state that does not parse is reported, not skipped). */
   async clusterStates(): Promise<ClusterState[]> {
+    return (await this.readStates(false)).states;
+  }
+
+  /**
+   * The sync states; with `skipUnreadable`, those that this client's identity may not read are left out and listed
+   * in `unreadable` instead of failing the read.
+   */
+  private async readStates(
+    skipUnreadable: boolean,
+  ): Promise<{ states: ClusterState[]; unreadable: UnreadableState[] }> {
     const prefix = `${posix.basename(this.path)}${STATE_INFIX}`;
     const names = (await this.zk.children(posix.dirname(this.path)))
       .filter((n) => n.startsWith(prefix))
       .sort();
-    return Promise.all(
-      names.map(async (name) => {
+    const read = await Promise.all(
+      names.map(async (name): Promise<ClusterState | UnreadableState> => {
         const path = posix.join(posix.dirname(this.path), name);
-        const { data } = await this.zk.read(path);
+        const cluster = name.slice(prefix.length);
+        let data: Buffer | null;
         try {
-          return { cluster: name.slice(prefix.length), state: parseSyncState(data) };
+          ({ data } = await withStateAccess(this.zk, path, cluster, () => this.zk.read(path)));
+        } catch (error) {
+          if (skipUnreadable && error instanceof SyncStateAccessError)
+            return { cluster, message: error.message };
+          throw error;
+        }
+        try {
+          return { cluster, state: parseSyncState(data) };
         } catch (error) {
           throw new SyncStateError(
             `the sync state ${path} cannot be read (${(error as Error).message}); run \`kube-zk-sync reconcile --reset-state\` for that cluster`,
@@ -176,12 +239,25 @@ export class ZkRegistryStore {
         }
       }),
     );
+    return {
+      states: read.filter((r): r is ClusterState => 'state' in r),
+      unreadable: read.filter((r): r is UnreadableState => 'message' in r),
+    };
   }
 
-  /** The document with every entry a cluster manages shown as that cluster's, marker or not. */
-  async readWithManagers(): Promise<DocumentRead & { states: ClusterState[] }> {
-    const [read, states] = await Promise.all([this.read(), this.clusterStates()]);
-    return { ...read, document: withManagers(read.document, states), states };
+  /**
+   * The document with every entry a cluster manages shown as that cluster's, marker or not. With
+   * `skipUnreadableStates`, a state this client may not read is listed in `unreadable`, and the entries of that
+   * cluster whose marker another writer dropped show as hand-made: enough to show the document, not to edit it.
+   */
+  async readWithManagers(
+    options: { skipUnreadableStates?: boolean } = {},
+  ): Promise<DocumentRead & { states: ClusterState[]; unreadable: UnreadableState[] }> {
+    const [read, { states, unreadable }] = await Promise.all([
+      this.read(),
+      this.readStates(options.skipUnreadableStates === true),
+    ]);
+    return { ...read, document: withManagers(read.document, states), states, unreadable };
   }
 
   /**
@@ -191,9 +267,8 @@ export class ZkRegistryStore {
   async adopt(name: string): Promise<Adoption & { version: number }> {
     const { document, states } = await this.readWithManagers();
     const { cluster } = adoptEntry(document, states, name);
-    const statePath = syncStatePath(this.path, cluster);
     const others = states.filter((s) => s.cluster !== cluster);
-    const outcome = await this.zk.update([this.path, statePath], ([doc, state]) => {
+    const outcome = await this.updateWithState(cluster, ([doc, state]) => {
       const adoption = adoptEntry(
         parseDocument(doc ?? ''),
         [{ cluster, state: parseSyncState(state ?? null) }, ...others],
@@ -240,7 +315,7 @@ export class ZkRegistryStore {
     options: { dryRun?: boolean } = {},
   ): Promise<Purge & { stateRemoved: boolean }> {
     const statePath = syncStatePath(this.path, cluster);
-    const outcome = await this.zk.update([this.path, statePath], ([doc, state]) => {
+    const outcome = await this.updateWithState(cluster, ([doc, state]) => {
       // A state that does not parse is removed all the same: the markers alone then say what was the cluster's.
       let known: SyncState | undefined;
       try {
@@ -256,6 +331,20 @@ export class ZkRegistryStore {
     const stateRemoved =
       !options.dryRun && stateVersion >= 0 && (await this.zk.remove(statePath, stateVersion));
     return { ...outcome.result, stateRemoved };
+  }
+
+  /**
+   * A compare-and-set of the document and `cluster`'s sync state; a state it creates is readable by its writers
+   * only.
+   */
+  private updateWithState<R>(
+    cluster: string,
+    change: (current: ReadonlyArray<Buffer | null>) => Writes<R>,
+  ): Promise<UpdateOutcome<R>> {
+    const statePath = syncStatePath(this.path, cluster);
+    return withStateAccess(this.zk, statePath, cluster, () =>
+      this.zk.update([this.path, statePath], change, { privatePaths: [statePath] }),
+    );
   }
 
   async read(): Promise<DocumentRead> {
@@ -292,7 +381,7 @@ export class ZkRegistryStore {
     const now = Date.now();
     let bytes = 0;
     let stateBytes = 0;
-    const outcome = await this.zk.update([this.path, statePath], ([docData, stateData]) => {
+    const outcome = await this.updateWithState(cluster, ([docData, stateData]) => {
       const document = parseDocument(docData ?? '');
       const { state, resetState } = readState(stateData ?? null, document, cluster, statePath, options);
       const step = planStep({

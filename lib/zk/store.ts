@@ -2,9 +2,10 @@
 // re-plans (bounded, with jitter). A connection lost during a write leaves its outcome unknown: re-read and decide.
 import { posix } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type zookeeper from 'node-zookeeper-client';
 import { backoffDelay } from '../util/backoff.ts';
 import { ZK_MAX_ATTEMPTS, ZK_MAX_DATA_BYTES } from '../util/defaults.ts';
-import { createdZnodeAcl } from './acl.ts';
+import { createdZnodeAcl, OpenAclRefusedError, type Readers } from './acl.ts';
 import {
   Codes,
   codeOf,
@@ -22,10 +23,17 @@ export interface ZkStoreOptions extends SessionOptions {
   /** Attempts of one update before giving up under contention. */
   readonly maxAttempts?: number;
   /**
-   * Znodes this store creates are readable by everyone and writable only by these identities; by default, by the
-   * identity in `auth`, or by everyone when there is none.
+   * Znodes this store creates are writable only by these identities (by default, by the identity in `auth`); with
+   * neither, it refuses to create any unless `openAcl` (lib/zk/acl.ts).
    */
   readonly writers?: readonly DigestCredentials[];
+  /** With no identity at all, create znodes that everyone may read and write: for a local ZooKeeper only. */
+  readonly openAcl?: boolean;
+}
+
+export interface UpdateOptions {
+  /** Paths that, if the update creates them, only their writers may read; everyone reads the others. */
+  readonly privatePaths?: readonly string[];
 }
 
 export class DataTooLargeError extends ZkError {
@@ -45,6 +53,12 @@ export class ContentionError extends ZkError {
 }
 export class AccessDeniedError extends ZkError {
   override readonly name = 'AccessDeniedError';
+  /** The znode whose ACL denied the request, when one request touched one znode. */
+  readonly path: string | undefined;
+  constructor(message: string, code: number, options: ErrorOptions & { path?: string }) {
+    super(message, code, options);
+    this.path = options.path;
+  }
 }
 
 export interface Read {
@@ -91,6 +105,11 @@ export class ZkStore {
     return this.options.connectString;
   }
 
+  /** The digest user this store authenticates as; undefined when it has no identity. */
+  get identity(): string | undefined {
+    return this.options.auth?.user;
+  }
+
   /** True once `close` was called: no call succeeds any more. */
   get closed(): boolean {
     return this.#closed;
@@ -120,7 +139,7 @@ export class ZkStore {
   }
 
   async read(path: string): Promise<Read> {
-    return this.withSession(`reading ${path}`, (s) => readOn(s, path));
+    return this.withSession(`reading ${path}`, (s) => readOn(s, path), path);
   }
 
   async children(path: string): Promise<string[]> {
@@ -145,13 +164,13 @@ export class ZkStore {
   }
 
   /** Runs one idempotent operation, again on a new session if the first one was lost. */
-  private async withSession<T>(what: string, op: (s: ZkSession) => Promise<T>): Promise<T> {
+  private async withSession<T>(what: string, op: (s: ZkSession) => Promise<T>, path?: string): Promise<T> {
     for (let attempt = 0; ; attempt++) {
       const session = await this.connected();
       try {
         return await op(session);
       } catch (error) {
-        if (attempt >= 1 || !isSessionLoss(error)) throw translate(error, what);
+        if (attempt >= 1 || !isSessionLoss(error)) throw translate(error, what, path);
       }
     }
   }
@@ -164,6 +183,7 @@ export class ZkStore {
   async update<R>(
     paths: readonly string[],
     change: (current: ReadonlyArray<Buffer | null>) => Writes<R>,
+    options: UpdateOptions = {},
   ): Promise<UpdateOutcome<R>> {
     const maxAttempts = this.options.maxAttempts ?? ZK_MAX_ATTEMPTS;
     let lastError: unknown;
@@ -171,7 +191,14 @@ export class ZkStore {
       const session = await this.connected();
       let reads: Read[];
       try {
-        reads = await Promise.all(paths.map((p) => readOn(session, p)));
+        // Each read on its own, so that a denied one names its znode.
+        reads = await Promise.all(
+          paths.map((p) =>
+            readOn(session, p).catch((error: unknown) => {
+              throw isRetryable(error) ? error : translate(error, `reading ${p}`, p);
+            }),
+          ),
+        );
       } catch (error) {
         if (!isRetryable(error)) throw translate(error, `reading ${paths.join(', ')}`);
         lastError = error;
@@ -198,7 +225,7 @@ export class ZkStore {
         );
       }
       try {
-        await this.write(session, paths, reads, writes);
+        await this.write(session, paths, reads, writes, options);
         return { written: true, attempts: attempt, versions: versionsAfter(reads, writes), result };
       } catch (error) {
         lastError = error;
@@ -226,14 +253,20 @@ export class ZkStore {
     paths: readonly string[],
     reads: readonly Read[],
     writes: ReadonlyArray<{ path: string; next: Buffer; read: Read }>,
+    options: UpdateOptions,
   ): Promise<void> {
-    const acl = createdZnodeAcl(this.options);
-    for (const w of writes) if (w.read.version < 0) await session.mkdirp(posix.dirname(w.path), acl);
+    // Checked before anything is created, parents included: a refusal leaves nothing behind.
+    const created = writes.filter((w) => w.read.version < 0).map((w) => w.path);
+    if (created.length > 0 && !this.aclOf('everyone')) throw new OpenAclRefusedError(created);
+    const aclFor = (path: string) =>
+      this.aclOf(options.privatePaths?.includes(path) ? 'writers' : 'everyone') as zookeeper.ACL[];
+    for (const path of created)
+      await session.mkdirp(posix.dirname(path), this.aclOf('everyone') as zookeeper.ACL[]);
     if (paths.length === 1 && writes.length === 1) {
       const w = writes[0] as { path: string; next: Buffer; read: Read };
       if (w.read.version < 0) {
         await session.call(`creating ${w.path}`, (done) =>
-          session.client.create(w.path, w.next, acl, 0, (e) => done(e)),
+          session.client.create(w.path, w.next, aclFor(w.path), 0, (e) => done(e)),
         );
       } else {
         await session.call(`writing ${w.path}`, (done) =>
@@ -248,12 +281,17 @@ export class ZkStore {
       if (w)
         return [
           read.version < 0
-            ? { type: 'create', path, data: w.next, acl }
+            ? { type: 'create', path, data: w.next, acl: aclFor(path) }
             : { type: 'set', path, data: w.next, version: read.version },
         ];
       return read.version < 0 ? [] : [{ type: 'check', path, version: read.version }];
     });
     await session.commit(`writing ${paths.join(', ')}`, ops);
+  }
+
+  /** The ACL of a znode this store creates; undefined when it may create none (no identity, no open ACL). */
+  private aclOf(readers: Readers): zookeeper.ACL[] | undefined {
+    return createdZnodeAcl(this.options, readers);
   }
 
   private async landed(writes: ReadonlyArray<{ path: string; next: Buffer; read: Read }>): Promise<boolean> {
@@ -288,13 +326,14 @@ const isRetryable = (error: unknown) => {
   return isSessionLoss(error) || code === Codes.OPERATION_TIMEOUT;
 };
 
-function translate(error: unknown, what: string): Error {
+function translate(error: unknown, what: string, path?: string): Error {
+  if (error instanceof AccessDeniedError) return error;
   const code = (error as ZkError).code;
   if (code === Codes.NO_AUTH) {
     return new AccessDeniedError(
       `${what}: ZooKeeper denied access by the znode's ACL; pass digest credentials that the ACL allows`,
       code,
-      { cause: error },
+      { cause: error, ...(path !== undefined ? { path } : {}) },
     );
   }
   return error instanceof Error ? error : new ZkError(`${what}: ${String(error)}`);

@@ -38,6 +38,7 @@ async function writesNaiveOverCoalesced(zkConnect: string): Promise<Metric[]> {
       ZK_CONNECT: zkConnect,
       REGISTRY_PATH: `/bench/${randomUUID()}`,
       CLUSTER_ID: CLUSTER,
+      ZK_OPEN_ACL: 'true',
     });
     const { store, registry } = registryFromConfig(config);
     const target = registryTarget(config);

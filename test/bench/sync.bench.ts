@@ -20,7 +20,12 @@ export const syncSuite: BenchSuite = {
   name: 'sync',
   async run({ quick, zkConnect }): Promise<Metric[]> {
     const path = `/bench/${randomUUID()}/registry`;
-    const config = parseRegistryConfig({ ZK_CONNECT: zkConnect, REGISTRY_PATH: path, CLUSTER_ID: CLUSTER });
+    const config = parseRegistryConfig({
+      ZK_CONNECT: zkConnect,
+      REGISTRY_PATH: path,
+      CLUSTER_ID: CLUSTER,
+      ZK_OPEN_ACL: 'true',
+    });
     const { store, registry } = registryFromConfig(config);
     const target = registryTarget(config);
     const sim = new ApiServerSimulator();

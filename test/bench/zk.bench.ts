@@ -8,7 +8,7 @@ import { type BenchSuite, median, round, timed } from './harness.ts';
 export const zkSuite: BenchSuite = {
   name: 'zk',
   async run({ quick, zkConnect }) {
-    const store = new ZkStore({ connectString: zkConnect });
+    const store = new ZkStore({ openAcl: true, connectString: zkConnect });
     try {
       const path = `/bench/${randomUUID()}`;
       const services = 1000;

@@ -8,11 +8,13 @@ import { ZkStore } from '../../lib/zk/store.ts';
 import { eventually, runCli, startCli } from '../support/cli.ts';
 
 const zk = inject('zkConnect');
-const store = new ZkStore({ connectString: zk });
+const store = new ZkStore({ openAcl: true, connectString: zk });
 afterAll(() => store.close());
 
 const newPath = () => `/cli/${randomUUID()}/services`;
-const cli = (path: string, ...args: string[]) => runCli(args, { ZK_CONNECT: zk, REGISTRY_PATH: path });
+// A local ZooKeeper without credentials: the documents these tests create are open, as asked.
+const cli = (path: string, ...args: string[]) =>
+  runCli(args, { ZK_CONNECT: zk, REGISTRY_PATH: path, ZK_OPEN_ACL: 'true' });
 const put = (path: string, text: string) =>
   store.update([path], () => ({ data: [Buffer.from(text)], result: 0 }));
 const text = async (path: string) => (await store.read(path)).data?.toString() ?? '';

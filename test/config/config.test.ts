@@ -25,6 +25,7 @@ describe('parseRegistryConfig', () => {
       policy: 'sync',
       maxDeleteShare: 0.5,
       credentials: { kind: 'none' },
+      openAcl: false,
       timeoutEarlyMs: DEFAULTS.timeoutEarlyMs,
       zk: {
         connectString: 'zk1:2181',
@@ -74,6 +75,13 @@ describe('parseRegistryConfig', () => {
     });
   });
 
+  test('an open ACL only when asked for, in so many words', () => {
+    expect(parseRegistryConfig({ ...minimal, ZK_OPEN_ACL: 'true' }).openAcl).toBe(true);
+    expect(parseRegistryConfig({ ...minimal, ZK_OPEN_ACL: 'TRUE' }).openAcl).toBe(true);
+    expect(parseRegistryConfig({ ...minimal, ZK_OPEN_ACL: 'false' }).openAcl).toBe(false);
+    expect(parseRegistryConfig({ ...minimal, ZK_OPEN_ACL: '' }).openAcl).toBe(false);
+  });
+
   test('a Secrets Manager secret by ARN', () => {
     const arn = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:kube-zk-sync/zk-AbCdEf';
     expect(parseRegistryConfig({ ...minimal, ZK_AUTH_SECRET_ID: arn }).credentials).toEqual({
@@ -110,6 +118,7 @@ describe('parseRegistryConfig', () => {
       'ZK_AUTH_SECRET_ID="b": ZK_AUTH_SSM_PARAMETER is set too',
     ],
     [{ ZK_AUTH_SECRET_ID: 'has space' }, 'ZK_AUTH_SECRET_ID="has space"'],
+    [{ ZK_OPEN_ACL: 'yes' }, 'ZK_OPEN_ACL="yes": use "true" or "false"'],
   ])('%j is refused, naming the setting', (bad, expected) => {
     expect(errorOf(() => parseRegistryConfig({ ...minimal, ...bad }))).toContain(expected);
   });

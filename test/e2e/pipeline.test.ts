@@ -41,7 +41,7 @@ let store: ZkStore;
 
 beforeAll(async () => {
   zk = await ZooKeeperCluster.start({ nodes: 3 });
-  store = new ZkStore({ connectString: zk.connectString });
+  store = new ZkStore({ openAcl: true, connectString: zk.connectString });
   await store.update([PATH], () => ({ data: [Buffer.from(`[${HAND_MADE.join(',\n')}]`)], result: 0 }));
   sim = new ApiServerSimulator({ bookmarkIntervalMs: 300, seed: 5 });
   for (const s of generateServices(SERVICES, { seed: 5 })) sim.createService(s);
@@ -148,10 +148,7 @@ test(
               '--description',
               `Postgres ${t}`,
             ],
-            {
-              ZK_CONNECT: zk.connectString,
-              REGISTRY_PATH: PATH,
-            },
+            { ZK_CONNECT: zk.connectString, REGISTRY_PATH: PATH, ZK_OPEN_ACL: 'true' },
           );
           // During the leader election a person's command may fail, with a clear reason; what it acknowledged stays.
           if (r.code === 0) people.push(name);

@@ -16,7 +16,7 @@ let zk: ZooKeeperCluster;
 let store: ZkStore;
 beforeAll(async () => {
   zk = await ZooKeeperCluster.start();
-  store = new ZkStore({ connectString: zk.connectString });
+  store = new ZkStore({ openAcl: true, connectString: zk.connectString });
 }, 60_000);
 afterAll(async () => {
   store?.close();

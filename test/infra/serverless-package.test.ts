@@ -325,6 +325,7 @@ describe('serverless package (offline, no credentials)', () => {
         ZK_CONNECT: inject('zkConnect'),
         REGISTRY_PATH: `/test/${randomUUID()}/registry`,
         CLUSTER_ID: 'pkg-cluster',
+        ZK_OPEN_ACL: 'true',
       }),
     );
     try {

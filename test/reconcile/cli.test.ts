@@ -10,7 +10,7 @@ import { ZkStore } from '../../lib/zk/store.ts';
 import { runCli } from '../support/cli.ts';
 
 const zk = inject('zkConnect');
-const store = new ZkStore({ connectString: zk });
+const store = new ZkStore({ openAcl: true, connectString: zk });
 const sim = new ApiServerSimulator();
 let dir: string;
 let kubeconfig: string;
@@ -52,6 +52,7 @@ const reconcileCli = (path: string, ...args: string[]) =>
   runCli(['reconcile', '--kubeconfig', kubeconfig, '--cluster-id', 'shop-cluster', ...args], {
     ZK_CONNECT: zk,
     REGISTRY_PATH: path,
+    ZK_OPEN_ACL: 'true',
   });
 
 describe('kube-zk-sync reconcile', () => {

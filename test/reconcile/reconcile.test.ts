@@ -36,6 +36,8 @@ Object.assign(process.env, {
   ZK_CONNECT: connectString,
   REGISTRY_PATH: envPath,
   CLUSTER_ID: CLUSTER,
+  // A local ZooKeeper without credentials: the znodes are open, as asked.
+  ZK_OPEN_ACL: 'true',
   KUBECONFIG: kubeconfigFile,
   LIST_PAGE_SIZE: '50',
   POWERTOOLS_LOG_LEVEL: 'SILENT',
@@ -50,7 +52,12 @@ const api = kc.makeApiClient(CoreV1Api);
 
 const opened: ZkRegistryStore[] = [];
 const configFor = (path: string) =>
-  parseRegistryConfig({ ZK_CONNECT: connectString, REGISTRY_PATH: path, CLUSTER_ID: CLUSTER });
+  parseRegistryConfig({
+    ZK_CONNECT: connectString,
+    REGISTRY_PATH: path,
+    CLUSTER_ID: CLUSTER,
+    ZK_OPEN_ACL: 'true',
+  });
 function registryAt(path: string) {
   const { registry } = registryFromConfig(configFor(path));
   opened.push(registry);
@@ -343,6 +350,7 @@ describe('the reconcile handler', () => {
       ZK_CONNECT: connectString,
       REGISTRY_PATH: path,
       CLUSTER_ID: CLUSTER,
+      ZK_OPEN_ACL: 'true',
     });
     const h = createReconcileHandler({
       config: { ...config, kube: { kind: 'kubeconfig', file: kubeconfigFile }, listPageSize: 50 },

@@ -34,6 +34,8 @@ Object.assign(process.env, {
   ZK_CONNECT: connectString,
   REGISTRY_PATH: envPath,
   CLUSTER_ID: CLUSTER,
+  // A local ZooKeeper without credentials: the znodes are open, as asked.
+  ZK_OPEN_ACL: 'true',
   POWERTOOLS_LOG_LEVEL: 'SILENT',
   POWERTOOLS_METRICS_NAMESPACE: 'KubeZkSyncTest',
   POWERTOOLS_SERVICE_NAME: 'kube-zk-sync-test',
@@ -55,7 +57,13 @@ function quiet() {
 }
 
 const configFor = (path: string, extra: Record<string, string> = {}): RegistryConfig =>
-  parseRegistryConfig({ ZK_CONNECT: connectString, REGISTRY_PATH: path, CLUSTER_ID: CLUSTER, ...extra });
+  parseRegistryConfig({
+    ZK_CONNECT: connectString,
+    REGISTRY_PATH: path,
+    CLUSTER_ID: CLUSTER,
+    ZK_OPEN_ACL: 'true',
+    ...extra,
+  });
 
 const opened: ZkRegistryStore[] = [];
 function registryAt(path: string, extra: Record<string, string> = {}) {

@@ -135,6 +135,7 @@ describe('sync and reconcile, whatever the delivery', () => {
     ZK_CONNECT: inject('zkConnect'),
     REGISTRY_PATH: '/property/unused',
     CLUSTER_ID: CLUSTER,
+    ZK_OPEN_ACL: 'true',
   });
   const { store } = registryFromConfig(config);
   const target = registryTarget(config);

@@ -32,6 +32,7 @@ function setup(extra: Record<string, string> = {}) {
     ZK_CONNECT: connectString,
     REGISTRY_PATH: `/refusals/${randomUUID()}`,
     CLUSTER_ID: CLUSTER,
+    ZK_OPEN_ACL: 'true',
     ...extra,
   });
   const { store, registry } = registryFromConfig(config);

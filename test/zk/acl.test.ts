@@ -1,5 +1,5 @@
-// The ACL policy on its own: who may write the znodes a client creates. The CLI's digest test checks that
-// ZooKeeper enforces it.
+// The ACL policy on its own: who may read and write the znodes a client creates. test/zk/znode-acl.test.ts checks
+// that ZooKeeper enforces it.
 import { describe, expect, test } from 'vitest';
 import { createdZnodeAcl, digestId } from '../../lib/zk/acl.ts';
 
@@ -18,47 +18,63 @@ describe('digestId', () => {
 });
 
 describe('createdZnodeAcl', () => {
+  const readable = { permission: READ, id: anyone };
   test.each([
-    ['no identity at all: everyone may write', {}, [{ permission: ALL, id: anyone }]],
+    ['no identity at all: nothing may be created', {}, 'everyone', undefined],
+    ['an empty writer list and no identity: nothing may be created', { writers: [] }, 'everyone', undefined],
     [
-      'an empty writer list and no identity: everyone may write',
-      { writers: [] },
+      'no identity, an open ACL asked for: everyone may write',
+      { openAcl: true },
+      'everyone',
+      [{ permission: ALL, id: anyone }],
+    ],
+    [
+      'no identity, an open ACL asked for, a private znode: open all the same',
+      { openAcl: true },
+      'writers',
       [{ permission: ALL, id: anyone }],
     ],
     [
       'authenticated: everyone reads, the identity itself writes',
       { auth: ops },
-      [
-        { permission: READ, id: anyone },
-        { permission: ALL, id: digest(ops) },
-      ],
+      'everyone',
+      [readable, { permission: ALL, id: digest(ops) }],
+    ],
+    [
+      'authenticated, a private znode: only the identity reads and writes',
+      { auth: ops },
+      'writers',
+      [{ permission: ALL, id: digest(ops) }],
+    ],
+    [
+      'an identity wins over an open ACL',
+      { auth: ops, openAcl: true },
+      'everyone',
+      [readable, { permission: ALL, id: digest(ops) }],
     ],
     [
       'an empty writer list falls back to the identity',
       { auth: ops, writers: [] },
-      [
-        { permission: READ, id: anyone },
-        { permission: ALL, id: digest(ops) },
-      ],
+      'everyone',
+      [readable, { permission: ALL, id: digest(ops) }],
     ],
     [
       'writers named: only they write, the identity included only if named',
       { auth: ops, writers: [sync] },
-      [
-        { permission: READ, id: anyone },
-        { permission: ALL, id: digest(sync) },
-      ],
+      'everyone',
+      [readable, { permission: ALL, id: digest(sync) }],
     ],
     [
-      'several writers, in the order given',
+      'several writers, in the order given; a private znode is theirs alone',
       { writers: [sync, ops] },
+      'writers',
       [
-        { permission: READ, id: anyone },
         { permission: ALL, id: digest(sync) },
         { permission: ALL, id: digest(ops) },
       ],
     ],
-  ])('%s', (_, client, expected) => {
-    expect(JSON.parse(JSON.stringify(createdZnodeAcl(client)))).toEqual(expected);
+  ] as const)('%s', (_, client, readers, expected) => {
+    const acl = createdZnodeAcl(client, readers);
+    expect(acl === undefined ? undefined : JSON.parse(JSON.stringify(acl))).toEqual(expected);
   });
 });

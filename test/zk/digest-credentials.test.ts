@@ -1,6 +1,6 @@
 // The one grammar of ZooKeeper digest credentials, for the CLI's options and the Lambdas' SSM parameter or secret.
 import { describe, expect, test } from 'vitest';
-import { parseDigest } from '../../lib/zk/digest-credentials.ts';
+import { parseDigest, parseDigestList } from '../../lib/zk/digest-credentials.ts';
 
 describe('parseDigest', () => {
   test.each([
@@ -35,5 +35,42 @@ describe('parseDigest', () => {
       const parsed = parseDigest(text);
       expect('problem' in parsed && parsed.problem).not.toContain('hunter2');
     }
+  });
+});
+
+describe('parseDigestList', () => {
+  test.each([
+    ['sync:s3cret', [['sync', 's3cret']]],
+    [
+      'sync:a\n\nops:b:c\r\n',
+      [
+        ['sync', 'a'],
+        ['ops', 'b:c'],
+      ],
+    ],
+    [
+      '{"user":"sync","password":"a"}\nops:b',
+      [
+        ['sync', 'a'],
+        ['ops', 'b'],
+      ],
+    ],
+    // The JSON a secret holds, laid out over several lines, is one identity.
+    ['{\n  "username": "sync",\n  "password": "a"\n}\n', [['sync', 'a']]],
+  ])('%j', (text, expected) => {
+    expect(parseDigestList(text)).toEqual({
+      credentials: expected.map(([user, password]) => ({ user, password })),
+    });
+  });
+
+  test.each([
+    ['', 'no ZooKeeper digest credentials'],
+    ['\n \n', 'no ZooKeeper digest credentials'],
+    ['sync:a\nhunter2', 'line 2: no ZooKeeper digest credentials'],
+    ['{"user":"a:b","password":"hunter2"}', 'the digest user must not contain ":"'],
+  ])('%j is refused, the line named and the text not quoted', (text, problem) => {
+    const parsed = parseDigestList(text);
+    expect('problem' in parsed && parsed.problem).toMatch(new RegExp(`^${problem}`));
+    expect('problem' in parsed && parsed.problem).not.toContain('hunter2');
   });
 });

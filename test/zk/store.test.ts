@@ -23,7 +23,7 @@ describe('ZkStore against the shared server', () => {
   const connectString = inject('zkConnect');
   const stores: ZkStore[] = [];
   const open = (extra = {}) => {
-    const store = new ZkStore({ connectString, ...extra });
+    const store = new ZkStore({ openAcl: true, connectString, ...extra });
     stores.push(store);
     return store;
   };
@@ -164,7 +164,7 @@ describe('ZkStore against the shared server', () => {
   test('a session expired while idle (a warm Lambda after a long pause): the next call works', async () => {
     const serverPort = Number(connectString.split(',')[0]?.split(':')[1]);
     const proxy = await TcpProxy.start({ host: '127.0.0.1', port: serverPort });
-    const store = new ZkStore({ connectString: proxy.address, sessionTimeoutMs: 2000 });
+    const store = new ZkStore({ openAcl: true, connectString: proxy.address, sessionTimeoutMs: 2000 });
     try {
       const path = uniquePath();
       await store.update([path], appendItem('before'));
@@ -185,7 +185,7 @@ describe('ZkStore sessions', () => {
   const connectString = inject('zkConnect');
 
   test('callers that find the session dead at once share one new session', async () => {
-    const store = new ZkStore({ connectString });
+    const store = new ZkStore({ openAcl: true, connectString });
     try {
       const first = await store.connected();
       first.close();
@@ -202,7 +202,7 @@ describe('ZkStore when the connection drops during a write', () => {
   test('the outcome is decided by re-reading: the update lands exactly once', async () => {
     const serverPort = Number(inject('zkConnect').split(',')[0]?.split(':')[1]);
     const proxy = await TcpProxy.start({ host: '127.0.0.1', port: serverPort });
-    const store = new ZkStore({ connectString: proxy.address });
+    const store = new ZkStore({ openAcl: true, connectString: proxy.address });
     try {
       const path = uniquePath();
       await store.update([path], appendItem('first'));
@@ -231,6 +231,7 @@ describe('ZkStore when ZooKeeper goes away', () => {
 
   test('stopped: a clear error within the timeout; restarted: the next call works', async () => {
     const store = new ZkStore({
+      openAcl: true,
       connectString: cluster.connectString,
       connectTimeoutMs: 1500,
       operationTimeoutMs: 1500,
@@ -260,6 +261,7 @@ describe('ZkStore on a three-node ensemble', () => {
 
   test('leader killed during a stream of updates: every acknowledged update is in the final document', async () => {
     const store = new ZkStore({
+      openAcl: true,
       connectString: cluster.connectString,
       sessionTimeoutMs: 6000,
       operationTimeoutMs: 4000,

@@ -15,8 +15,8 @@ describe('watchZnode on the shared server', () => {
   const connectString = inject('zkConnect');
 
   test('a watch moves to a new session when another call kills the one it used', async () => {
-    const store = new ZkStore({ connectString });
-    const writer = new ZkStore({ connectString });
+    const store = new ZkStore({ openAcl: true, connectString });
+    const writer = new ZkStore({ openAcl: true, connectString });
     const path = uniquePath();
     const seen: number[] = [];
     const stop = watchZnode(store, path, (read) => seen.push(read.version));
@@ -64,12 +64,14 @@ describe('watchZnode through faults', () => {
     const serverPort = Number(cluster.connectString.split(':')[1]);
     const proxy = await TcpProxy.start({ host: '127.0.0.1', port: serverPort });
     const store = new ZkStore({
+      openAcl: true,
       connectString: proxy.address,
       sessionTimeoutMs: 2000,
       connectTimeoutMs: 2000,
       operationTimeoutMs: options.operationTimeoutMs ?? 2000,
     });
     const writer = new ZkStore({
+      openAcl: true,
       connectString: cluster.connectString,
       connectTimeoutMs: 5000,
       operationTimeoutMs: 5000,

@@ -10,6 +10,7 @@ import { ZooKeeperCluster } from '../../local/zookeeper.ts';
 import type { ReconcileResult } from '../../reconcile/reconcile.ts';
 import type { SyncBatchResult } from '../../sync/batch.ts';
 import { LocalPipeline } from '../local-pipeline.ts';
+import { block } from '../output.ts';
 import { CliError } from '../run.ts';
 
 interface DevOptions {
@@ -53,7 +54,8 @@ function count(value: string, option: string, min = 0): number {
 }
 
 const time = () => new Date().toISOString().slice(11, 23);
-const say = (line: string) => process.stdout.write(`${time()} ${line}\n`);
+// What it shows comes from the cluster and the document: escaped, like everything the CLI prints.
+const say = (line: string) => process.stdout.write(`${block(`${time()} ${line}`)}\n`);
 
 /** The deployed damage check runs every minute; locally a few seconds show the repair while one watches. */
 const DAMAGE_CHECK_EVERY_MS = 5_000;

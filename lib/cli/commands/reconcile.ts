@@ -9,11 +9,9 @@ import { type ReconcileResult, reconcile } from '../../reconcile/reconcile.ts';
 import { clusterList } from '../../reconcile/request.ts';
 import type { RegistryEntry } from '../../registry/document.ts';
 import { registryFromConfig, registryTarget } from '../../sync/target.ts';
+import { oneLine, type Print, printers } from '../output.ts';
 import { CliError } from '../run.ts';
-import { addZkOptions, digestOption, timeoutMs, type ZkCliOptions } from '../zk-options.ts';
-
-type Print = (line: string) => void;
-const out: Print = (line) => process.stdout.write(`${line}\n`);
+import { addZkOptions, identityFromCliOptions, timeoutMs, type ZkCliOptions } from '../zk-options.ts';
 
 /** Exit status when the deletion guard stopped the reconcile (nothing was written). */
 export const EXIT_REFUSED = 3;
@@ -48,8 +46,10 @@ export function formatReconcile(result: ReconcileResult, path: string): string {
     lines.push(`~ ${u.after.name}  ${what.join('; ')}  (${u.service})`);
   }
   for (const d of plan.deletes) lines.push(`- ${d.entry.name}  ${endpoints(d.entry)}  (${d.service})`);
-  for (const c of plan.conflicts) lines.push(`! ${c.name}  wanted by ${c.service}, held by ${c.heldBy}`);
-  for (const i of result.invalid) lines.push(`! ${i.error}`);
+  for (const c of plan.conflicts)
+    lines.push(`! ${c.name}  wanted by ${c.service}, held by ${oneLine(c.heldBy)}`);
+  // An invalid Service's problem quotes its annotations as a tenant wrote them.
+  for (const i of result.invalid) lines.push(`! ${oneLine(i.error)}`);
   for (const d of result.repaired) {
     lines.push(
       d.kind === 'edited'
@@ -70,7 +70,9 @@ export function formatReconcile(result: ReconcileResult, path: string): string {
   return lines.join('\n');
 }
 
-export function registerReconcile(program: Command, print: Print = out): void {
+export function registerReconcile(program: Command, write?: Print): void {
+  // Names, descriptions and problems come from tenants' annotations and the document: escaped before printing.
+  const { block: print } = printers(write);
   addZkOptions(
     program
       .command('reconcile')
@@ -118,10 +120,8 @@ async function run(options: ReconcileOptions, print: Print): Promise<void> {
     if (error instanceof ConfigError) throw new CliError(error.message, 2);
     throw error;
   }
-  const auth = options.auth
-    ? digestOption(options.auth, '--auth')
-    : await fetchZkCredentials(config.credentials);
-  const writers = (options.aclWriter ?? []).map((w) => digestOption(w, '--acl-writer'));
+  const identity = identityFromCliOptions(options);
+  const auth = identity.auth ?? (await fetchZkCredentials(config.credentials));
   let api: ReturnType<typeof serviceListApiFor>;
   let server: string | undefined;
   try {
@@ -132,7 +132,7 @@ async function run(options: ReconcileOptions, print: Print): Promise<void> {
     if (error instanceof KubeConfigError) throw new CliError(error.message, 2);
     throw error;
   }
-  const { registry } = registryFromConfig(config, auth, writers);
+  const { registry } = registryFromConfig({ ...config, openAcl: identity.openAcl }, auth, identity.writers);
   let result: ReconcileResult;
   try {
     result = await reconcile({

@@ -10,21 +10,19 @@ import {
 } from '../../registry/hand-edits.ts';
 import { HandoverError, withManagers } from '../../registry/handover.ts';
 import type { ZkRegistryStore } from '../../zk/registry-store.ts';
+import { oneLine, type Print, printError, printers } from '../output.ts';
 import { CliError } from '../run.ts';
 import { addZkOptions, registryFromCliOptions, withRegistry, type ZkCliOptions } from '../zk-options.ts';
 
-type Print = (line: string) => void;
-const out: Print = (line) => process.stdout.write(`${line}\n`);
-
 const ownerLabel = (e: StoredEntry) => (e.owner ? `${e.owner.cluster}:${e.owner.service}` : 'hand-made');
 
-/** A plain-text table: one row an entry, columns padded to their widest cell. */
+/** A plain-text table: one row an entry, columns padded to their widest cell, every cell on one line. */
 export function formatTable(entries: readonly StoredEntry[]): string {
   const rows = [
     ['NAME', 'ENDPOINTS', 'OWNER', 'DESCRIPTION'],
     ...entries.map((e) => {
       const view = readerView(e);
-      return [view.name, view.endpoints.join(',') || '-', ownerLabel(e), view.description];
+      return [view.name, view.endpoints.join(',') || '-', ownerLabel(e), view.description].map(oneLine);
     }),
   ];
   const widths = rows[0]?.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length))) ?? [];
@@ -85,6 +83,20 @@ async function adoptIfManaged(store: ZkRegistryStore, name: string, print: Print
   print(`adopted "${name}" from cluster "${adopted.cluster}" (Service ${adopted.service}) to take it over`);
 }
 
+/**
+ * The document to show, with the managers of entries whose marker was dropped. Anyone may read the document, but
+ * only a cluster's writers its sync state: a state this identity may not read is said on stderr and left out.
+ */
+async function readToShow(store: ZkRegistryStore): Promise<RegistryDocument> {
+  const { document, unreadable } = await store.readWithManagers({ skipUnreadableStates: true });
+  for (const u of unreadable) {
+    printError(
+      `note: entries of cluster "${u.cluster}" whose ownership marker another writer dropped show as hand-made: ${u.message}`,
+    );
+  }
+  return document;
+}
+
 interface RegisterOptions extends ZkCliOptions {
   name: string;
   endpoint: string[];
@@ -92,7 +104,9 @@ interface RegisterOptions extends ZkCliOptions {
   force?: boolean;
 }
 
-export function registerRegistryCommands(program: Command, print: Print = out): void {
+export function registerRegistryCommands(program: Command, write?: Print): void {
+  // Everything printed may come from the document: escaped here, whoever prints it.
+  const { line: print, block: printBlock } = printers(write);
   const registry = program
     .command('registry')
     .description('read and edit the registry document in ZooKeeper');
@@ -101,8 +115,8 @@ export function registerRegistryCommands(program: Command, print: Print = out): 
     .option('--json', 'print the entries as JSON')
     .action((options: ZkCliOptions & { json?: boolean }) =>
       withRegistry(options, async (store) => {
-        const { document } = await store.readWithManagers();
-        print(
+        const document = await readToShow(store);
+        printBlock(
           options.json
             ? JSON.stringify(
                 document.entries.map((e) => e.value),
@@ -119,9 +133,9 @@ export function registerRegistryCommands(program: Command, print: Print = out): 
     .option('--json', 'print the entry as JSON')
     .action((options: ZkCliOptions & { name: string; json?: boolean }) =>
       withRegistry(options, async (store) => {
-        const entry = entryNamed((await store.readWithManagers()).document, options.name);
+        const entry = entryNamed(await readToShow(store), options.name);
         if (!entry) throw new CliError(`no entry named "${options.name}" in ${store.path}`);
-        print(options.json ? JSON.stringify(entry.value, null, 2) : formatTable([entry]));
+        printBlock(options.json ? JSON.stringify(entry.value, null, 2) : formatTable([entry]));
       }),
     );
 
@@ -214,8 +228,8 @@ export function registerRegistryCommands(program: Command, print: Print = out): 
           ({ document, error, version, bytes }) => {
             const at = new Date().toISOString();
             if (error) {
-              process.stderr.write(
-                `${at} version ${version}: not shown, the document does not parse: ${error.message}\n`,
+              printError(
+                `${at} version ${version}: not shown, the document does not parse: ${error.message}`,
               );
             } else if (options.json) {
               print(
@@ -231,7 +245,7 @@ export function registerRegistryCommands(program: Command, print: Print = out): 
               print(`${at} version ${version}: ${state}`);
             }
           },
-          (error) => process.stderr.write(`${new Date().toISOString()} ${error.message}; retrying\n`),
+          (error) => printError(`${new Date().toISOString()} ${error.message}; retrying`),
         );
         const finish = () => {
           stop();
