@@ -1,8 +1,29 @@
 // A local Serverless plugin that keeps serverless.yml's placeholders out of AWS: `serverless package` works with them
 // (so CI and people can build offline), `serverless deploy` stops before anything is created while one is left.
 // It also checks, at package time, that the queue's visibility timeout is at least six times the sync timeout (what
-// AWS recommends for an SQS trigger), so a batch still running is never handed to a second invocation.
+// AWS recommends for an SQS trigger), so a batch still running is never handed to a second invocation, and refuses
+// params that would grant more than the functions need (before anything is bundled, and again before a deploy of a
+// prebuilt package).
 const PLACEHOLDER = 'REPLACE_ME';
+
+/** Why the params, as given, would grant more than the stack should (or nothing the operator meant); empty if fine. */
+export function overGrants(params) {
+  const found = [];
+  const blank = (name) => String(params[name] ?? '').trim() === '';
+  if (String(params.eksAccessEntry) === 'true' && blank('eksKubernetesGroup')) {
+    found.push(
+      'eksAccessEntry is true with an empty eksKubernetesGroup: the reconcile gets no cluster-wide access policy ' +
+        '(AmazonEKSViewPolicy reads far more than Services); name the group that RBAC binds to list services',
+    );
+  }
+  if (!blank('zkAuthKmsKeyArn') && blank('zkAuthSsmParameterArn') && blank('zkAuthSecretArn')) {
+    found.push(
+      'zkAuthKmsKeyArn is set without zkAuthSsmParameterArn or zkAuthSecretArn: the key decrypts only through the ' +
+        'service that holds the credentials (kms:ViaService), so give the parameter or the secret it encrypts',
+    );
+  }
+  return found;
+}
 
 /** Every param (name → value) that still holds a placeholder, however deep. */
 export function placeholders(params) {
@@ -19,7 +40,11 @@ export default class CheckParams {
   constructor(serverless) {
     this.serverless = serverless;
     this.hooks = {
-      'before:deploy:deploy': () => this.refusePlaceholders(),
+      'before:package:initialize': () => this.refuseOverGrants(),
+      'before:deploy:deploy': () => {
+        this.refusePlaceholders();
+        this.refuseOverGrants();
+      },
       'before:deploy:function:deploy': () => this.refusePlaceholders(),
       'after:package:finalize': () => this.checkVisibilityTimeout(),
     };
@@ -45,6 +70,15 @@ export default class CheckParams {
       throw new this.serverless.classes.Error(
         `refusing to deploy: the params ${left.join(', ')} still hold the ${PLACEHOLDER} placeholders of ` +
           'serverless.yml; give them with --param="name=value" or under params.<stage> (see infra/DEPLOY.md)',
+      );
+    }
+  }
+
+  refuseOverGrants() {
+    const found = overGrants(this.resolvedParams());
+    if (found.length > 0) {
+      throw new this.serverless.classes.Error(
+        `refusing the params: ${found.join('; ')} (see infra/DEPLOY.md)`,
       );
     }
   }

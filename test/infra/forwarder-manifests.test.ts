@@ -1,13 +1,13 @@
-// The forwarder's deployment as shipped: Kustomize renders it (kubectl's built-in kustomize, offline), every object
-// validates against the Kubernetes schemas (kubernetes-models), and the properties the design relies on hold: two
-// replicas, probes on the right paths, a restricted security context, read-only RBAC (Services, and the kube-system
-// namespace for the cluster's identity), settings the forwarder knows, a PutEvents-only IAM policy, and an image
-// with nothing but the bundle.
-import { execFile } from 'node:child_process';
+// The forwarder's deployment as shipped: Kustomize renders the base and the example overlay (kubectl's built-in
+// kustomize, offline), every object validates against the Kubernetes schemas (kubernetes-models), and the properties
+// the design relies on hold: two replicas, probes on the right paths, a restricted security context, read-only RBAC
+// (Services, and the kube-system namespace for the cluster's identity), a NetworkPolicy that closes everything but
+// DNS, HTTPS and the metrics port, settings the forwarder knows, an image pinned by digest, a PutEvents-only IAM
+// policy, and an image with nothing but the bundle.
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { Deployment } from 'kubernetes-models/apps/v1';
+import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
 import { ClusterRole, ClusterRoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1';
 import { ConfigMap, Namespace, ServiceAccount } from 'kubernetes-models/v1';
@@ -15,9 +15,11 @@ import { beforeAll, describe, expect, test } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { EVENT_DETAIL_TYPE, EVENT_SOURCE } from '../../lib/events/contract.ts';
 import { SETTINGS } from '../../lib/forwarder/config.ts';
+import { type K8sObject, kustomize, theOne } from '../support/kustomize.ts';
 
 const dir = fileURLToPath(new URL('../../infra/forwarder/', import.meta.url));
-const KUBECTL = '/usr/bin/kubectl';
+const base = `${dir}base/`;
+const example = `${dir}overlays/example/`;
 
 /** The model class that validates each kind we ship; an unknown kind fails the test. */
 const MODELS = {
@@ -26,36 +28,20 @@ const MODELS = {
   'v1/ConfigMap': ConfigMap,
   'apps/v1/Deployment': Deployment,
   'policy/v1/PodDisruptionBudget': PodDisruptionBudget,
+  'networking.k8s.io/v1/NetworkPolicy': NetworkPolicy,
   'rbac.authorization.k8s.io/v1/ClusterRole': ClusterRole,
   'rbac.authorization.k8s.io/v1/ClusterRoleBinding': ClusterRoleBinding,
 } as const;
 
-interface K8sObject {
-  apiVersion: string;
-  kind: string;
-  metadata: {
-    name: string;
-    namespace?: string;
-    labels?: Record<string, string>;
-    annotations?: Record<string, string>;
-  };
-  // biome-ignore lint/suspicious/noExplicitAny: rendered manifests are checked field by field below
-  [field: string]: any;
-}
-
 let rendered: K8sObject[];
-const one = (kind: string) => {
-  const found = rendered.filter((o) => o.kind === kind);
-  expect(found, kind).toHaveLength(1);
-  return found[0] as K8sObject;
-};
+let overlay: K8sObject[];
+const one = (kind: string) => theOne(rendered, kind);
 
 beforeAll(async () => {
-  const { stdout } = await promisify(execFile)(KUBECTL, ['kustomize', dir], { timeout: 30_000 });
-  rendered = parseAllDocuments(stdout).map((d) => d.toJS() as K8sObject);
+  [rendered, overlay] = await Promise.all([kustomize(base), kustomize(example)]);
 });
 
-describe('kubectl kustomize infra/forwarder', () => {
+describe('kubectl kustomize infra/forwarder/base', () => {
   test('renders exactly the objects the forwarder needs, all in its namespace', () => {
     expect(rendered.map((o) => o.kind).sort()).toEqual(
       [
@@ -64,6 +50,7 @@ describe('kubectl kustomize infra/forwarder', () => {
         'ConfigMap',
         'Deployment',
         'Namespace',
+        'NetworkPolicy',
         'PodDisruptionBudget',
         'ServiceAccount',
       ].sort(),
@@ -92,8 +79,9 @@ describe('kubectl kustomize infra/forwarder', () => {
       'rbac.yaml',
       'deployment.yaml',
       'poddisruptionbudget.yaml',
+      'networkpolicy.yaml',
     ]) {
-      for (const doc of parseAllDocuments(await readFile(`${dir}${file}`, 'utf8'))) {
+      for (const doc of parseAllDocuments(await readFile(`${base}${file}`, 'utf8'))) {
         const object = doc.toJS() as K8sObject;
         const Model = MODELS[`${object.apiVersion}/${object.kind}` as keyof typeof MODELS];
         expect(() => new Model(object as never).validate(), file).not.toThrow();
@@ -127,8 +115,8 @@ describe('kubectl kustomize infra/forwarder', () => {
       runAsNonRoot: true,
       capabilities: { drop: ['ALL'] },
     });
-    // The image name is the one the kustomization's `images` entry rewrites.
-    expect(container.image).toMatch(/\/kube-zk-sync-forwarder:/);
+    // The base names the image only: an overlay's `images` entry gives the registry and the digest.
+    expect(container.image).toBe('kube-zk-sync-forwarder');
     // SIGTERM's flush (FLUSH_SECONDS, 20 s by default) fits in the grace period.
     expect(pod.terminationGracePeriodSeconds).toBeGreaterThan(SETTINGS.flushSeconds.default);
   });
@@ -184,6 +172,80 @@ describe('kubectl kustomize infra/forwarder', () => {
   test('the namespace enforces the restricted Pod Security Standard', () => {
     expect(one('Namespace').metadata.labels?.['pod-security.kubernetes.io/enforce']).toBe('restricted');
   });
+
+  test('the NetworkPolicy: the forwarder pods, in only on the metrics port from one namespace, out only to DNS, 443 and the Pod Identity Agent', () => {
+    const policy = one('NetworkPolicy');
+    expect(policy.spec.podSelector).toEqual(one('Deployment').spec.selector);
+    expect(policy.spec.policyTypes).toEqual(['Ingress', 'Egress']);
+    const metricsPort = one('Deployment').spec.template.spec.containers[0].ports[0].containerPort;
+    expect(policy.spec.ingress).toEqual([
+      {
+        // By name: the apiserver sets this label, a tenant cannot put it on its own namespace.
+        from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } }],
+        ports: [{ port: metricsPort, protocol: 'TCP' }],
+      },
+    ]);
+    expect(policy.spec.egress).toEqual([
+      {
+        to: [
+          {
+            namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } },
+            podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } },
+          },
+        ],
+        ports: [
+          { port: 53, protocol: 'UDP' },
+          { port: 53, protocol: 'TCP' },
+        ],
+      },
+      {
+        to: [{ ipBlock: { cidr: '0.0.0.0/0' } }, { ipBlock: { cidr: '::/0' } }],
+        ports: [{ port: 443, protocol: 'TCP' }],
+      },
+      {
+        to: [{ ipBlock: { cidr: '169.254.170.23/32' } }, { ipBlock: { cidr: 'fd00:ec2::23/128' } }],
+        ports: [{ port: 80, protocol: 'TCP' }],
+      },
+    ]);
+  });
+});
+
+describe('kubectl kustomize infra/forwarder/overlays/example', () => {
+  test('the base, valid, with the image pinned by digest and every placeholder replaced', () => {
+    expect(overlay.map((o) => o.kind).sort()).toEqual(rendered.map((o) => o.kind).sort());
+    for (const object of overlay) {
+      const Model = MODELS[`${object.apiVersion}/${object.kind}` as keyof typeof MODELS];
+      expect(() => new Model(object as never).validate(), `${object.kind}`).not.toThrow();
+    }
+    const images = theOne(overlay, 'Deployment').spec.template.spec.containers.map(
+      (c: { image: string }) => c.image,
+    );
+    expect(images).toEqual([
+      expect.stringMatching(
+        /^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com\/kube-zk-sync-forwarder@sha256:[0-9a-f]{64}$/,
+      ),
+    ]);
+    expect(theOne(overlay, 'ConfigMap').data).toEqual({
+      CLUSTER_ID: expect.any(String),
+      EVENT_BUS_NAME: expect.any(String),
+      AWS_REGION: expect.any(String),
+    });
+  });
+
+  test('the NetworkPolicy names the namespace that scrapes, and HTTPS narrowed to the VPC', () => {
+    const policy = theOne(overlay, 'NetworkPolicy');
+    expect(policy.spec.ingress[0].from).toEqual([
+      { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'observability' } } },
+    ]);
+    expect(policy.spec.egress[1]).toEqual({
+      to: [{ ipBlock: { cidr: '10.0.0.0/16' } }],
+      ports: [{ port: 443, protocol: 'TCP' }],
+    });
+    // Only those two changed.
+    expect(policy.spec.egress.filter((_: unknown, i: number) => i !== 1)).toEqual(
+      one('NetworkPolicy').spec.egress.filter((_: unknown, i: number) => i !== 1),
+    );
+  });
 });
 
 describe('infra/forwarder/iam-policy.json', () => {
@@ -217,7 +279,7 @@ describe('infra/forwarder/Dockerfile', () => {
     expect(user).toMatch(/^USER [1-9]\d*(:\d+)?$/);
     expect(lines.at(-1)).toBe('ENTRYPOINT ["node", "/app/forwarder.mjs"]');
     // The image's node user is uid 1000: the pod's runAsUser must be the same.
-    const deploymentText = await readFile(`${dir}deployment.yaml`, 'utf8');
+    const deploymentText = await readFile(`${base}deployment.yaml`, 'utf8');
     expect(deploymentText).toContain(`runAsUser: ${user?.split(' ')[1]?.split(':')[0]}`);
   });
 });

@@ -14,7 +14,7 @@ import { promisify } from 'node:util';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import type zookeeper from 'node-zookeeper-client';
 import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
-import CheckParams, { placeholders } from '../../infra/serverless/check-params.mjs';
+import CheckParams, { overGrants, placeholders } from '../../infra/serverless/check-params.mjs';
 import { parseRegistryConfig } from '../../lib/config/config.ts';
 import {
   EVENT_DETAIL_TYPE,
@@ -268,6 +268,138 @@ describe('serverless package (offline, no credentials)', () => {
     expect(resource('ReconcileAccessEntry').Condition).toBe('CreateEksAccessEntry');
   });
 
+  test('the queue and the DLQ take messages from the rule only; no replay role is excepted unless one is given', () => {
+    const statements = resource('ServiceEventsQueuePolicy').Properties.PolicyDocument.Statement as Cfn[];
+    const ruleArn = { 'Fn::GetAtt': ['ServiceEventsRule', 'Arn'] };
+    const notTheRule = { ArnNotEquals: { 'aws:SourceArn': ruleArn } };
+    expect(statements).toContainEqual(
+      expect.objectContaining({
+        Effect: 'Allow',
+        Principal: { Service: 'events.amazonaws.com' },
+        Action: 'sqs:SendMessage',
+        Condition: { ArnEquals: { 'aws:SourceArn': ruleArn } },
+      }),
+    );
+    const denies = statements.filter((s) => s.Effect === 'Deny');
+    expect(denies.map((s) => [s.Principal, s.Action, s.Resource])).toEqual([
+      ['*', 'sqs:SendMessage', { 'Fn::GetAtt': ['ServiceEventsQueue', 'Arn'] }],
+      ['*', 'sqs:SendMessage', { 'Fn::GetAtt': ['ServiceEventsDlq', 'Arn'] }],
+    ]);
+    expect(denies[0].Condition).toEqual({
+      'Fn::If': [
+        'HasDlqReplayRoles',
+        { ...notTheRule, ArnNotLike: { 'aws:PrincipalArn': { 'Fn::Split': [',', ''] } } },
+        notTheRule,
+      ],
+    });
+    expect(denies[1].Condition).toEqual(notTheRule);
+    expect(template.Conditions.HasDlqReplayRoles).toEqual({ 'Fn::Not': [{ 'Fn::Equals': ['', ''] }] });
+  });
+
+  test('network interfaces: created only in the configured subnets with the configured groups, managed only there', () => {
+    const subnets = { 'Fn::Split': [',', 'subnet-REPLACE_ME-a,subnet-REPLACE_ME-b'] };
+    const arn = (type: string) => ({
+      'Fn::Sub': `arn:\${AWS::Partition}:ec2:\${AWS::Region}:\${AWS::AccountId}:${type}/*`,
+    });
+    for (const role of ['SyncRole', 'ReconcileRole']) {
+      const ec2 = (resource(role).Properties.Policies[0].PolicyDocument.Statement as Cfn[]).filter((s) =>
+        [s.Action ?? []].flat().some((a: string) => a.startsWith('ec2:')),
+      );
+      expect(ec2, role).toEqual([
+        {
+          Sid: 'VpcInterfacesInTheSubnets',
+          Effect: 'Allow',
+          Action: 'ec2:CreateNetworkInterface',
+          Resource: arn('subnet'),
+          Condition: { StringEquals: { 'ec2:SubnetID': subnets } },
+        },
+        {
+          Sid: 'VpcInterfacesWithTheSecurityGroups',
+          Effect: 'Allow',
+          Action: 'ec2:CreateNetworkInterface',
+          Resource: arn('security-group'),
+          Condition: { StringEquals: { 'ec2:SecurityGroupID': { 'Fn::Split': [',', 'sg-REPLACE_ME'] } } },
+        },
+        {
+          Sid: 'VpcNewInterfaces',
+          Effect: 'Allow',
+          Action: 'ec2:CreateNetworkInterface',
+          Resource: arn('network-interface'),
+        },
+        {
+          Sid: 'VpcInterfacesOfTheSubnets',
+          Effect: 'Allow',
+          Action: [
+            'ec2:DeleteNetworkInterface',
+            'ec2:AssignPrivateIpAddresses',
+            'ec2:UnassignPrivateIpAddresses',
+          ],
+          Resource: arn('network-interface'),
+          Condition: {
+            ArnLikeIfExists: {
+              'ec2:Subnet': {
+                'Fn::Split': [
+                  ',',
+                  {
+                    'Fn::Join': [
+                      '',
+                      ['arn:*:ec2:*:*:subnet/', { 'Fn::Join': [',arn:*:ec2:*:*:subnet/', subnets] }],
+                    ],
+                  },
+                ],
+              },
+            },
+          },
+        },
+        // The one EC2 action on "*": it has no resource-level permission.
+        {
+          Sid: 'VpcDescribeInterfaces',
+          Effect: 'Allow',
+          Action: 'ec2:DescribeNetworkInterfaces',
+          Resource: '*',
+        },
+      ]);
+    }
+  });
+
+  test('kms:Decrypt works only through the service that holds the ZooKeeper credentials', () => {
+    for (const role of ['SyncRole', 'ReconcileRole']) {
+      const key = (resource(role).Properties.Policies[0].PolicyDocument.Statement as Cfn[]).find(
+        (s) => s['Fn::If']?.[0] === 'UseKmsKey',
+      );
+      expect(key?.['Fn::If'][1].Condition, role).toEqual({
+        StringEquals: {
+          'kms:ViaService': [
+            {
+              'Fn::If': [
+                'UseSsmParameter',
+                { 'Fn::Sub': `ssm.\${AWS::Region}.amazonaws.com` },
+                { Ref: 'AWS::NoValue' },
+              ],
+            },
+            {
+              'Fn::If': [
+                'UseSecret',
+                { 'Fn::Sub': `secretsmanager.\${AWS::Region}.amazonaws.com` },
+                { Ref: 'AWS::NoValue' },
+              ],
+            },
+          ],
+        },
+      });
+    }
+  });
+
+  test('the reconcile joins its Kubernetes group and is never given an EKS access policy', () => {
+    expect(resource('ReconcileAccessEntry').Properties).toEqual({
+      ClusterName: 'REPLACE_ME-eks-cluster',
+      PrincipalArn: { 'Fn::GetAtt': ['ReconcileRole', 'Arn'] },
+      Type: 'STANDARD',
+      KubernetesGroups: ['kube-zk-sync-reconcile'],
+    });
+    expect(JSON.stringify(template)).not.toMatch(/cluster-access-policy|AmazonEKS\w*Policy|AccessPolicies/);
+  });
+
   test('alarms: DLQ depth, reconcile errors and refusals, document size near the limit', () => {
     const alarms = Object.fromEntries(ofType('AWS::CloudWatch::Alarm').map(([n, r]) => [n, r.Properties]));
     expect(alarms.DlqNotEmptyAlarm).toMatchObject({
@@ -460,6 +592,30 @@ describe('the packaged functions, loaded by Node from the zip alone', () => {
 });
 
 describe('the deploy guard (infra/serverless/check-params.mjs)', () => {
+  test('refuses an access entry without a group, and a KMS key without the parameter or secret it decrypts', () => {
+    const defaults = {
+      eksAccessEntry: 'false',
+      eksKubernetesGroup: 'kube-zk-sync-reconcile',
+      zkAuthKmsKeyArn: '',
+    };
+    expect(overGrants(defaults)).toEqual([]);
+    expect(overGrants({ ...defaults, eksAccessEntry: 'true' })).toEqual([]);
+    expect(overGrants({ ...defaults, eksKubernetesGroup: '' })).toEqual([]);
+    expect(overGrants({ ...defaults, eksAccessEntry: 'true', eksKubernetesGroup: ' ' })).toEqual([
+      expect.stringContaining('eksAccessEntry is true with an empty eksKubernetesGroup'),
+    ]);
+    const key = 'arn:aws:kms:eu-west-1:111122223333:key/k';
+    expect(overGrants({ ...defaults, zkAuthKmsKeyArn: key })).toEqual([
+      expect.stringContaining('zkAuthKmsKeyArn is set without zkAuthSsmParameterArn or zkAuthSecretArn'),
+    ]);
+    expect(
+      overGrants({ ...defaults, zkAuthKmsKeyArn: key, zkAuthSecretArn: 'arn:aws:secretsmanager:…' }),
+    ).toEqual([]);
+    // Checked before anything is bundled, and again before a deploy of a prebuilt package.
+    const hooks = Object.keys(new CheckParams({}).hooks);
+    expect(hooks).toEqual(expect.arrayContaining(['before:package:initialize', 'before:deploy:deploy']));
+  });
+
   test('finds every placeholder left in the params', () => {
     expect(
       placeholders({

@@ -36,12 +36,24 @@ export interface PackagedService {
   readonly functions: Readonly<Record<LambdaFunction, PackagedFunction>>;
 }
 
-/** `serverless package` into `dir`/artifacts, with a HOME in `dir` and no AWS credentials; the zips unpacked. */
-export async function packageService(dir: string): Promise<PackagedService> {
+/**
+ * `serverless package` into `dir`/artifacts, with a HOME in `dir` and no AWS credentials, and `params` given as
+ * `--param` (serverless.yml's defaults otherwise); the zips unpacked.
+ */
+export async function packageService(
+  dir: string,
+  params: Readonly<Record<string, string>> = {},
+): Promise<PackagedService> {
   const artifacts = join(dir, 'artifacts');
   await run(
     process.execPath,
-    [join(root, 'node_modules/osls/bin/serverless.js'), 'package', '--package', artifacts],
+    [
+      join(root, 'node_modules/osls/bin/serverless.js'),
+      'package',
+      '--package',
+      artifacts,
+      ...Object.entries(params).map(([name, value]) => `--param=${name}=${value}`),
+    ],
     {
       cwd: root,
       env: { PATH: process.env.PATH, HOME: dir, NO_UPDATE_NOTIFIER: '1' },
