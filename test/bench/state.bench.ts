@@ -151,6 +151,8 @@ class Publisher {
       ZK_CONNECT: zkConnect,
       REGISTRY_PATH: `/bench/${randomUUID()}/registry`,
       CLUSTER_ID: id,
+      // A throwaway local ZooKeeper nobody else reaches.
+      ZK_OPEN_ACL: 'true',
       ...env,
     });
     // The figures hold for the default limit, not a raised one.
