@@ -3,6 +3,7 @@
 // problem is reported at once, naming the variable, the value it holds and what is expected.
 import type { KubeSource } from '../kube/connect.ts';
 import { type MappingConfig, readMappingConfig } from '../kube/mapping-config.ts';
+import type { Budgets } from '../registry/budgets.ts';
 import { POLICIES, type Policy } from '../registry/plan.ts';
 import {
   LIST_PAGE_SIZE,
@@ -44,6 +45,8 @@ export interface RegistryConfig {
   readonly clusterId: string;
   readonly policy: Policy;
   readonly mapping: MappingConfig;
+  /** How much of the document one namespace and this cluster may fill. */
+  readonly budgets: Budgets;
   /** A reconcile that would delete more than this share of the cluster's entries stops unless forced. */
   readonly maxDeleteShare: number;
   readonly credentials: CredentialSource;
@@ -77,6 +80,13 @@ export const DEFAULTS = {
   timeoutEarlyMs: 10_000,
   listPageSize: LIST_PAGE_SIZE,
   repairIntervalSeconds: 30,
+  // About 270 realistic entries (370 bytes: an ELB hostname, two ports) or 7 at the largest an entry may be, in a
+  // tenth of the document; 250 entries at most, so that many tiny ones cannot grow the sync state either. More than
+  // a team publishes from one namespace, while ten namespaces are needed to fill the document.
+  namespaceMaxEntries: 250,
+  namespaceMaxBytes: 100_000,
+  /** CLUSTER_MAX_BYTES unless set, as a share of MAX_DOCUMENT_BYTES: people's own entries always keep the rest. */
+  clusterMaxShare: 0.5,
 } as const;
 
 function credentialSource(p: Settings): CredentialSource {
@@ -107,6 +117,27 @@ function credentialSource(p: Settings): CredentialSource {
     return { kind: 'secretsmanager', setting: 'ZK_AUTH_SECRET_ID', secretId: secret };
   }
   return { kind: 'none' };
+}
+
+/** No budget can be larger than the document: a bigger one would never be reached. */
+function readBudgets(p: Settings, documentBytes: number): Budgets {
+  const bytes = { min: 1_024, max: documentBytes };
+  return {
+    namespaceMaxEntries: p.integer('NAMESPACE_MAX_ENTRIES', DEFAULTS.namespaceMaxEntries, {
+      min: 1,
+      max: 1_000_000,
+    }),
+    namespaceMaxBytes: p.integer(
+      'NAMESPACE_MAX_BYTES',
+      Math.min(DEFAULTS.namespaceMaxBytes, documentBytes),
+      bytes,
+    ),
+    clusterMaxBytes: p.integer(
+      'CLUSTER_MAX_BYTES',
+      Math.floor(documentBytes * DEFAULTS.clusterMaxShare),
+      bytes,
+    ),
+  };
 }
 
 function readRegistryConfig(p: Settings): RegistryConfig {
@@ -168,6 +199,7 @@ function readRegistryConfig(p: Settings): RegistryConfig {
     clusterId,
     policy,
     mapping,
+    budgets: readBudgets(p, zk.maxDataBytes),
     maxDeleteShare,
     credentials: credentialSource(p),
     openAcl: p.boolean('ZK_OPEN_ACL', false),

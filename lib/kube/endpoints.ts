@@ -1,12 +1,18 @@
 // Where a published Service is reached from outside the cluster: every address × every published port.
 import type { TrimmedService } from '../events/contract.ts';
 
+/** spec.externalIPs as written, blanks left out. */
+export const externalIPsOf = (svc: TrimmedService): string[] =>
+  (svc.spec.externalIPs ?? []).map((ip) => ip.trim()).filter((ip) => ip !== '');
+
 /**
- * spec.externalIPs when set (external-dns and consul-k8s prefer them too: an operator set them on purpose), else
- * each load balancer ingress by hostname, or by IP when it has no hostname (AWS load balancers have only names).
+ * Each load balancer ingress by hostname, or by IP when it has no hostname (AWS load balancers have only names).
+ * With `trustExternalIPs`, spec.externalIPs win when set (external-dns and consul-k8s prefer them too, where an
+ * operator sets them); without, they are not read at all: any tenant who can create a Service can write any
+ * address there (CVE-2020-8554), while the ingress is written by the load balancer controller.
  */
-export function serviceAddresses(svc: TrimmedService): string[] {
-  const external = (svc.spec.externalIPs ?? []).map((ip) => ip.trim()).filter((ip) => ip !== '');
+export function serviceAddresses(svc: TrimmedService, trustExternalIPs: boolean): string[] {
+  const external = trustExternalIPs ? externalIPsOf(svc) : [];
   if (external.length > 0) return external;
   return (svc.status?.loadBalancer?.ingress ?? []).flatMap((ingress) => {
     const address = ingress.hostname || ingress.ip;

@@ -1,5 +1,6 @@
-// The one mapping configuration, read from the Lambdas' environment, so that sync and reconcile filter and name
-// Services the same way. Every problem is reported at once, naming the variable and the value it holds.
+// The one mapping configuration, read from the Lambdas' environment, so that sync and reconcile filter, name and
+// address Services the same way, under the same name policy. Every problem is reported at once, naming the
+// variable and the value it holds.
 import { type Env, Settings } from '../util/settings.ts';
 import { everything, type LabelSelector, LabelSelectorError, parseLabelSelector } from './label-selector.ts';
 
@@ -17,6 +18,14 @@ export interface MappingConfig {
   readonly nameTemplate: string;
   /** The description unless annotated; undefined is "Kubernetes Service {namespace}/{name} (cluster {cluster})". */
   readonly descriptionTemplate: string | undefined;
+  /** Namespaces (or `*` globs) trusted to publish any name; the others publish only names of their own namespace. */
+  readonly nameOverrideNamespaces: readonly string[];
+  /** Name patterns (`*` globs, any case) that no Service may publish, whatever its namespace. */
+  readonly reservedNames: readonly string[];
+  /** Whether spec.externalIPs are read at all; when false, addresses come from the load balancer only. */
+  readonly allowExternalIPs: boolean;
+  /** Namespaces (or `*` globs) whose spec.externalIPs are published, when allowExternalIPs is set. */
+  readonly externalIPsNamespaces: readonly string[];
 }
 
 export const defaultMappingConfig: MappingConfig = {
@@ -27,6 +36,10 @@ export const defaultMappingConfig: MappingConfig = {
   defaultRegister: true,
   nameTemplate: '{name}.{namespace}',
   descriptionTemplate: undefined,
+  nameOverrideNamespaces: [],
+  reservedNames: [],
+  allowExternalIPs: false,
+  externalIPsNamespaces: [],
 };
 
 export const PLACEHOLDERS = ['name', 'namespace', 'cluster'] as const;
@@ -58,19 +71,40 @@ export function renderTemplate(template: string, values: Readonly<Record<Placeho
 }
 
 const NAMESPACE_GLOB = /^[a-z0-9*](?:[-a-z0-9*]*[a-z0-9*])?$/;
+/** A registry name (lib/registry/validate.ts) in which `*` stands for any run of characters. */
+const NAME_PATTERN = /^[A-Za-z0-9*](?:[A-Za-z0-9._*-]*[A-Za-z0-9*])?$/;
 
-/** `*` matches any run of characters, so `*` alone is every namespace and `team-*` a family of them. */
-export function namespaceMatches(glob: string, namespace: string): boolean {
-  const source = glob
-    .split('*')
-    .map((part) => part.replace(/[.+?^${}()|[\]\\-]/g, '\\$&'))
-    .join('.*');
-  return new RegExp(`^${source}$`).test(namespace);
+const compiled = new Map<string, RegExp>();
+
+function globMatches(glob: string, text: string, flags: string): boolean {
+  let pattern = compiled.get(`${flags}:${glob}`);
+  if (!pattern) {
+    const source = glob
+      .split('*')
+      .map((part) => part.replace(/[.+?^${}()|[\]\\-]/g, '\\$&'))
+      .join('.*');
+    pattern = new RegExp(`^${source}$`, flags);
+    // Settings are few, and read once: the cache stays as small as they are.
+    compiled.set(`${flags}:${glob}`, pattern);
+  }
+  return pattern.test(text);
 }
 
+/** `*` matches any run of characters, so `*` alone is every namespace and `team-*` a family of them. */
+export const namespaceMatches = (glob: string, namespace: string): boolean =>
+  globMatches(glob, namespace, '');
+
+/** A RESERVED_NAMES pattern: `*` matches any run of characters, and case does not count (`kafka` holds `Kafka`). */
+export const nameMatches = (pattern: string, name: string): boolean => globMatches(pattern, name, 'i');
+
+/** The first of `globs` that matches `namespace`, if any. */
+export const matchingGlob = (globs: readonly string[], namespace: string): string | undefined =>
+  globs.find((glob) => namespaceMatches(glob, namespace));
+
 /**
- * Reads SERVICE_TYPES, NAMESPACES_ALLOW, NAMESPACES_DENY, LABEL_SELECTOR, DEFAULT_REGISTER, NAME_TEMPLATE and
- * DESCRIPTION_TEMPLATE (lists are comma-separated). Unset or blank variables keep their defaults. Throws one
+ * Reads SERVICE_TYPES, NAMESPACES_ALLOW, NAMESPACES_DENY, LABEL_SELECTOR, DEFAULT_REGISTER, NAME_TEMPLATE,
+ * DESCRIPTION_TEMPLATE, NAME_OVERRIDE_NAMESPACES, RESERVED_NAMES, ALLOW_EXTERNAL_IPS and EXTERNAL_IPS_NAMESPACES
+ * (lists are comma-separated). Unset or blank variables keep their defaults. Throws one
  * MappingConfigError listing every bad setting.
  */
 export function parseMappingConfig(env: Env): MappingConfig {
@@ -131,6 +165,48 @@ export function readMappingConfig(settings: Settings): MappingConfig {
   const nameTemplate = template('NAME_TEMPLATE') ?? defaultMappingConfig.nameTemplate;
   const descriptionTemplate = template('DESCRIPTION_TEMPLATE');
 
+  const nameOverrideNamespaces = namespaces('NAME_OVERRIDE_NAMESPACES');
+  // A Service's name is chosen by whoever creates the Service: a template without {namespace} would let every
+  // tenant publish any name it likes (a Service called `kafka` becomes `kafka`), which is what trusting every
+  // namespace means. So the operator has to say that, rather than find out from the registry.
+  const templateUses = templatePlaceholders(nameTemplate);
+  if (
+    'used' in templateUses &&
+    !templateUses.used.includes('namespace') &&
+    !nameOverrideNamespaces.includes('*')
+  ) {
+    settings.bad(
+      'NAME_TEMPLATE',
+      'without {namespace}, any tenant could publish any name by naming a Service so; keep {namespace} in it, ' +
+        'or trust every namespace with any name (NAME_OVERRIDE_NAMESPACES=*)',
+    );
+  }
+  const reservedNames = settings.list('RESERVED_NAMES') ?? [];
+  for (const pattern of reservedNames) {
+    if (pattern.length > 253 || !NAME_PATTERN.test(pattern)) {
+      settings.bad(
+        'RESERVED_NAMES',
+        `"${pattern}" is not a registry name (letters, digits, ".", "_", "-"; "*" as a wildcard)`,
+      );
+    }
+  }
+
+  const allowExternalIPs = settings.boolean('ALLOW_EXTERNAL_IPS', defaultMappingConfig.allowExternalIPs);
+  const externalIPsNamespaces = namespaces('EXTERNAL_IPS_NAMESPACES');
+  if (allowExternalIPs && externalIPsNamespaces.length === 0) {
+    settings.bad(
+      'EXTERNAL_IPS_NAMESPACES',
+      'ALLOW_EXTERNAL_IPS is true: list the namespaces whose spec.externalIPs are trusted ("*" for every one)',
+    );
+  }
+  if (!allowExternalIPs && externalIPsNamespaces.length > 0) {
+    settings.bad(
+      'EXTERNAL_IPS_NAMESPACES',
+      'spec.externalIPs are ignored unless ALLOW_EXTERNAL_IPS is "true" too',
+      externalIPsNamespaces.join(','),
+    );
+  }
+
   return {
     serviceTypes,
     namespacesAllow,
@@ -139,5 +215,9 @@ export function readMappingConfig(settings: Settings): MappingConfig {
     defaultRegister,
     nameTemplate,
     descriptionTemplate,
+    nameOverrideNamespaces,
+    reservedNames,
+    allowExternalIPs,
+    externalIPsNamespaces,
   };
 }

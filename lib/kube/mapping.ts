@@ -4,14 +4,16 @@ import { type ServiceKey, serviceKey, type TrimmedService } from '../events/cont
 import type { RegistryEntry } from '../registry/document.ts';
 import { entryProblems } from '../registry/validate.ts';
 import { ANNOTATIONS } from './annotations.ts';
-import { endpointsOf, selectPorts, serviceAddresses } from './endpoints.ts';
+import { endpointsOf, externalIPsOf, selectPorts, serviceAddresses } from './endpoints.ts';
 import { matchesLabelSelector, requirementHolds } from './label-selector.ts';
 import {
   type MappingConfig,
+  matchingGlob,
   namespaceMatches,
   renderTemplate,
   templatePlaceholders,
 } from './mapping-config.ts';
+import { nameRefusal } from './name-policy.ts';
 
 export {
   defaultMappingConfig,
@@ -48,6 +50,29 @@ function namespaceExcluded(namespace: string, config: MappingConfig): string | u
  */
 export const mayPublish = (key: ServiceKey, config: MappingConfig): boolean =>
   namespaceExcluded(key.slice(0, key.indexOf('/')), config) === undefined;
+
+/**
+ * Why the Service of this key may not hold an entry called `entryName` under the name policy, or undefined when it
+ * may: what lets a step give back a name a Service took before the policy forbade it.
+ */
+export function nameRefusalFor(
+  key: ServiceKey,
+  entryName: string,
+  config: MappingConfig,
+  cluster?: string,
+): string | undefined {
+  const slash = key.indexOf('/');
+  return nameRefusal(entryName, key.slice(0, slash), key.slice(slash + 1), config, cluster);
+}
+
+/** Why this namespace's spec.externalIPs are not read, or undefined when they are. */
+function externalIPsIgnored(namespace: string, config: MappingConfig): string | undefined {
+  if (!config.allowExternalIPs) return 'ALLOW_EXTERNAL_IPS is not "true"';
+  if (matchingGlob(config.externalIPsNamespaces, namespace) === undefined) {
+    return `namespace ${namespace} is not in EXTERNAL_IPS_NAMESPACES (${config.externalIPsNamespaces.join(',')})`;
+  }
+  return undefined;
+}
 
 function filter(svc: TrimmedService, config: MappingConfig): Filtered {
   const excluded = namespaceExcluded(svc.metadata.namespace, config);
@@ -135,12 +160,19 @@ export function mapService(svc: TrimmedService, config: MappingConfig, cluster?:
     return { kind: 'skipped', key, reason: `Service ${key}: ${filtered.skip}` };
   if (filtered) return invalid(filtered.invalid);
 
-  const addresses = serviceAddresses(svc);
+  const ignored = externalIPsIgnored(svc.metadata.namespace, config);
+  const addresses = serviceAddresses(svc, ignored === undefined);
   if (addresses.length === 0) {
+    const unread =
+      ignored !== undefined && externalIPsOf(svc).length > 0
+        ? `; its spec.externalIPs are ignored: ${ignored}`
+        : '';
     const why =
       svc.spec.type === 'LoadBalancer'
-        ? 'its load balancer has no ingress address yet'
-        : 'it has no external address (no spec.externalIPs)';
+        ? `its load balancer has no ingress address yet${unread}`
+        : unread === ''
+          ? 'it has no external address (no spec.externalIPs)'
+          : `it has no load balancer address${unread}`;
     return { kind: 'skipped', key, reason: `Service ${key}: ${why}` };
   }
 
@@ -169,6 +201,8 @@ export function mapService(svc: TrimmedService, config: MappingConfig, cluster?:
         `(name from ${name.from}, description from ${description.from})`,
     );
   }
+  const refused = nameRefusal(entry.name, svc.metadata.namespace, svc.metadata.name, config, cluster);
+  if (refused !== undefined) return invalid(`${refused} (name from ${name.from})`);
   return { kind: 'entry', key, entry };
 }
 

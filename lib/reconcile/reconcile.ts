@@ -7,7 +7,7 @@ import type { Damage } from '../registry/ownership.ts';
 import type { RegistryPlan } from '../registry/plan.ts';
 import type { EntryDecision } from '../registry/step.ts';
 import { completeListObservations } from '../registry/step.ts';
-import type { RegistryTarget } from '../sync/target.ts';
+import { type RegistryTarget, stepRules } from '../sync/target.ts';
 import { messageOf } from '../util/errors.ts';
 import type { ZkRegistryStore } from '../zk/registry-store.ts';
 
@@ -124,9 +124,8 @@ export async function reconcile(input: ReconcileInput): Promise<ReconcileResult>
       return completeListObservations(listed, list.resourceVersion, document, state, input.target.cluster);
     },
     {
-      policy: input.target.policy,
+      ...stepRules(input.target),
       toEntry,
-      tracks: input.target.tracks,
       maxDeleteShare: input.maxDeleteShare,
       complete: {
         listVersion: list.resourceVersion,

@@ -152,6 +152,11 @@ export function readerView(stored: StoredEntry): RegistryEntry {
   };
 }
 
+/** The bytes an entry takes in the serialized document: its line, indent and separator included. */
+export function entryBytes(entry: StoredEntry): number {
+  return Buffer.byteLength(entry.text ?? JSON.stringify(entry.value)) + 4;
+}
+
 const byName = (a: StoredEntry, b: StoredEntry) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
 
 /**

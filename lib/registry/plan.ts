@@ -51,6 +51,12 @@ const sameEntry = (a: RegistryEntry, b: RegistryEntry) =>
 
 const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
+/**
+ * Names are one name whatever their case: readers look `Kafka` and `kafka` up alike, so one cannot shadow the
+ * other, and two Services asking for `A` and `a` ask for the same name.
+ */
+export const nameKey = (name: string): string => name.toLowerCase();
+
 function holderLabel(entry: StoredEntry, owner: string): string {
   if (!entry.owner) return 'a hand-made entry';
   if (entry.owner.cluster !== owner) return `cluster "${entry.owner.cluster}"`;
@@ -67,36 +73,39 @@ export function planRegistryChanges(
   const held = new Map<string, StoredEntry[]>(); // this cluster's entries in scope, by Service key
   // Names that stay taken whatever this plan does: other people's entries, this cluster's entries out of scope,
   // and, when the policy keeps them, this cluster's entries in scope.
+  // Keyed by nameKey.
   const reserved = new Map<string, { label: string; service?: string }>();
   for (const entry of current.entries) {
+    const key = nameKey(entry.name);
     if (mine(entry) && desired.has(entry.owner.service)) {
       held.set(entry.owner.service, [...(held.get(entry.owner.service) ?? []), entry]);
       if (policy !== 'sync')
-        reserved.set(entry.name, { label: holderLabel(entry, owner), service: entry.owner.service });
-    } else if (!reserved.has(entry.name)) {
-      reserved.set(entry.name, {
+        reserved.set(key, { label: holderLabel(entry, owner), service: entry.owner.service });
+    } else if (!reserved.has(key)) {
+      reserved.set(key, {
         label: holderLabel(entry, owner),
         ...(mine(entry) ? { service: entry.owner.service } : {}),
       });
     }
   }
 
-  // Every name that Services in scope ask for, and who asks.
+  // Every name that Services in scope ask for (by nameKey), and who asks.
   const claims = new Map<string, string[]>();
   for (const [service, entry] of desired) {
-    if (entry) claims.set(entry.name, [...(claims.get(entry.name) ?? []), service]);
+    if (entry) claims.set(nameKey(entry.name), [...(claims.get(nameKey(entry.name)) ?? []), service]);
   }
 
   const winners = new Map<string, RegistryEntry>(); // service → the entry it gets
   const conflicts: Conflict[] = [];
-  for (const [name, claimants] of [...claims].sort(([a], [b]) => compare(a, b))) {
+  for (const [key, claimants] of [...claims].sort(([a], [b]) => compare(a, b))) {
     claimants.sort(compare);
-    const holder = reserved.get(name);
-    const currentHolder = claimants.find((s) => held.get(s)?.some((e) => e.name === name));
+    const holder = reserved.get(key);
+    const currentHolder = claimants.find((s) => held.get(s)?.some((e) => nameKey(e.name) === key));
     const winner = holder ? claimants.find((s) => s === holder.service) : (currentHolder ?? claimants[0]);
     for (const service of claimants) {
-      if (service === winner) winners.set(service, desired.get(service) as RegistryEntry);
-      else conflicts.push({ service, name, heldBy: holder?.label ?? `Service ${winner}` });
+      const entry = desired.get(service) as RegistryEntry;
+      if (service === winner) winners.set(service, entry);
+      else conflicts.push({ service, name: entry.name, heldBy: holder?.label ?? `Service ${winner}` });
     }
   }
 
@@ -107,7 +116,10 @@ export function planRegistryChanges(
   for (const service of [...desired.keys()].sort(compare)) {
     const want = winners.get(service);
     const have = held.get(service) ?? [];
-    const same = want && have.find((e) => e.name === want.name);
+    // The entry it keeps: one of the same name, or failing that of the same name in another case (renamed to it).
+    const same =
+      want &&
+      (have.find((e) => e.name === want.name) ?? have.find((e) => nameKey(e.name) === nameKey(want.name)));
     if (want && same) {
       const before = readerView(same);
       if (sameEntry(before, want)) unchanged++;

@@ -3,6 +3,7 @@
 // step also inspects what the document's other writers did to the cluster's entries: what the step's own
 // observations cover is repaired at once, and the rest is left to a reconcile, which the step asks for.
 import { compareResourceVersions } from '../events/resource-version.ts';
+import { applyBudgets, type Budgets } from './budgets.ts';
 import type { RegistryDocument, RegistryEntry } from './document.ts';
 import { type Damage, inspectDocument, ownershipAfter, restoreMarkers } from './ownership.ts';
 import {
@@ -52,6 +53,14 @@ export interface StepInput<T> {
   readonly tracks?: (key: string) => boolean;
   /** Ask for a reconcile at most this often when damage is left that this step cannot repair (a sync's setting). */
   readonly repairIntervalMs?: number;
+  /** How much of the document the cluster's namespaces and the cluster may fill; unlimited when absent. */
+  readonly budgets?: Budgets;
+  /**
+   * Why a Service may not hold an entry of this name (the name policy), or undefined when it may. A Service whose
+   * entry cannot be built keeps the entry it has only when the policy allows that entry's name, so a name taken
+   * before the policy forbade it is given back.
+   */
+  readonly nameRefusal?: (service: string, name: string) => string | undefined;
 }
 
 export interface PlannedStep<T> {
@@ -179,6 +188,13 @@ export function planStep<T>(input: StepInput<T>): PlannedStep<T> {
   const desired = new Map<string, RegistryEntry | null>();
   const skipped: Array<{ key: string; reason: string }> = [];
   const invalid: Array<{ key: string; error: string }> = [];
+  let held: Map<string, string[]> | undefined;
+  const forbiddenName = (key: string): string | undefined => {
+    const refusal = input.nameRefusal;
+    if (!refusal) return undefined;
+    held ??= namesHeld(current, input.owner);
+    return held.get(key)?.find((name) => refusal(key, name) !== undefined);
+  };
   for (const [key, o] of admitted) {
     if (o.value === null) {
       desired.set(key, null);
@@ -190,11 +206,22 @@ export function planStep<T>(input: StepInput<T>): PlannedStep<T> {
       desired.set(key, null);
       skipped.push({ key, reason: decision.reason });
     } else {
-      // A Service whose entry cannot be built keeps whatever entry it had: a typo must not unpublish it.
-      invalid.push({ key, error: decision.error });
+      // A Service whose entry cannot be built keeps whatever entry it had: a typo must not unpublish it. Unless
+      // the name policy forbids that entry: then the name is given back.
+      const given = forbiddenName(key);
+      if (given) desired.set(key, null);
+      invalid.push({
+        key,
+        error: given
+          ? `${decision.error}; its entry "${given}" is removed, as its name is not the Service's`
+          : decision.error,
+      });
     }
   }
-  const plan = planRegistryChanges(current, desired, input.owner, input.policy);
+  const proposed = planRegistryChanges(current, desired, input.owner, input.policy);
+  const budgeted = input.budgets ? applyBudgets(current, proposed, input.budgets) : undefined;
+  const plan = budgeted?.plan ?? proposed;
+  for (const r of budgeted?.refused ?? []) invalid.push({ key: r.service, error: r.error });
   const share = deletionShare(current, plan);
   if (
     input.maxDeleteShare !== undefined &&
@@ -240,6 +267,15 @@ export function planStep<T>(input: StepInput<T>): PlannedStep<T> {
     ...(restarted !== undefined ? { restarted } : {}),
     changed: planHasChanges(plan) || marked.restored > 0,
   };
+}
+
+/** Service → the names of the entries it holds. */
+function namesHeld(current: RegistryDocument, owner: string): Map<string, string[]> {
+  const held = new Map<string, string[]>();
+  for (const e of current.entries) {
+    if (e.owner?.cluster === owner) held.set(e.owner.service, [...(held.get(e.owner.service) ?? []), e.name]);
+  }
+  return held;
 }
 
 function refusedStep<T>(input: StepInput<T>, refused: string): PlannedStep<T> {

@@ -16,7 +16,7 @@ import { DEFAULT_TOMBSTONE_TTL_MS, type Observation, SyncStateError } from '../r
 import { messageOf } from '../util/errors.ts';
 import { type AppliedStep, syncStatePath, type ZkRegistryStore } from '../zk/registry-store.ts';
 import { DataTooLargeError } from '../zk/store.ts';
-import type { RegistryTarget } from './target.ts';
+import { type RegistryTarget, stepRules } from './target.ts';
 
 /** What the batch logic reads of an SQS record: its id (for partial batch failures) and its body. */
 export interface QueueRecord {
@@ -223,9 +223,8 @@ export async function syncBatch(
         return observations;
       },
       {
-        policy: input.target.policy,
+        ...stepRules(input.target),
         toEntry: input.target.toEntry,
-        tracks: input.target.tracks,
         ...(input.repairIntervalMs !== undefined ? { repairIntervalMs: input.repairIntervalMs } : {}),
       },
     );

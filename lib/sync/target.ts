@@ -2,7 +2,8 @@
 // one mapping of Services to entries, so the two can never disagree on what a Service publishes or where.
 import type { RegistryConfig } from '../config/config.ts';
 import type { TrimmedService } from '../events/contract.ts';
-import { mapService, mayPublish } from '../kube/mapping.ts';
+import { mapService, mayPublish, nameRefusalFor } from '../kube/mapping.ts';
+import type { Budgets } from '../registry/budgets.ts';
 import type { Policy } from '../registry/plan.ts';
 import type { EntryDecision } from '../registry/step.ts';
 import { ZkRegistryStore } from '../zk/registry-store.ts';
@@ -16,18 +17,31 @@ export interface RegistryTarget {
   readonly toEntry: (service: TrimmedService) => EntryDecision;
   /** Whether a Service of this key may ever be published: the sync state keeps versions of no other. */
   readonly tracks: (key: string) => boolean;
+  /** Why a Service may not hold an entry of this name (the name policy), or undefined when it may. */
+  readonly nameRefusal: (key: string, name: string) => string | undefined;
+  readonly budgets: Budgets;
 }
 
 export function registryTarget(
-  config: Pick<RegistryConfig, 'clusterId' | 'policy' | 'mapping'>,
+  config: Pick<RegistryConfig, 'clusterId' | 'policy' | 'mapping' | 'budgets'>,
 ): RegistryTarget {
   return {
     cluster: config.clusterId,
     policy: config.policy,
     toEntry: (service) => mapService(service, config.mapping, config.clusterId),
     tracks: (key) => mayPublish(key, config.mapping),
+    nameRefusal: (key, name) => nameRefusalFor(key, name, config.mapping, config.clusterId),
+    budgets: config.budgets,
   };
 }
+
+/** What a step (lib/registry/step.ts) takes from the target, besides how a Service becomes an entry. */
+export const stepRules = (target: RegistryTarget) => ({
+  policy: target.policy,
+  tracks: target.tracks,
+  nameRefusal: target.nameRefusal,
+  budgets: target.budgets,
+});
 
 /** The ZooKeeper store and the registry document on it (closing the registry closes the store). */
 export interface RegistryStores {

@@ -154,7 +154,13 @@ async function reconcileTenThousand(zkConnect: string, quick: boolean): Promise<
     zkConnect,
     registryPath: `/bench/${randomUUID()}`,
     clusterId: CLUSTER,
-    env: { NAMESPACES_ALLOW: 'payments' },
+    // Budgets as large as the document: this measures the reconcile of a namespace far larger than they allow.
+    env: {
+      NAMESPACES_ALLOW: 'payments',
+      NAMESPACE_MAX_ENTRIES: '1000000',
+      NAMESPACE_MAX_BYTES: '1000000',
+      CLUSTER_MAX_BYTES: '1000000',
+    },
     forwarders: 0,
   });
   try {

@@ -37,6 +37,29 @@ describe('parseRegistryConfig', () => {
       },
     });
     expect(config.mapping.serviceTypes).toEqual(['LoadBalancer']);
+    expect(config.budgets).toEqual({
+      namespaceMaxEntries: 250,
+      namespaceMaxBytes: 100_000,
+      clusterMaxBytes: 500_000,
+    });
+  });
+
+  test('budgets: set, and by default the cluster may fill half of the document', () => {
+    expect(
+      parseRegistryConfig({
+        ...minimal,
+        NAMESPACE_MAX_ENTRIES: '40',
+        NAMESPACE_MAX_BYTES: '20000',
+        CLUSTER_MAX_BYTES: '300000',
+      }).budgets,
+    ).toEqual({ namespaceMaxEntries: 40, namespaceMaxBytes: 20_000, clusterMaxBytes: 300_000 });
+    expect(parseRegistryConfig({ ...minimal, MAX_DOCUMENT_BYTES: '400000' }).budgets.clusterMaxBytes).toBe(
+      200_000,
+    );
+    expect(parseRegistryConfig({ ...minimal, MAX_DOCUMENT_BYTES: '60000' }).budgets).toMatchObject({
+      namespaceMaxBytes: 60_000,
+      clusterMaxBytes: 30_000,
+    });
   });
 
   test('every setting read', () => {
@@ -119,6 +142,17 @@ describe('parseRegistryConfig', () => {
     ],
     [{ ZK_AUTH_SECRET_ID: 'has space' }, 'ZK_AUTH_SECRET_ID="has space"'],
     [{ ZK_OPEN_ACL: 'yes' }, 'ZK_OPEN_ACL="yes": use "true" or "false"'],
+    [{ NAMESPACE_MAX_ENTRIES: '0' }, 'NAMESPACE_MAX_ENTRIES="0": use a whole number from 1'],
+    [
+      { CLUSTER_MAX_BYTES: '2000000' },
+      'CLUSTER_MAX_BYTES="2000000": use a whole number from 1024 to 1000000',
+    ],
+    [
+      { MAX_DOCUMENT_BYTES: '500000', NAMESPACE_MAX_BYTES: '600000' },
+      'NAMESPACE_MAX_BYTES="600000": use a whole number from 1024 to 500000',
+    ],
+    [{ NAME_TEMPLATE: '{name}' }, 'NAME_TEMPLATE="{name}": without {namespace}'],
+    [{ ALLOW_EXTERNAL_IPS: 'true' }, 'EXTERNAL_IPS_NAMESPACES is not set'],
   ])('%j is refused, naming the setting', (bad, expected) => {
     expect(errorOf(() => parseRegistryConfig({ ...minimal, ...bad }))).toContain(expected);
   });

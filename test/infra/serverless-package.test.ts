@@ -478,11 +478,9 @@ describe('serverless package (offline, no credentials)', () => {
       // What the queue hands the sync: the event as the record's body.
       const batch = await syncBatch([sqsRecord(delivered[0])], {
         registry,
-        target: registryTarget({
-          clusterId: 'pkg-cluster',
-          policy: 'sync',
-          mapping: parseRegistryConfig({ ZK_CONNECT: 'z:1', REGISTRY_PATH: '/r', CLUSTER_ID: 'c' }).mapping,
-        }),
+        target: registryTarget(
+          parseRegistryConfig({ ZK_CONNECT: 'z:1', REGISTRY_PATH: '/r', CLUSTER_ID: 'pkg-cluster' }),
+        ),
       });
       expect(batch.report).toMatchObject({ applied: 1, created: 1, documentWritten: true });
     } finally {

@@ -2,6 +2,7 @@ import { describe, expect, test } from 'vitest';
 import {
   defaultMappingConfig,
   MappingConfigError,
+  nameMatches,
   namespaceMatches,
   parseMappingConfig,
   templatePlaceholders,
@@ -20,8 +21,11 @@ describe('parseMappingConfig', () => {
   });
 
   test('values are trimmed, as every setting is', () => {
-    const config = parseMappingConfig({ NAME_TEMPLATE: '  {name}.{cluster}\n', DEFAULT_REGISTER: ' false ' });
-    expect(config.nameTemplate).toBe('{name}.{cluster}');
+    const config = parseMappingConfig({
+      NAME_TEMPLATE: '  {name}.{namespace}.{cluster}\n',
+      DEFAULT_REGISTER: ' false ',
+    });
+    expect(config.nameTemplate).toBe('{name}.{namespace}.{cluster}');
     expect(config.defaultRegister).toBe(false);
   });
 
@@ -34,6 +38,10 @@ describe('parseMappingConfig', () => {
       DEFAULT_REGISTER: 'FALSE',
       NAME_TEMPLATE: '{cluster}-{name}.{namespace}',
       DESCRIPTION_TEMPLATE: '{namespace}/{name} on {cluster}',
+      NAME_OVERRIDE_NAMESPACES: 'platform, infra-*',
+      RESERVED_NAMES: 'kafka,solr,*.db',
+      ALLOW_EXTERNAL_IPS: 'TRUE',
+      EXTERNAL_IPS_NAMESPACES: 'legacy',
     });
     expect(config).toStrictEqual({
       serviceTypes: ['LoadBalancer', 'NodePort'],
@@ -49,6 +57,10 @@ describe('parseMappingConfig', () => {
       defaultRegister: false,
       nameTemplate: '{cluster}-{name}.{namespace}',
       descriptionTemplate: '{namespace}/{name} on {cluster}',
+      nameOverrideNamespaces: ['platform', 'infra-*'],
+      reservedNames: ['kafka', 'solr', '*.db'],
+      allowExternalIPs: true,
+      externalIPsNamespaces: ['legacy'],
     });
   });
 
@@ -69,9 +81,42 @@ describe('parseMappingConfig', () => {
     ['DEFAULT_REGISTER', 'yes', 'DEFAULT_REGISTER="yes": use "true" or "false"'],
     ['NAME_TEMPLATE', '{name}.{ns}', 'NAME_TEMPLATE="{name}.{ns}": unknown placeholder {ns}'],
     ['DESCRIPTION_TEMPLATE', 'svc {name', 'DESCRIPTION_TEMPLATE="svc {name": it has an unmatched "{" or "}"'],
+    [
+      'NAME_TEMPLATE',
+      '{name}',
+      'NAME_TEMPLATE="{name}": without {namespace}, any tenant could publish any name by naming a Service so',
+    ],
+    [
+      'NAME_OVERRIDE_NAMESPACES',
+      'Platform',
+      'NAME_OVERRIDE_NAMESPACES="Platform": "Platform" is not a namespace',
+    ],
+    ['RESERVED_NAMES', 'kafka,kafka!', 'RESERVED_NAMES="kafka,kafka!": "kafka!" is not a registry name'],
+    ['RESERVED_NAMES', '.db', '".db" is not a registry name'],
+    ['ALLOW_EXTERNAL_IPS', 'yes', 'ALLOW_EXTERNAL_IPS="yes": use "true" or "false"'],
+    [
+      'ALLOW_EXTERNAL_IPS',
+      'true',
+      'EXTERNAL_IPS_NAMESPACES is not set: ALLOW_EXTERNAL_IPS is true: list the namespaces',
+    ],
+    [
+      'EXTERNAL_IPS_NAMESPACES',
+      'legacy',
+      'EXTERNAL_IPS_NAMESPACES="legacy": spec.externalIPs are ignored unless ALLOW_EXTERNAL_IPS is "true" too',
+    ],
   ])('%s=%s is refused with a message naming the setting and the value', (name, value, message) => {
     expect(() => parseMappingConfig({ [name]: value })).toThrow(MappingConfigError);
     expect(() => parseMappingConfig({ [name]: value })).toThrow(message);
+  });
+
+  test('a template without {namespace} is for a registry where every namespace is trusted with any name', () => {
+    expect(() =>
+      parseMappingConfig({ NAME_TEMPLATE: '{name}', NAME_OVERRIDE_NAMESPACES: 'platform' }),
+    ).toThrow('NAME_OVERRIDE_NAMESPACES=*');
+    expect(
+      parseMappingConfig({ NAME_TEMPLATE: '{cluster}-{name}', NAME_OVERRIDE_NAMESPACES: 'platform,*' })
+        .nameTemplate,
+    ).toBe('{cluster}-{name}');
   });
 
   test('every bad setting is reported at once', () => {
@@ -100,6 +145,24 @@ describe('namespace globs', () => {
     ['a*c', 'abcd', false],
   ])('%s matches %s: %s', (glob, namespace, expected) => {
     expect(namespaceMatches(glob, namespace)).toBe(expected);
+  });
+});
+
+describe('reserved name patterns', () => {
+  test.each([
+    ['kafka', 'kafka', true],
+    ['kafka', 'Kafka', true],
+    ['KAFKA', 'kafka', true],
+    ['kafka', 'kafka.shop', false],
+    ['kafka', 'my-kafka', false],
+    ['*.db', 'orders.db', true],
+    ['*.db', 'Orders.DB', true],
+    ['*.db', 'db', false],
+    ['*.db', 'ordersdb', false],
+    ['kafka*', 'kafka-2', true],
+    ['*', 'anything.at.all', true],
+  ])('%s matches %s: %s', (pattern, name, expected) => {
+    expect(nameMatches(pattern, name)).toBe(expected);
   });
 });
 

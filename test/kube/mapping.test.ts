@@ -1,7 +1,13 @@
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import type { TrimmedService } from '../../lib/events/contract.ts';
-import { defaultMappingConfig, type MappingConfig, mapService, mapServices } from '../../lib/kube/mapping.ts';
+import {
+  defaultMappingConfig,
+  type MappingConfig,
+  mapService,
+  mapServices,
+  nameRefusalFor,
+} from '../../lib/kube/mapping.ts';
 import { parseMappingConfig } from '../../lib/kube/mapping-config.ts';
 import { entryProblems } from '../../lib/registry/validate.ts';
 
@@ -61,8 +67,8 @@ describe('mapService: the published entry', () => {
   test.each<[string, Patch, Partial<{ name: string; description: string; endpoints: string[] }>]>([
     [
       'name annotation',
-      { annotations: { 'kube-zk-sync.io/name': 'shop-frontend' } },
-      { name: 'shop-frontend' },
+      { annotations: { 'kube-zk-sync.io/name': 'frontend.shop' } },
+      { name: 'frontend.shop' },
     ],
     [
       'description annotation',
@@ -120,14 +126,9 @@ describe('mapService: the published entry', () => {
       { endpoints: ['[2001:db8::1]:443'] },
     ],
     [
-      'externalIPs win over the ingress',
+      'externalIPs are not read by default: the load balancer gives the address',
       { externalIPs: ['192.0.2.1', '192.0.2.2'], ports: [{ port: 80 }] },
-      { endpoints: ['192.0.2.1:80', '192.0.2.2:80'] },
-    ],
-    [
-      'externalIPs publish a LoadBalancer that has no ingress yet',
-      { externalIPs: ['192.0.2.1'], ingress: [], ports: [{ port: 80 }] },
-      { endpoints: ['192.0.2.1:80'] },
+      { endpoints: ['203.0.113.10:80'] },
     ],
     ['unnamed single port', { ports: [{ port: 5432 }] }, { endpoints: ['203.0.113.10:5432'] }],
   ])('%s', (_, patch, expected) => {
@@ -151,12 +152,12 @@ describe('mapService: the published entry', () => {
   });
 
   test('annotations win over templates', () => {
-    const templated = config({ NAME_TEMPLATE: '{name}', DESCRIPTION_TEMPLATE: 'from template' });
+    const templated = config({ NAME_TEMPLATE: '{name}-{namespace}', DESCRIPTION_TEMPLATE: 'from template' });
     const annotated = service({
-      annotations: { 'kube-zk-sync.io/name': 'chosen', 'kube-zk-sync.io/description': 'chosen too' },
+      annotations: { 'kube-zk-sync.io/name': 'chosen.shop', 'kube-zk-sync.io/description': 'chosen too' },
     });
     expect(mapService(annotated, templated)).toMatchObject({
-      entry: { name: 'chosen', description: 'chosen too' },
+      entry: { name: 'chosen.shop', description: 'chosen too' },
     });
   });
 });
@@ -265,14 +266,14 @@ describe('mapService: skipped Services', () => {
       { LABEL_SELECTOR: 'app in (web,api),tier!=back,!canary' },
     ],
     [
-      'a configured NodePort type with externalIPs',
+      'a configured NodePort type with externalIPs of a trusted namespace',
       { type: 'NodePort', externalIPs: ['192.0.2.1'], ingress: [] },
-      { SERVICE_TYPES: 'LoadBalancer,NodePort' },
+      { SERVICE_TYPES: 'LoadBalancer,NodePort', ALLOW_EXTERNAL_IPS: 'true', EXTERNAL_IPS_NAMESPACES: 'shop' },
     ],
     [
-      'a configured ClusterIP type with externalIPs',
+      'a configured ClusterIP type with externalIPs of a trusted namespace',
       { type: 'ClusterIP', externalIPs: ['192.0.2.1'], ingress: [] },
-      { SERVICE_TYPES: 'ClusterIP' },
+      { SERVICE_TYPES: 'ClusterIP', ALLOW_EXTERNAL_IPS: 'true', EXTERNAL_IPS_NAMESPACES: '*' },
     ],
   ])('published: %s', (_, patch, env) => {
     expect(mapService(service(patch), config(env), 'prod').kind).toBe('entry');
@@ -341,16 +342,16 @@ describe('mapService: invalid Services', () => {
     [
       'a name template rendering bad characters',
       {},
-      { NAME_TEMPLATE: '{cluster}/{name}' },
+      { NAME_TEMPLATE: '{cluster}/{name}.{namespace}' },
       'prod',
-      /"prod\/web" is invalid.*name from NAME_TEMPLATE/,
+      /"prod\/web.shop" is invalid.*name from NAME_TEMPLATE/,
     ],
     [
       '{cluster} in the name template without a cluster',
       {},
-      { NAME_TEMPLATE: '{name}.{cluster}' },
+      { NAME_TEMPLATE: '{name}.{namespace}.{cluster}' },
       undefined,
-      /NAME_TEMPLATE "\{name\}.\{cluster\}" uses \{cluster\}, but the cluster is not known/,
+      /NAME_TEMPLATE "\{name\}.\{namespace\}.\{cluster\}" uses \{cluster\}, but the cluster is not known/,
     ],
     [
       'an ingress hostname that is not a host name',
@@ -391,6 +392,134 @@ describe('mapService: invalid Services', () => {
       ['shop/e', 'skipped'],
       ['shop/f', 'entry'],
     ]);
+  });
+});
+
+describe('mapService: addresses', () => {
+  const trusted = { SERVICE_TYPES: 'LoadBalancer,NodePort,ClusterIP', ALLOW_EXTERNAL_IPS: 'true' };
+  test.each<[string, Patch, Record<string, string>, string[] | RegExp]>([
+    [
+      'externalIPs of a trusted namespace win over the ingress',
+      { externalIPs: ['192.0.2.1', '192.0.2.2'], ports: [{ port: 80 }] },
+      { ...trusted, EXTERNAL_IPS_NAMESPACES: 'shop' },
+      ['192.0.2.1:80', '192.0.2.2:80'],
+    ],
+    [
+      'externalIPs of a trusted namespace publish a LoadBalancer that has no ingress yet',
+      { externalIPs: ['192.0.2.1'], ingress: [], ports: [{ port: 80 }] },
+      { ...trusted, EXTERNAL_IPS_NAMESPACES: 'team-*,sh*' },
+      ['192.0.2.1:80'],
+    ],
+    [
+      'externalIPs of another namespace: the ingress',
+      { externalIPs: ['192.0.2.1'], ports: [{ port: 80 }] },
+      { ...trusted, EXTERNAL_IPS_NAMESPACES: 'platform' },
+      ['203.0.113.10:80'],
+    ],
+    [
+      'a ClusterIP Service whose externalIPs are not read is skipped, saying why',
+      { type: 'ClusterIP', externalIPs: ['203.0.113.66'], ingress: [], ports: [{ port: 443 }] },
+      { SERVICE_TYPES: 'ClusterIP' },
+      /it has no load balancer address; its spec.externalIPs are ignored: ALLOW_EXTERNAL_IPS is not "true"/,
+    ],
+    [
+      'a NodePort Service of an untrusted namespace is skipped, naming the setting',
+      { type: 'NodePort', externalIPs: ['203.0.113.66'], ingress: [] },
+      { ...trusted, EXTERNAL_IPS_NAMESPACES: 'platform,infra-*' },
+      /externalIPs are ignored: namespace shop is not in EXTERNAL_IPS_NAMESPACES \(platform,infra-\*\)/,
+    ],
+    [
+      'a LoadBalancer without ingress and with unread externalIPs waits for its load balancer',
+      { externalIPs: ['203.0.113.66'], ingress: [] },
+      {},
+      /load balancer has no ingress address yet; its spec.externalIPs are ignored/,
+    ],
+  ])('%s', (_, patch, env, expected) => {
+    const result = mapService(service(patch), config(env), 'prod');
+    if (expected instanceof RegExp) {
+      expect(result.kind).toBe('skipped');
+      expect(result.kind === 'skipped' && result.reason).toMatch(expected);
+    } else {
+      expect(result).toMatchObject({ kind: 'entry', entry: { endpoints: expected } });
+    }
+  });
+});
+
+describe('mapService: the name policy', () => {
+  const named = (name: string): Patch => ({ annotations: { 'kube-zk-sync.io/name': name } });
+  test.each<[string, Patch, Record<string, string>, string | RegExp]>([
+    ['its own default name, annotated', named('web.shop'), {}, 'web.shop'],
+    ['a name ending in .<namespace>', named('api.shop'), {}, 'api.shop'],
+    ['case does not count', named('Api.SHOP'), {}, 'Api.SHOP'],
+    [
+      'a name of no namespace',
+      named('kafka'),
+      {},
+      /the name "kafka" is not namespace shop's: its Services may publish their NAME_TEMPLATE name \("web.shop"\) or a name ending in ".shop"; other names only .*NAME_OVERRIDE_NAMESPACES.*\(name from annotation kube-zk-sync.io\/name\)/,
+    ],
+    ["another namespace's default name", named('web.payments'), {}, /"web.payments" is not namespace shop's/],
+    ['the namespace alone', named('shop'), {}, /"shop" is not namespace shop's/],
+    ['a suffix that only starts with the namespace', named('x.shop.evil'), {}, /is not namespace shop's/],
+    ['a lookalike of the namespace', named('web.shop-2'), {}, /is not namespace shop's/],
+    ['any name, for a trusted namespace', named('kafka'), { NAME_OVERRIDE_NAMESPACES: 'shop' }, 'kafka'],
+    ['any name, for a namespace a glob trusts', named('kafka'), { NAME_OVERRIDE_NAMESPACES: 'sh*' }, 'kafka'],
+    [
+      'a reserved name, whoever asks',
+      named('Kafka'),
+      { NAME_OVERRIDE_NAMESPACES: '*', RESERVED_NAMES: 'kafka,solr' },
+      /the name "Kafka" matches RESERVED_NAMES entry "kafka": no cluster may publish it/,
+    ],
+    [
+      'a reserved pattern',
+      named('orders.db'),
+      { NAME_OVERRIDE_NAMESPACES: 'shop', RESERVED_NAMES: '*.db' },
+      /matches RESERVED_NAMES entry "\*.db"/,
+    ],
+    [
+      'a reserved pattern covers template names too',
+      {},
+      { RESERVED_NAMES: '*.SHOP' },
+      /the name "web.shop" matches RESERVED_NAMES entry "\*.SHOP".*\(name from NAME_TEMPLATE\)/,
+    ],
+    [
+      'a reserved pattern matches whole names',
+      named('kafka-ui.shop'),
+      { RESERVED_NAMES: 'kafka' },
+      'kafka-ui.shop',
+    ],
+    [
+      "a template's name without a dot",
+      {},
+      { NAME_TEMPLATE: '{cluster}-{namespace}-{name}' },
+      'prod-shop-web',
+    ],
+    [
+      "another Service's name of that template",
+      named('prod-shop-api'),
+      { NAME_TEMPLATE: '{cluster}-{namespace}-{name}' },
+      /"prod-shop-api" is not namespace shop's: .*\("prod-shop-web"\)/,
+    ],
+    [
+      'a template without {namespace}, every namespace trusted',
+      {},
+      { NAME_TEMPLATE: '{name}', NAME_OVERRIDE_NAMESPACES: '*' },
+      'web',
+    ],
+  ])('%s', (_, patch, env, expected) => {
+    const mapping = config(env);
+    const result = mapService(service(patch), mapping, 'prod');
+    if (expected instanceof RegExp) {
+      expect(result.kind).toBe('invalid');
+      expect(result.kind === 'invalid' && result.error).toMatch(expected);
+    } else {
+      expect(result).toMatchObject({ kind: 'entry', entry: { name: expected } });
+    }
+    // The step judges the names a Service holds with the same rule, from its key alone.
+    const name =
+      typeof expected === 'string' ? expected : (patch.annotations?.['kube-zk-sync.io/name'] ?? 'web.shop');
+    expect(nameRefusalFor('shop/web', name, mapping, 'prod') === undefined).toBe(
+      typeof expected === 'string',
+    );
   });
 });
 

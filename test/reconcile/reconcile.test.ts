@@ -9,7 +9,7 @@ import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
 import { parseRegistryConfig } from '../../lib/config/config.ts';
 import { KubeListError, listAllServices } from '../../lib/kube/list.ts';
-import { defaultMappingConfig, mapService } from '../../lib/kube/mapping.ts';
+import { mapService, parseMappingConfig } from '../../lib/kube/mapping.ts';
 import { trimService } from '../../lib/kube/trim.ts';
 import { ApiServerSimulator, generateServices, type Service } from '../../lib/local/apiserver/index.ts';
 import { reconcile } from '../../lib/reconcile/reconcile.ts';
@@ -23,6 +23,8 @@ import { lambdaContext, serviceRecord } from '../sync/fixtures.ts';
 const CLUSTER = 'rc-cluster';
 const connectString = inject('zkConnect');
 const uniquePath = () => `/test/${randomUUID()}/registry`;
+// Namespace `data` may publish any name (the name policy), so that it can ask for one held by hand.
+const MAPPING_ENV = { NAME_OVERRIDE_NAMESPACES: 'data' };
 
 const dir = await mkdtemp(join(tmpdir(), 'kube-zk-sync-reconcile-'));
 const sim = new ApiServerSimulator();
@@ -38,6 +40,7 @@ Object.assign(process.env, {
   CLUSTER_ID: CLUSTER,
   // A local ZooKeeper without credentials: the znodes are open, as asked.
   ZK_OPEN_ACL: 'true',
+  ...MAPPING_ENV,
   KUBECONFIG: kubeconfigFile,
   LIST_PAGE_SIZE: '50',
   POWERTOOLS_LOG_LEVEL: 'SILENT',
@@ -57,6 +60,7 @@ const configFor = (path: string) =>
     REGISTRY_PATH: path,
     CLUSTER_ID: CLUSTER,
     ZK_OPEN_ACL: 'true',
+    ...MAPPING_ENV,
   });
 function registryAt(path: string) {
   const { registry } = registryFromConfig(configFor(path));
@@ -73,7 +77,7 @@ const byName = (a: RegistryEntry, b: RegistryEntry) => (a.name < b.name ? -1 : 1
 const mapped = (services: Service[]): RegistryEntry[] =>
   services
     .flatMap((s) => {
-      const m = mapService(trimService(s), defaultMappingConfig, CLUSTER);
+      const m = mapService(trimService(s), parseMappingConfig(MAPPING_ENV), CLUSTER);
       return m.kind === 'entry' ? [m.entry] : [];
     })
     .sort(byName);

@@ -12,6 +12,7 @@ import {
 import {
   applyPlan,
   deletionShare,
+  nameKey,
   type Policy,
   planHasChanges,
   planRegistryChanges,
@@ -164,6 +165,48 @@ describe('planRegistryChanges', () => {
       'upsert-only',
       { conflicts: ['ns/b=x held by Service ns/a'] },
     ],
+    [
+      'a lookalike in another case never shadows a hand-made entry',
+      doc(handEntry(e('kafka'))),
+      want({ 'ns/a': e('Kafka') }),
+      'sync',
+      { conflicts: ['ns/a=Kafka held by a hand-made entry'] },
+    ],
+    [
+      "nor another cluster's",
+      doc(theirs('ns/x', e('web'))),
+      want({ 'ns/a': e('WEB') }),
+      'sync',
+      { conflicts: ['ns/a=WEB held by cluster "staging"'] },
+    ],
+    [
+      'two Services asking for A and a ask for one name',
+      doc(),
+      want({ 'ns/b': e('a'), 'ns/a': e('A') }),
+      'sync',
+      { creates: ['ns/a=A'], conflicts: ['ns/b=a held by Service ns/a'] },
+    ],
+    [
+      'the current holder keeps a name asked for in another case',
+      doc(mine('ns/b', e('x'))),
+      want({ 'ns/a': e('X'), 'ns/b': e('x') }),
+      'sync',
+      { conflicts: ['ns/a=X held by Service ns/b'], unchanged: 1 },
+    ],
+    [
+      'a change of case is an update of the entry',
+      doc(mine('ns/a', e('web'))),
+      want({ 'ns/a': e('Web', 'web.example.com:443', 'svc web') }),
+      'sync',
+      { updates: ['ns/a=Web'] },
+    ],
+    [
+      'upsert-only changes the case without keeping the old spelling',
+      doc(mine('ns/a', e('web'))),
+      want({ 'ns/a': e('Web', 'web.example.com:443', 'svc web') }),
+      'upsert-only',
+      { updates: ['ns/a=Web'] },
+    ],
     ['create-only creates', doc(), want({ 'ns/a': e('a') }), 'create-only', { creates: ['ns/a=a'] }],
     [
       'create-only never updates',
@@ -190,8 +233,8 @@ describe('planRegistryChanges', () => {
   });
 });
 
-// Properties over random documents and wishes: a small alphabet of names makes collisions frequent.
-const names = fc.constantFrom('a', 'b', 'c', 'd', 'e');
+// Properties over random documents and wishes: a small alphabet of names makes collisions frequent, in any case.
+const names = fc.constantFrom('a', 'b', 'c', 'd', 'e', 'A', 'B');
 const services = fc.constantFrom('ns/a', 'ns/b', 'ns/c', 'ns/d', 'ns/e', 'ns/f');
 const entryArb = fc.record({
   name: names,
@@ -207,9 +250,9 @@ const storedArb = fc.oneof(
     .tuple(services, entryArb, fc.constantFrom('prod', 'staging'))
     .map(([service, entry, cluster]) => ownedEntry(entry, { cluster, service })),
 );
-// Names are unique in a document (the contract); keep the first of each name.
+// Names are unique in a document, whatever their case (the contract); keep the first of each name.
 const docArb = fc.array(storedArb, { maxLength: 8 }).map((entries) => ({
-  entries: entries.filter((x, i) => entries.findIndex((y) => y.name === x.name) === i),
+  entries: entries.filter((x, i) => entries.findIndex((y) => nameKey(y.name) === nameKey(x.name)) === i),
 }));
 const desiredArb = fc
   .array(fc.tuple(services, fc.option(entryArb, { nil: null })), { maxLength: 6 })
@@ -235,7 +278,7 @@ describe('plan properties', () => {
       fc.property(docArb, desiredArb, (current, desired) => {
         const plan = planRegistryChanges(current, desired, 'prod', 'sync');
         const next = parseDocument(serializeDocument(applyPlan(current, plan)));
-        const names = next.entries.map((x) => x.name);
+        const names = next.entries.map((x) => nameKey(x.name));
         expect(new Set(names).size).toBe(names.length);
         const lost = new Set(plan.conflicts.map((c) => c.service));
         for (const [service, entry] of desired) {

@@ -111,6 +111,55 @@ describe('planStep', () => {
     expect(result.document.entries.map((e) => e.name)).toEqual(['a']);
   });
 
+  test('an invalid Service gives back a name the name policy does not allow it, and keeps one it does', () => {
+    const current = {
+      entries: [
+        ownedEntry({ name: 'kafka', description: '', endpoints: ['h:1'] }, { cluster: 'c', service: 'ns/a' }),
+        ownedEntry({ name: 'b.ns', description: '', endpoints: ['h:1'] }, { cluster: 'c', service: 'ns/b' }),
+      ],
+    };
+    const nameRefusal = (_service: string, name: string) =>
+      name === 'kafka' ? 'kafka is reserved' : undefined;
+    const result = step(
+      current,
+      emptySyncState,
+      [obs('ns/a', '2', { bad: 'the name "kafka" is reserved' }), obs('ns/b', '2', { bad: 'no port "x"' })],
+      { nameRefusal },
+    );
+    expect(result.document.entries.map((e) => e.name)).toEqual(['b.ns']);
+    expect(result.invalid).toEqual([
+      {
+        key: 'ns/a',
+        error: `the name "kafka" is reserved; its entry "kafka" is removed, as its name is not the Service's`,
+      },
+      { key: 'ns/b', error: 'no port "x"' },
+    ]);
+  });
+
+  test('a budget refuses Services alone: the rest of the step goes ahead', () => {
+    const result = step(
+      { entries: [] },
+      emptySyncState,
+      [
+        obs('ns/c', '1', { name: 'c', port: 1 }),
+        obs('ns/a', '1', { name: 'a', port: 1 }),
+        obs('ns/b', '1', { name: 'b', port: 1 }),
+        obs('other/d', '1', { name: 'd', port: 1 }),
+      ],
+      { budgets: { namespaceMaxEntries: 2, namespaceMaxBytes: 1e6, clusterMaxBytes: 1e6 } },
+    );
+    expect(result.document.entries.map((e) => e.name)).toEqual(['a', 'b', 'd']);
+    expect(result.invalid).toEqual([
+      {
+        key: 'ns/c',
+        error:
+          "Service ns/c: over namespace ns's budget: its Services have 2 entries, and NAMESPACE_MAX_ENTRIES is 2; it is not published",
+      },
+    ]);
+    // Its version is applied all the same: the refusal is a decision about this version, not a failure to retry.
+    expect(result.state.services['ns/c']).toBe('1');
+  });
+
   test('the deletion guard refuses a plan that deletes too much, unless forced', () => {
     const current = {
       entries: ['a', 'b', 'c'].map((n) =>

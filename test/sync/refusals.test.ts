@@ -113,7 +113,12 @@ describe('refused writes', () => {
   });
 
   test('a result over the size limit: nothing written, the report carries the refused sizes, a reconcile is asked for', async () => {
-    const { store, registry, target, config } = setup({ MAX_DOCUMENT_BYTES: '2000' });
+    // Budgets as large as the limit: what is refused here is the write, not Services.
+    const { store, registry, target, config } = setup({
+      MAX_DOCUMENT_BYTES: '2000',
+      NAMESPACE_MAX_BYTES: '2000',
+      CLUSTER_MAX_BYTES: '2000',
+    });
     const records = services.map((s) => serviceRecord(CLUSTER, s));
     const asked: string[] = [];
     const result = await syncBatch(records, {

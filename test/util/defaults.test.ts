@@ -32,6 +32,9 @@ describe('infra/DEPLOY.md', () => {
     ZK_OPERATION_TIMEOUT_MS: String(config.zk.operationTimeoutMs),
     ZK_MAX_ATTEMPTS: String(config.zk.maxAttempts),
     LIST_PAGE_SIZE: String(config.listPageSize),
+    NAMESPACE_MAX_ENTRIES: String(config.budgets.namespaceMaxEntries),
+    NAMESPACE_MAX_BYTES: String(config.budgets.namespaceMaxBytes),
+    CLUSTER_MAX_BYTES: String(config.budgets.clusterMaxBytes),
   };
 
   test.each(Object.keys(applied))('%s: the table gives the default the Lambdas apply', async (variable) => {
