@@ -175,6 +175,8 @@ async function dev(options: DevOptions): Promise<void> {
       zkConnect,
       registryPath: options.path,
       clusterId: options.clusterId,
+      // The mapping, policy and budget settings come from the environment, as the Lambdas read them.
+      env: process.env,
       queue: { windowMs, batchSize },
       reconcileEveryMs: reconcileEvery * 1000,
       damageCheckEveryMs: DAMAGE_CHECK_EVERY_MS,
