@@ -42,21 +42,28 @@ export type HandEdit =
   | { readonly outcome: 'unchanged' }
   | { readonly outcome: 'refused'; readonly refusal: HandEditRefusal };
 
-const managedBy = (verb: string, entry: StoredEntry, owner: Ownership) =>
-  `refusing to ${verb} "${entry.name}": it is managed by cluster "${owner.cluster}" (Service ${owner.service}) ` +
-  'and the next sync would undo it';
+/** A refusal to touch an entry a cluster manages: its next sync would undo the edit. */
+const refusedAsManaged = (
+  reason: 'taken-by-cluster' | 'not-hand-made',
+  verb: string,
+  entry: StoredEntry,
+  owner: Ownership,
+): HandEdit => ({
+  outcome: 'refused',
+  refusal: {
+    reason,
+    owner,
+    message:
+      `refusing to ${verb} "${entry.name}": it is managed by cluster "${owner.cluster}" (Service ${owner.service}) ` +
+      'and the next sync would undo it',
+  },
+});
 
 /** Adds a hand-made entry, or updates one; an update keeps the fields people added to the entry. */
 export function registerByHand(doc: RegistryDocument, request: RegisterRequest): HandEdit {
   const existing = entryNamed(doc, request.name);
-  if (existing?.owner && !request.force) {
-    const refusal = {
-      reason: 'taken-by-cluster',
-      owner: existing.owner,
-      message: managedBy('overwrite', existing, existing.owner),
-    } as const;
-    return { outcome: 'refused', refusal };
-  }
+  if (existing?.owner && !request.force)
+    return refusedAsManaged('taken-by-cluster', 'overwrite', existing, existing.owner);
   let wanted: RegistryEntry;
   try {
     wanted = validEntry({
@@ -91,13 +98,7 @@ export function deregisterByHand(doc: RegistryDocument, request: DeregisterReque
       outcome: 'refused',
       refusal: { reason: 'not-found', message: `no entry named "${request.name}"` },
     };
-  if (existing.owner && !request.force) {
-    const refusal = {
-      reason: 'not-hand-made',
-      owner: existing.owner,
-      message: managedBy('remove', existing, existing.owner),
-    } as const;
-    return { outcome: 'refused', refusal };
-  }
+  if (existing.owner && !request.force)
+    return refusedAsManaged('not-hand-made', 'remove', existing, existing.owner);
   return { outcome: 'removed', document: { entries: doc.entries.filter((e) => e !== existing) } };
 }
