@@ -76,7 +76,8 @@ class World {
   readonly reports = new Reports();
   readonly path = `/adversarial/${randomUUID()}/services`;
   readonly sim = new ApiServerSimulator({ bookmarkIntervalMs: 300 });
-  readonly store = new ZkStore({ connectString });
+  // The hand-made entries are written as people would, here without credentials: a throwaway local ZooKeeper.
+  readonly store = new ZkStore({ connectString, openAcl: true });
   readonly cluster = `adversarial-${randomUUID().slice(0, 8)}`;
   pipeline!: LocalPipeline;
 
