@@ -114,7 +114,9 @@ export const FAST: Pick<ForwarderOptions, 'watch' | 'send'> = {
     backoff: { initialMs: 50, maxMs: 400 },
     minWatchMs: 200,
   },
-  send: { backoff: { initialMs: 20, maxMs: 200 }, callTimeoutMs: 2000 },
+  // Long enough that a loaded machine never abandons a call the endpoint then answers: the tests compare the
+  // client's record of acceptances with the endpoint's, and an abandoned accepted call is sent twice.
+  send: { backoff: { initialMs: 20, maxMs: 200 }, callTimeoutMs: 10_000 },
 };
 
 export interface SentCall {
