@@ -14,9 +14,11 @@ import {
 import {
   fingerprint,
   type OwnedEntry,
+  PREVIOUS_FINGERPRINTS,
   RELEASED_TTL_MS,
   type ReleasedEntry,
   type SyncState,
+  wroteVersion,
 } from './sync-state.ts';
 
 /**
@@ -71,11 +73,12 @@ export function inspectDocument(
         damage.push({ kind: 'unexpected', name: entry.name, service: entry.owner.service });
         return entry;
       }
-      // An entry the cluster removed, written back from an old copy without its marker: still the cluster's. The
-      // copy may be of any version the cluster wrote before removing it, so the name tells, not the content; a
-      // person who registers that name by hand meanwhile does it through the CLI, which lets the name go first.
+      // An entry the cluster removed, written back from an old copy without its marker: still the cluster's, when
+      // it is one of the last versions the cluster wrote (an entry of that name with other content is someone
+      // else's: a person's, a service's that appends itself, another cluster's whose marker was dropped).
       const gone = state.released?.[entry.name];
-      if (!gone || now - gone.at > RELEASED_TTL_MS) return entry;
+      if (!gone || now - gone.at > RELEASED_TTL_MS || !wroteVersion(gone, fingerprint(readerView(entry))))
+        return entry;
       damage.push({ kind: 'unexpected', name: entry.name, service: gone.service });
       return { ...entry, owner: { cluster: owner, service: gone.service } };
     }
@@ -112,6 +115,15 @@ export function restoreMarkers(
  * still owed to their Service and stay owned. What the cluster no longer owns is remembered as released for a
  * while, so that an old copy of it written back is recognised.
  */
+/** The record of an entry now at `print`, remembering the versions it had before. */
+function withVersion(record: OwnedEntry | undefined, service: string, print: string): OwnedEntry {
+  if (!record || record.fingerprint === print) return { ...(record ?? {}), service, fingerprint: print };
+  const previous = [record.fingerprint, ...(record.previous ?? [])]
+    .filter((p) => p !== print)
+    .slice(0, PREVIOUS_FINGERPRINTS);
+  return { service, fingerprint: print, previous };
+}
+
 export function ownershipAfter(
   document: RegistryDocument,
   before: SyncState,
@@ -126,7 +138,7 @@ export function ownershipAfter(
     const service = entry.owner.service;
     const record = known?.[entry.name];
     if (decided.has(service) || !known) {
-      owned[entry.name] = { service, fingerprint: fingerprint(readerView(entry)) };
+      owned[entry.name] = withVersion(record, service, fingerprint(readerView(entry)));
     } else if (record) owned[entry.name] = record;
   }
   const names = new Set(document.entries.map((e) => e.name));

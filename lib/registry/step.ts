@@ -103,6 +103,8 @@ export function completeListObservations<T>(
   const known = new Set([
     ...document.entries.flatMap((e) => (e.owner?.cluster === owner ? [e.owner.service] : [])),
     ...Object.values(state.owned ?? {}).map((o) => o.service),
+    // An entry it removed may have come back in an old copy, without its marker: its Service is decided too.
+    ...Object.values(state.released ?? {}).map((r) => r.service),
     ...Object.keys(state.services),
   ]);
   const gone = [...known].filter((key) => !present.has(key)).sort();
@@ -135,13 +137,25 @@ function judgeCompleteView(state: SyncState, view: CompleteView): { restart?: st
 
 const withoutFloor = ({ floor: _floor, floorAt: _at, ...state }: SyncState): SyncState => state;
 
-/** The state started afresh: ownership is kept (the entries are still the cluster's), versions are not. */
-const restartedState = (state: SyncState): SyncState => ({
-  services: {},
-  tombstones: {},
-  ...(state.owned ? { owned: state.owned } : {}),
-  ...(state.released ? { released: state.released } : {}),
-});
+/**
+ * The state started afresh: ownership is kept (the entries are still the cluster's), versions are not, but for
+ * those newer than the list of the same incarnation (`keepAbove`): what the syncs applied while the list was taken
+ * is still true, and forgetting it would let the older list undo it.
+ */
+function restartedState(state: SyncState, keepAbove?: string): SyncState {
+  const newer = <V>(record: Readonly<Record<string, V>>, rv: (v: V) => string) =>
+    keepAbove === undefined
+      ? {}
+      : Object.fromEntries(
+          Object.entries(record).filter(([, v]) => compareResourceVersions(rv(v), keepAbove) > 0),
+        );
+  return {
+    services: newer(state.services, (v) => v),
+    tombstones: newer(state.tombstones, (t) => t.rv),
+    ...(state.owned ? { owned: state.owned } : {}),
+    ...(state.released ? { released: state.released } : {}),
+  };
+}
 
 /**
  * The next document and sync state: observations older than the state are dropped as stale, the rest mapped to
@@ -152,12 +166,18 @@ const restartedState = (state: SyncState): SyncState => ({
 export function planStep<T>(input: StepInput<T>): PlannedStep<T> {
   let state = input.state;
   let restarted = input.resetState;
+  // A reset asked for (or a state that could not be read) keeps what is newer than the list; a new incarnation
+  // keeps nothing, since its versions cannot be compared with the old one's.
+  let keepAbove = input.resetState !== undefined ? input.complete?.listVersion : undefined;
   if (input.complete) {
     const judged = judgeCompleteView(state, input.complete);
     if (judged.superseded) return { ...refusedStep(input, judged.superseded), superseded: true };
-    restarted ??= judged.restart;
+    if (judged.restart !== undefined) {
+      restarted = judged.restart;
+      keepAbove = undefined;
+    }
   }
-  if (restarted !== undefined) state = restartedState(state);
+  if (restarted !== undefined) state = restartedState(state, keepAbove);
 
   const inspection = inspectDocument(input.document, state, input.owner, input.now);
   const current = inspection.document;
@@ -239,7 +259,10 @@ export function planStep<T>(input: StepInput<T>): PlannedStep<T> {
   const planned = planHasChanges(plan) ? applyPlan(current, plan) : current;
   const marked = restoreMarkers(planned, input.owner);
   const document = marked.document;
-  const decided = new Set(desired.keys());
+  // A Service whose change a budget refused keeps what it had: its entry is not as the plan wants, so its damage,
+  // if any, stays damage (reported, repaired once there is room) instead of being taken for the cluster's own.
+  const cut = new Set((budgeted?.refused ?? []).map((r) => r.service));
+  const decided = new Set([...desired.keys()].filter((key) => !cut.has(key)));
   const repaired = inspection.damage.filter((d) => decided.has(d.service) || d.kind === 'unmarked');
   const unrepaired = inspection.damage.filter((d) => !repaired.includes(d));
   const ask =

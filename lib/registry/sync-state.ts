@@ -19,9 +19,17 @@ export interface OwnedEntry {
   readonly service: string;
   /** `fingerprint()` of the reader fields this cluster last wrote. */
   readonly fingerprint: string;
+  /** The fingerprints it wrote before (newest first, at most PREVIOUS_FINGERPRINTS): an old copy may hold those. */
+  readonly previous?: readonly string[];
 }
 
-/** An entry the cluster removed: if a writer brings it back from an old copy, marker or not, it is recognised. */
+/** How many earlier versions of an entry the cluster recognises as its own in an old copy of the document. */
+export const PREVIOUS_FINGERPRINTS = 3;
+
+/** Whether `print` is a version of this entry the cluster wrote. */
+export const wroteVersion = (entry: OwnedEntry, print: string): boolean =>
+  entry.fingerprint === print || (entry.previous ?? []).includes(print);
+
 export interface ReleasedEntry extends OwnedEntry {
   /** When (ms since epoch) the cluster removed it. */
   readonly at: number;
@@ -144,10 +152,15 @@ function readCompact(value: Record<string, unknown>): SyncState {
   if (owned !== undefined) {
     ownedOut = {};
     for (const [name, o] of Object.entries(owned)) {
-      if (!Array.isArray(o) || typeof o[0] !== 'string' || typeof o[1] !== 'string') {
+      if (
+        !Array.isArray(o) ||
+        typeof o[0] !== 'string' ||
+        typeof o[1] !== 'string' ||
+        !stringsOrAbsent(o[2])
+      ) {
         throw new SyncStateError(`the owner of entry ${JSON.stringify(name)} is not [service, fingerprint]`);
       }
-      ownedOut[name] = { service: o[0], fingerprint: o[1] };
+      ownedOut[name] = { service: o[0], fingerprint: o[1], ...(o[2] ? { previous: o[2] } : {}) };
     }
   }
   let releasedOut: Record<string, ReleasedEntry> | undefined;
@@ -165,7 +178,9 @@ function readCompact(value: Record<string, unknown>): SyncState {
           `the released entry ${JSON.stringify(name)} is not [service, fingerprint, time]`,
         );
       }
-      releasedOut[name] = { service: r[0], fingerprint: r[1], at: r[2] };
+      if (!stringsOrAbsent(r[3]))
+        throw new SyncStateError(`the released entry ${JSON.stringify(name)} is malformed`);
+      releasedOut[name] = { service: r[0], fingerprint: r[1], at: r[2], ...(r[3] ? { previous: r[3] } : {}) };
     }
   }
   const optional = { floor, identity } as Record<string, unknown>;
@@ -186,6 +201,10 @@ function readCompact(value: Record<string, unknown>): SyncState {
   };
 }
 
+const stringsOrAbsent = (v: unknown) =>
+  v === undefined || (Array.isArray(v) && v.every((x) => typeof x === 'string'));
+const history = (o: OwnedEntry) => (o.previous && o.previous.length > 0 ? [o.previous] : []);
+
 const sorted = <V, W>(record: Readonly<Record<string, V>>, map: (v: V) => W): Record<string, W> =>
   Object.fromEntries(
     Object.entries(record)
@@ -200,9 +219,9 @@ export function serializeSyncState(state: SyncState): string {
     ...(state.identity !== undefined ? { identity: state.identity } : {}),
     ...(state.floor !== undefined ? { floor: state.floor, floorAt: state.floorAt } : {}),
     ...(state.repairRequestedAt !== undefined ? { repairRequestedAt: state.repairRequestedAt } : {}),
-    ...(state.owned ? { owned: sorted(state.owned, (o) => [o.service, o.fingerprint]) } : {}),
+    ...(state.owned ? { owned: sorted(state.owned, (o) => [o.service, o.fingerprint, ...history(o)]) } : {}),
     ...(state.released && Object.keys(state.released).length > 0
-      ? { released: sorted(state.released, (r) => [r.service, r.fingerprint, r.at]) }
+      ? { released: sorted(state.released, (r) => [r.service, r.fingerprint, r.at, ...history(r)]) }
       : {}),
     services: sorted(state.services, (rv) => rv),
     tombstones: sorted(state.tombstones, (t) => [t.rv, t.at]),

@@ -7,7 +7,6 @@ import {
   readerView,
   serializeDocument,
 } from '../../lib/registry/document.ts';
-import { forgetReleased } from '../../lib/registry/handover.ts';
 import { inspectDocument } from '../../lib/registry/ownership.ts';
 import {
   completeListObservations,
@@ -147,27 +146,82 @@ describe('ownership that survives other writers', () => {
 
   test('an old copy brought back without its marker is recognised as the cluster’s, and removed again', () => {
     const { document, state } = published();
-    const deleted = run(document, state, [obs('ns/b', '30', null)]);
+    // b is updated (port 2 → 3) before it is deleted: an old copy may hold either version.
+    const updated = run(document, state, [obs('ns/b', '20', { name: 'b', port: 3 })]);
+    const deleted = run(updated.document, updated.state, [obs('ns/b', '30', null)]);
     expect(deleted.state.released?.b).toMatchObject({ service: 'ns/b' });
-    // A Go service writes back, without a version, the copy it read before the deletion: markers gone.
+    // A Go service writes back, without a version, the copy it read before the update: markers gone.
     const ghost = run(goRoundTrip(document), deleted.state, []);
     expect(ghost.repaired).toContainEqual({ kind: 'unexpected', name: 'b', service: 'ns/b' });
     expect(ghost.document.entries.map((e) => e.name)).toEqual(['a']);
-    // So is an older version of it (the copy was read before the cluster's last update of the entry).
-    const older = goRoundTrip(parseDocument(serializeDocument(document).replace('"h:2"', '"h:0"')));
-    expect(run(older, deleted.state, []).document.entries.map((e) => e.name)).toEqual(['a']);
-    // A person who registers the name by hand lets the cluster forget it first: their entry is theirs, kept.
-    const mine = {
-      entries: [...deleted.document.entries, handEntry({ name: 'b', description: 'mine', endpoints: [] })],
-    };
-    expect(
-      run(mine, forgetReleased(deleted.state, 'b'), [])
-        .document.entries.map((e) => e.name)
-        .sort(),
-    ).toEqual(['a', 'b']);
+    // And the copy read after it.
+    const newer = run(goRoundTrip(updated.document), deleted.state, []);
+    expect(newer.document.entries.map((e) => e.name)).toEqual(['a']);
+    // An entry of that name with content the cluster never wrote is someone else's (a person's, a service's that
+    // appends itself, another cluster's whose marker a round-trip dropped): kept.
+    for (const other of [
+      handEntry({ name: 'b', description: 'mine', endpoints: [] }),
+      handEntry({ name: 'b', description: 'Kubernetes Service ns/b (cluster d)', endpoints: ['h:9'] }),
+    ]) {
+      const withOther = { entries: [...deleted.document.entries, other] };
+      expect(
+        run(withOther, deleted.state, [])
+          .document.entries.map((e) => e.name)
+          .sort(),
+      ).toEqual(['a', 'b']);
+    }
     // Recognised for an hour only.
     const late = run(goRoundTrip(document), deleted.state, [], { now: 1000 + RELEASED_TTL_MS + 1 });
     expect(late.repaired.filter((d) => d.kind === 'unexpected')).toEqual([]);
+  });
+
+  test('a reconcile removes an old copy of a deleted Service’s entry even when its tombstone is below the floor', () => {
+    const { document, state } = published();
+    const deleted = run(document, state, [obs('ns/b', '30', null)]);
+    const floored = run(deleted.document, deleted.state, [], {
+      complete: { listVersion: '40', listedAt: 500 },
+    });
+    expect(floored.state.tombstones).toEqual({});
+    const copy = goRoundTrip(document);
+    const observations = completeListObservations<Svc>(
+      [{ key: 'ns/a', resourceVersion: '10', value: { name: 'a', port: 1 } }],
+      '50',
+      copy,
+      floored.state,
+      'c',
+    );
+    const result = run(copy, floored.state, observations, {
+      complete: { listVersion: '50', listedAt: 2000 },
+    });
+    expect(result.document.entries.map((e) => e.name)).toEqual(['a']);
+    expect(result.unrepaired).toEqual([]);
+  });
+
+  test('a reset keeps what the syncs applied after the list: nothing deleted comes back, nothing created goes', () => {
+    const { document, state } = published();
+    // While a reconcile lists at 50 (a and b there), syncs apply b deleted at 60 and n created at 55.
+    const synced = run(document, state, [obs('ns/b', '60', null), obs('ns/n', '55', { name: 'n', port: 5 })]);
+    const listed = [
+      { key: 'ns/a', resourceVersion: '10', value: { name: 'a', port: 1 } },
+      { key: 'ns/b', resourceVersion: '11', value: { name: 'b', port: 2 } },
+    ];
+    const observations = completeListObservations<Svc>(listed, '50', synced.document, synced.state, 'c');
+    const reset = run(synced.document, synced.state, observations, {
+      complete: { listVersion: '50', listedAt: 500 },
+      resetState: 'asked for',
+    });
+    expect(reset.restarted).toBe('asked for');
+    expect(reset.document.entries.map((e) => e.name).sort()).toEqual(['a', 'n']);
+  });
+
+  test('a Service whose repair a budget refuses keeps its ownership, and the damage stays reported', () => {
+    const { document, state } = published();
+    const wiped = { entries: document.entries.filter((e) => e.name !== 'b') };
+    const budgets = { namespaceMaxEntries: 1, namespaceMaxBytes: 1_000_000, clusterMaxBytes: 1_000_000 };
+    const result = run(wiped, state, [obs('ns/b', '12', { name: 'b', port: 2 })], { budgets });
+    expect(result.document.entries.map((e) => e.name)).toEqual(['a']);
+    expect(result.state.owned?.b).toEqual(state.owned?.b);
+    expect(result.unrepaired).toEqual([{ kind: 'vanished', name: 'b', service: 'ns/b' }]);
   });
 
   test('a hand-made entry is never taken, whatever the state', () => {
