@@ -263,8 +263,13 @@ export function planStep<T>(input: StepInput<T>): PlannedStep<T> {
   // if any, stays damage (reported, repaired once there is room) instead of being taken for the cluster's own.
   const cut = new Set((budgeted?.refused ?? []).map((r) => r.service));
   const decided = new Set([...desired.keys()].filter((key) => !cut.has(key)));
-  const repaired = inspection.damage.filter((d) => decided.has(d.service) || d.kind === 'unmarked');
-  const unrepaired = inspection.damage.filter((d) => !repaired.includes(d));
+  // Under create-only the cluster never updates an entry: an edit of one is what the policy leaves to people, not
+  // damage (neither reverted nor asked to be).
+  const damage = inspection.damage.filter(
+    (d) => !(input.policy === 'create-only' && d.kind === 'edited' && decided.has(d.service)),
+  );
+  const repaired = damage.filter((d) => decided.has(d.service) || d.kind === 'unmarked');
+  const unrepaired = damage.filter((d) => !repaired.includes(d));
   const ask =
     (unrepaired.length > 0 || mismatched.length > 0) &&
     input.repairIntervalMs !== undefined &&

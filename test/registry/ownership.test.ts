@@ -214,6 +214,17 @@ describe('ownership that survives other writers', () => {
     expect(reset.document.entries.map((e) => e.name).sort()).toEqual(['a', 'n']);
   });
 
+  test('under create-only a hand edit is left as it is, and not reported as reverted', () => {
+    const { document, state } = published();
+    const edited = parseDocument(serializeDocument(document).replace('"h:1"', '"by-hand:1"'));
+    const result = run(edited, state, [obs('ns/a', '20', { name: 'a', port: 1 })], { policy: 'create-only' });
+    expect(result.document.entries.map(readerView).find((e) => e.name === 'a')?.endpoints).toEqual([
+      'by-hand:1',
+    ]);
+    expect(result.repaired).toEqual([]);
+    expect(result.unrepaired).toEqual([]);
+  });
+
   test('a Service whose repair a budget refuses keeps its ownership, and the damage stays reported', () => {
     const { document, state } = published();
     const wiped = { entries: document.entries.filter((e) => e.name !== 'b') };
