@@ -15,6 +15,7 @@ import {
   reconcileIfDamaged,
 } from '../lib/reconcile/reconcile.ts';
 import { clusterList, parseReconcileRequest } from '../lib/reconcile/request.ts';
+import { describeDamage } from '../lib/registry/ownership.ts';
 import { registryTarget } from '../lib/sync/target.ts';
 import type { ZkRegistryStore } from '../lib/zk/registry-store.ts';
 import { recordCounts } from './powertools.ts';
@@ -55,10 +56,7 @@ function logResult(result: ReconcileResult, logger: Logger): void {
   const r = result.report;
   if (r.refused) (r.superseded ? logger.info : logger.error)('reconcile refused', { refused: r.refused });
   if (r.restarted) logger.warn('the sync state was started afresh', { why: r.restarted });
-  for (const d of result.repaired) {
-    if (d.kind === 'edited') logger.warn(`reverted a hand edit of ${d.name} (Service ${d.service})`);
-    else logger.warn('repaired an entry another writer damaged', { damage: d });
-  }
+  for (const d of result.repaired) logger.warn(describeDamage(d, true), { damage: d });
   if (result.invalid.length > 0)
     logger.warn('Services that cannot be mapped', { invalid: result.invalid.slice(0, 20) });
   if (result.plan.conflicts.length > 0)

@@ -3,7 +3,7 @@
 // partial list throws before any write, and the deletion guard stops a plan that would remove too much at once.
 import type { TrimmedService } from '../events/contract.ts';
 import { trimService } from '../kube/trim.ts';
-import type { Damage } from '../registry/ownership.ts';
+import { type Damage, revertedEdits } from '../registry/ownership.ts';
 import type { RegistryPlan } from '../registry/plan.ts';
 import type { EntryDecision } from '../registry/step.ts';
 import { completeListObservations } from '../registry/step.ts';
@@ -154,7 +154,7 @@ export async function reconcile(input: ReconcileInput): Promise<ReconcileResult>
       ...(outcome.superseded ? { superseded: true } : {}),
       ...(outcome.restarted ? { restarted: outcome.restarted } : {}),
       repaired: outcome.repaired.length,
-      reverted: outcome.repaired.filter((d) => d.kind === 'edited').length,
+      reverted: revertedEdits(outcome.repaired),
       written: outcome.written,
       documentWritten: outcome.written && outcome.changed,
       dryRun: input.dryRun ?? false,

@@ -152,3 +152,21 @@ export function ownershipAfter(
     if (!owned[name]) released[name] = { ...record, at: now };
   return { owned, released: Object.keys(released).length > 0 ? released : undefined };
 }
+
+/** One line for the log: what happened to which entry of which Service, and what was done. */
+export function describeDamage(d: Damage, repaired: boolean): string {
+  const what = {
+    vanished: `entry "${d.name}" (Service ${d.service}) was removed by another writer`,
+    unmarked: `entry "${d.name}" (Service ${d.service}) lost its ownership marker`,
+    edited: `entry "${d.name}" (Service ${d.service}) was changed by another writer`,
+    unexpected: `entry "${d.name}" (Service ${d.service}) was written back by another writer after the cluster removed it`,
+  }[d.kind];
+  if (!repaired) return `${what}; a reconcile repairs it`;
+  return d.kind === 'edited'
+    ? `reverted a hand edit of ${d.name} (Service ${d.service})`
+    : `${what}; repaired`;
+}
+
+/** How many of the repairs reverted an edit of the reader fields (a hand edit, or an old copy written back). */
+export const revertedEdits = (repaired: readonly Damage[]): number =>
+  repaired.filter((d) => d.kind === 'edited').length;

@@ -11,7 +11,7 @@ import {
   type TrimmedService,
 } from '../events/contract.ts';
 import { DocumentError } from '../registry/document.ts';
-import type { Damage } from '../registry/ownership.ts';
+import { describeDamage, revertedEdits } from '../registry/ownership.ts';
 import { DEFAULT_TOMBSTONE_TTL_MS, type Observation, SyncStateError } from '../registry/sync-state.ts';
 import { messageOf } from '../util/errors.ts';
 import { type AppliedStep, syncStatePath, type ZkRegistryStore } from '../zk/registry-store.ts';
@@ -299,7 +299,7 @@ export async function syncBatch(
       stateBytes: outcome.stateBytes,
       failed: failed.length,
       repaired: outcome.repaired.length,
-      reverted: outcome.repaired.filter((d) => d.kind === 'edited').length,
+      reverted: revertedEdits(outcome.repaired),
       unrepaired: outcome.unrepaired.length,
       identityMismatch: mismatched.length,
       reconcileRequested,
@@ -327,21 +327,7 @@ async function askForReconcile(
     return true;
   } catch (error) {
     // Best effort: the scheduled reconcile repairs the same, later.
-    problems.push({ id: 'reconcile', problem: `could not ask for a reconcile: ${(error as Error).message}` });
+    problems.push({ id: 'reconcile', problem: `could not ask for a reconcile: ${messageOf(error)}` });
     return false;
   }
-}
-
-/** One line for the log: what happened to which entry of which Service, and what was done. */
-export function describeDamage(d: Damage, repaired: boolean): string {
-  const what = {
-    vanished: `entry "${d.name}" (Service ${d.service}) was removed by another writer`,
-    unmarked: `entry "${d.name}" (Service ${d.service}) lost its ownership marker`,
-    edited: `entry "${d.name}" (Service ${d.service}) was changed by another writer`,
-    unexpected: `entry "${d.name}" (Service ${d.service}) was written back by another writer after the cluster removed it`,
-  }[d.kind];
-  if (!repaired) return `${what}; a reconcile repairs it`;
-  return d.kind === 'edited'
-    ? `reverted a hand edit of ${d.name} (Service ${d.service})`
-    : `${what}; repaired`;
 }

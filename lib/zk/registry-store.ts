@@ -1,7 +1,7 @@
-import { posix } from 'node:path';
 // The registry document in ZooKeeper: reads that refuse a corrupt document, hand-made edits (the CLI), and the
 // steps that apply a cluster's observations, writing the document and that cluster's sync state in one
 // compare-and-set transaction.
+import { posix } from 'node:path';
 import { parseDocument, type RegistryDocument, serializeDocument } from '../registry/document.ts';
 import {
   type Adoption,
@@ -22,6 +22,7 @@ import {
   SyncStateError,
   serializeSyncState,
 } from '../registry/sync-state.ts';
+import { messageOf } from '../util/errors.ts';
 import { znodePathProblem } from './paths.ts';
 import { Codes, ZkError } from './session.ts';
 import { AccessDeniedError, type UpdateOutcome, type Writes, type ZkStore } from './store.ts';
@@ -89,6 +90,9 @@ async function withStateAccess<T>(
   }
 }
 
+const unreadableState = (path: string, error: unknown) =>
+  `the sync state ${path} cannot be read (${messageOf(error)})`;
+
 /**
  * The sync state as a step may use it. A state that cannot be read, or that is missing while the document holds
  * this cluster's entries, cannot tell a late event from a new one: a complete list (a reconcile) starts it afresh,
@@ -108,7 +112,7 @@ function readState(
   try {
     state = parseSyncState(data);
   } catch (error) {
-    problem = `the sync state ${path} cannot be read (${(error as Error).message})`;
+    problem = unreadableState(path, error);
   }
   if (data === null && document.entries.some((e) => e.owner?.cluster === cluster)) {
     problem = `the sync state ${path} is missing, but the document holds entries of cluster "${cluster}"`;
@@ -234,7 +238,7 @@ export class ZkRegistryStore {
           return { cluster, state: parseSyncState(data) };
         } catch (error) {
           throw new SyncStateError(
-            `the sync state ${path} cannot be read (${(error as Error).message}); run \`kube-zk-sync reconcile --reset-state\` for that cluster`,
+            `${unreadableState(path, error)}; run \`kube-zk-sync reconcile --reset-state\` for that cluster`,
           );
         }
       }),

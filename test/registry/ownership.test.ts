@@ -7,7 +7,7 @@ import {
   readerView,
   serializeDocument,
 } from '../../lib/registry/document.ts';
-import { inspectDocument } from '../../lib/registry/ownership.ts';
+import { describeDamage, inspectDocument, revertedEdits } from '../../lib/registry/ownership.ts';
 import {
   completeListObservations,
   type EntryDecision,
@@ -367,5 +367,36 @@ describe('the floor: a complete list bounds the state', () => {
     });
     expect(result.refused).toMatch(/refusing to delete 2/);
     expect(result.changed).toBe(false);
+  });
+});
+
+describe('what the log says of damage', () => {
+  test.each([
+    [
+      { kind: 'edited', name: 'web.shop', service: 'shop/web' },
+      true,
+      'reverted a hand edit of web.shop (Service shop/web)',
+    ],
+    [
+      { kind: 'vanished', name: 'web.shop', service: 'shop/web' },
+      true,
+      'entry "web.shop" (Service shop/web) was removed by another writer; repaired',
+    ],
+    [
+      { kind: 'unmarked', name: 'web.shop', service: 'shop/web' },
+      false,
+      'entry "web.shop" (Service shop/web) lost its ownership marker; a reconcile repairs it',
+    ],
+  ] as const)('%j, repaired %s', (damage, repaired, line) => {
+    expect(describeDamage(damage, repaired)).toBe(line);
+  });
+
+  test('only reverted edits count as reverted', () => {
+    expect(
+      revertedEdits([
+        { kind: 'edited', name: 'a', service: 'ns/a' },
+        { kind: 'unmarked', name: 'b', service: 'ns/b' },
+      ]),
+    ).toBe(1);
   });
 });

@@ -8,6 +8,7 @@ import type { Command } from 'commander';
 import { ApiServerSimulator, generateServices, startChurn } from '../../local/apiserver/index.ts';
 import { ZooKeeperCluster } from '../../local/zookeeper.ts';
 import type { ReconcileResult } from '../../reconcile/reconcile.ts';
+import { describeDamage } from '../../registry/ownership.ts';
 import type { SyncBatchResult } from '../../sync/batch.ts';
 import { LocalPipeline } from '../local-pipeline.ts';
 import { block } from '../output.ts';
@@ -99,11 +100,7 @@ function describeReconcile(result: ReconcileResult | Error, why: string): string
   const outcome = r.refused ?? (r.documentWritten ? 'document written' : 'no change');
   const names = [
     ...(r.restarted ? [`sync state started afresh: ${r.restarted}`] : []),
-    ...result.repaired.map((d) =>
-      d.kind === 'edited'
-        ? `reverted a hand edit of ${d.name} (Service ${d.service})`
-        : `repaired ${d.kind} entry ${d.name} (Service ${d.service})`,
-    ),
+    ...result.repaired.map((d) => describeDamage(d, true)),
     ...result.plan.conflicts.map((c) => `Service ${c.service} wants "${c.name}", held by ${c.heldBy}`),
     ...result.invalid.map((i) => i.error),
   ];

@@ -8,6 +8,7 @@ import { KubeListError } from '../../kube/list.ts';
 import { type ReconcileResult, reconcile } from '../../reconcile/reconcile.ts';
 import { clusterList } from '../../reconcile/request.ts';
 import type { RegistryEntry } from '../../registry/document.ts';
+import { describeDamage } from '../../registry/ownership.ts';
 import { registryFromConfig, registryTarget } from '../../sync/target.ts';
 import { oneLine, type Print, printers } from '../output.ts';
 import { CliError } from '../run.ts';
@@ -50,13 +51,8 @@ export function formatReconcile(result: ReconcileResult, path: string): string {
     lines.push(`! ${c.name}  wanted by ${c.service}, held by ${oneLine(c.heldBy)}`);
   // An invalid Service's problem quotes its annotations as a tenant wrote them.
   for (const i of result.invalid) lines.push(`! ${oneLine(i.error)}`);
-  for (const d of result.repaired) {
-    lines.push(
-      d.kind === 'edited'
-        ? `* reverted a hand edit of ${d.name} (Service ${d.service})`
-        : `* repaired ${d.name} (${d.kind}, Service ${d.service})`,
-    );
-  }
+  // Entry names come from the document, which other writers write too.
+  for (const d of result.repaired) lines.push(`* ${oneLine(describeDamage(d, true))}`);
   if (report.restarted) lines.push(`sync state started afresh: ${report.restarted}`);
   lines.push(
     `created ${report.created}, updated ${report.updated}, deleted ${report.deleted}, unchanged ${report.unchanged}, ` +
