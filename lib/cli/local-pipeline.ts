@@ -56,8 +56,6 @@ export interface LocalPipelineOptions {
   readonly forwarders?: number;
   readonly forwarder?: Partial<Pick<ForwarderOptions, 'watch' | 'send' | 'logger'>>;
   readonly eventBridgeSeed?: number;
-  /** At most one reconcile request by the sync this often (REPAIR_INTERVAL_SECONDS, in milliseconds here). */
-  readonly repairIntervalMs?: number;
   /** Wraps the sync handler, e.g. to make an invocation die. */
   readonly wrapSync?: (handler: SyncInvoke) => SyncInvoke;
   readonly onSyncReport?: (result: SyncBatchResult) => void;
@@ -164,10 +162,7 @@ export class LocalPipeline {
       } else this.queue.send(JSON.stringify(delivery.event));
     });
     const handler = createSyncHandler({
-      config: {
-        ...this.config,
-        repairIntervalMs: this.options.repairIntervalMs ?? this.config.repairIntervalMs,
-      },
+      config: this.config,
       registry: async () => this.registry,
       ...quietPowertools(),
       onReport: (result) => this.options.onSyncReport?.(result),

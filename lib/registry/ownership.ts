@@ -25,9 +25,9 @@ import {
  * - `vanished`: the state says the cluster wrote it, the document no longer has it (a blind overwrite);
  * - `unmarked`: it is there as written, but its marker is gone (a round-trip through the three-field struct);
  * - `edited`: its reader fields are not what the cluster wrote (a hand edit, or an older copy written back);
- * - `unexpected`: the state does not own it, but it carries this cluster's marker, or it has the name of an entry
- *   the cluster removed recently (an older copy of the document written back, bringing back an entry the cluster
- *   has since removed or renamed).
+ * - `unexpected`: the state does not own it, but it carries this cluster's marker, or it is a version the cluster
+ *   wrote of an entry it removed recently (an older copy of the document written back, bringing back an entry the
+ *   cluster has since removed or renamed).
  */
 export type DamageKind = 'vanished' | 'unmarked' | 'edited' | 'unexpected';
 

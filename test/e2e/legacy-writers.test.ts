@@ -19,6 +19,8 @@ const REPAIR_BOUND_MS = 10_000;
 const CLUSTER = 'legacy-e2e';
 // Descriptions with what Go's encoder escapes, so that its round-trip changes bytes but not what readers see.
 const MAPPING_ENV = { DESCRIPTION_TEMPLATE: 'Service {name} <{namespace}> & co' };
+/** A sync asks for a reconcile at most once a second: the repairs of the test, not the deployed 30 s. */
+const ENV = { ...MAPPING_ENV, REPAIR_INTERVAL_SECONDS: '1' };
 
 let zk: ZooKeeperCluster;
 beforeAll(async () => {
@@ -38,9 +40,8 @@ describe.each<LegacyWriterKind>(['go-round-trip', 'blind', 'reformat'])('next to
       zkConnect: zk.connectString,
       registryPath: path,
       clusterId: CLUSTER,
-      env: MAPPING_ENV,
+      env: ENV,
       queue: { windowMs: 200, batchSize: 200, concurrency: 2 },
-      repairIntervalMs: 1_000,
       damageCheckEveryMs: 1_000,
       onSyncReport: (r) => r.report.repaired + r.report.unrepaired > 0 && repairs.push('sync'),
       onReconcile: (r, why) => !(r instanceof Error) && r.report.repaired > 0 && repairs.push(why),

@@ -78,7 +78,7 @@ function startPipeline(kubeConfig: KubeConfig, path: string, seen: Seen[]): Prom
     registryPath: path,
     clusterId: CLUSTER,
     queue: { windowMs: 100, batchSize: 500, concurrency: 2 },
-    repairIntervalMs: 500,
+    env: { REPAIR_INTERVAL_SECONDS: '1' },
     forwarder: { watch: { backoff: { initialMs: 50, maxMs: 400 } } },
     onSyncReport: (r) => seen.push({ kind: 'sync', report: r.report }),
     onReconcile: (result, why) => seen.push({ kind: 'reconcile', result, why }),

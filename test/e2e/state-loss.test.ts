@@ -50,7 +50,7 @@ describe.each(Object.keys(damages))('a sync state %s during churn', (how) => {
       clusterId: CLUSTER,
       // The records of refused batches come back after the visibility timeout, many times if need be.
       queue: { windowMs: 200, batchSize: 200, visibilityTimeoutMs: 300, maxReceiveCount: 1000 },
-      repairIntervalMs: 500,
+      env: { REPAIR_INTERVAL_SECONDS: '1' },
       onSyncReport: (r) => r.report.refused === 'SyncStateError' && refusedBatches.push(r.report.error ?? ''),
       onReconcile: (r) => !(r instanceof Error) && r.report.restarted && restarts.push(r.report.restarted),
     });
