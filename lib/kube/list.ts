@@ -123,15 +123,6 @@ export async function readClusterIdentity(
   return uid ? { uid } : { unknown: `namespace ${IDENTITY_NAMESPACE} has no uid` };
 }
 
-/** The cluster's identity, or undefined when it cannot be known (see readClusterIdentity). */
-export async function clusterIdentity(
-  api: ServiceListApi,
-  options: { server?: string } = {},
-): Promise<string | undefined> {
-  const identity = await readClusterIdentity(api, options);
-  return 'uid' in identity ? identity.uid : undefined;
-}
-
 export class KubeListError extends Error {
   override readonly name = 'KubeListError';
   /** The HTTP status the API answered, when it answered. */

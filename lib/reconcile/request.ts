@@ -1,7 +1,7 @@
 // What a reconcile is asked to do: the schedule sends `{}`, a person `{"dryRun": true}` or `{"force": true}`. A
 // misspelt option is refused rather than ignored: `{"dryrun": true}` must not turn into a real write.
 import { RECONCILE_REQUEST_DETAIL_TYPE, RECONCILE_REQUEST_SOURCE } from '../events/contract.ts';
-import { clusterIdentity, listAllServices, type ServiceListApi } from '../kube/list.ts';
+import { listAllServices, readClusterIdentity, type ServiceListApi } from '../kube/list.ts';
 import type { CompleteList } from './reconcile.ts';
 
 export interface ReconcileRequest {
@@ -73,6 +73,6 @@ export const clusterList =
   async () => {
     const list = await listAllServices(api, { pageSize, ...options });
     // Read after the list, so that a cluster that cannot be reached fails on the list, with its message.
-    const identity = await clusterIdentity(api, options.server ? { server: options.server } : {});
-    return { ...list, ...(identity ? { identity } : {}) };
+    const identity = await readClusterIdentity(api, options.server ? { server: options.server } : {});
+    return { ...list, ...('uid' in identity ? { identity: identity.uid } : {}) };
   };
