@@ -11,6 +11,8 @@
 // - the `identity` of the cluster (the kube-system namespace's uid), since resourceVersions are ordered only within
 //   one etcd.
 import { createHash } from 'node:crypto';
+import { en } from 'zod/locales';
+import * as z from 'zod/mini';
 import { compareResourceVersions } from '../events/resource-version.ts';
 import type { RegistryEntry } from './document.ts';
 
@@ -129,81 +131,64 @@ function readFirstLayout(value: Record<string, unknown>): SyncState {
   return { services: services as Record<string, string>, tombstones: tombstones as SyncState['tombstones'] };
 }
 
+// zod/mini carries no messages of its own: English ones name what is wrong.
+z.config(en());
+
+/** The compact layout as written by serializeSyncState: per-key records as tuples. */
+const compactSchema = z.object({
+  v: z.literal(2),
+  identity: z.optional(z.string()),
+  floor: z.optional(z.string()),
+  floorAt: z.optional(z.number()),
+  repairRequestedAt: z.optional(z.number()),
+  owned: z.optional(z.record(z.string(), z.tuple([z.string(), z.string()], z.string()))),
+  released: z.optional(z.record(z.string(), z.tuple([z.string(), z.string(), z.number()], z.string()))),
+  services: z.record(z.string(), z.string()),
+  tombstones: z.record(z.string(), z.tuple([z.string(), z.number()])),
+});
+
+// The fingerprints an entry had before follow the fixed fields of its record.
+const previousOf = (rest: readonly unknown[]) => (rest.length > 0 ? { previous: rest as string[] } : {});
+
 function readCompact(value: Record<string, unknown>): SyncState {
-  const { owned, released, services, tombstones, floor, floorAt, identity, repairRequestedAt } = value;
-  if (!isRecord(services) || !isRecord(tombstones) || (owned !== undefined && !isRecord(owned))) {
-    throw new SyncStateError('it must have the objects "services", "tombstones" and "owned"');
+  const parsed = compactSchema.safeParse(value);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(state)'}: ${i.message}`);
+    throw new SyncStateError(problems.join('; '));
   }
-  const out = {
-    services: {} as Record<string, string>,
-    tombstones: {} as Record<string, Tombstone>,
-  };
-  for (const [key, rv] of Object.entries(services)) {
-    if (typeof rv !== 'string') throw new SyncStateError(`the version of ${key} is not a string`);
-    out.services[key] = rv;
-  }
-  for (const [key, t] of Object.entries(tombstones)) {
-    if (!Array.isArray(t) || typeof t[0] !== 'string' || typeof t[1] !== 'number') {
-      throw new SyncStateError(`the tombstone of ${key} is not [version, time]`);
-    }
-    out.tombstones[key] = { rv: t[0], at: t[1] };
-  }
-  let ownedOut: Record<string, OwnedEntry> | undefined;
-  if (owned !== undefined) {
-    ownedOut = {};
-    for (const [name, o] of Object.entries(owned)) {
-      if (
-        !Array.isArray(o) ||
-        typeof o[0] !== 'string' ||
-        typeof o[1] !== 'string' ||
-        !stringsOrAbsent(o[2])
-      ) {
-        throw new SyncStateError(`the owner of entry ${JSON.stringify(name)} is not [service, fingerprint]`);
-      }
-      ownedOut[name] = { service: o[0], fingerprint: o[1], ...(o[2] ? { previous: o[2] } : {}) };
-    }
-  }
-  let releasedOut: Record<string, ReleasedEntry> | undefined;
-  if (released !== undefined) {
-    if (!isRecord(released)) throw new SyncStateError('"released" is not an object');
-    releasedOut = {};
-    for (const [name, r] of Object.entries(released)) {
-      if (
-        !Array.isArray(r) ||
-        typeof r[0] !== 'string' ||
-        typeof r[1] !== 'string' ||
-        typeof r[2] !== 'number'
-      ) {
-        throw new SyncStateError(
-          `the released entry ${JSON.stringify(name)} is not [service, fingerprint, time]`,
-        );
-      }
-      if (!stringsOrAbsent(r[3]))
-        throw new SyncStateError(`the released entry ${JSON.stringify(name)} is malformed`);
-      releasedOut[name] = { service: r[0], fingerprint: r[1], at: r[2], ...(r[3] ? { previous: r[3] } : {}) };
-    }
-  }
-  const optional = { floor, identity } as Record<string, unknown>;
-  for (const [field, v] of Object.entries(optional)) {
-    if (v !== undefined && typeof v !== 'string') throw new SyncStateError(`"${field}" is not a string`);
-  }
-  for (const [field, v] of Object.entries({ floorAt, repairRequestedAt })) {
-    if (v !== undefined && typeof v !== 'number') throw new SyncStateError(`"${field}" is not a number`);
-  }
+  const { owned, released, services, tombstones, identity, floor, floorAt, repairRequestedAt } = parsed.data;
+  const map = <V, W>(record: Record<string, V>, f: (v: V) => W) =>
+    Object.fromEntries(Object.entries(record).map(([k, v]) => [k, f(v)]));
   return {
-    ...out,
-    ...(ownedOut ? { owned: ownedOut } : {}),
-    ...(releasedOut ? { released: releasedOut } : {}),
-    ...(typeof floor === 'string' ? { floor } : {}),
-    ...(typeof floorAt === 'number' ? { floorAt } : {}),
-    ...(typeof identity === 'string' ? { identity } : {}),
-    ...(typeof repairRequestedAt === 'number' ? { repairRequestedAt } : {}),
+    services,
+    tombstones: map(tombstones, ([rv, at]) => ({ rv, at })),
+    ...(owned
+      ? {
+          owned: map(owned, ([service, print, ...rest]) => ({
+            service,
+            fingerprint: print,
+            ...previousOf(rest),
+          })),
+        }
+      : {}),
+    ...(released
+      ? {
+          released: map(released, ([service, print, at, ...rest]) => ({
+            service,
+            fingerprint: print,
+            at,
+            ...previousOf(rest),
+          })),
+        }
+      : {}),
+    ...(identity !== undefined ? { identity } : {}),
+    ...(floor !== undefined ? { floor } : {}),
+    ...(floorAt !== undefined ? { floorAt } : {}),
+    ...(repairRequestedAt !== undefined ? { repairRequestedAt } : {}),
   };
 }
 
-const stringsOrAbsent = (v: unknown) =>
-  v === undefined || (Array.isArray(v) && v.every((x) => typeof x === 'string'));
-const history = (o: OwnedEntry) => (o.previous && o.previous.length > 0 ? [o.previous] : []);
+const history = (o: OwnedEntry) => o.previous ?? [];
 
 const sorted = <V, W>(record: Readonly<Record<string, V>>, map: (v: V) => W): Record<string, W> =>
   Object.fromEntries(

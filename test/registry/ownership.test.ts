@@ -74,6 +74,15 @@ describe('ownership that survives other writers', () => {
     expect(parseSyncState(serializeSyncState(state))).toEqual(state);
   });
 
+  test('a compact state that breaks its layout is refused, naming the field', () => {
+    expect(() => parseSyncState('{"v":2,"services":{},"tombstones":{"ns/a":["7"]}}')).toThrow(
+      /tombstones\.ns\/a: Too small/,
+    );
+    expect(() => parseSyncState('{"v":2,"services":{},"tombstones":{},"owned":{"a":["ns/a",5]}}')).toThrow(
+      /owned\.a\.1: /,
+    );
+  });
+
   test('entries whose marker a round-trip dropped stay the cluster’s: updated, deleted, and re-marked', () => {
     const { document, state } = published();
     const dropped = goRoundTrip(document);
