@@ -40,6 +40,15 @@ const lb = (namespace: string, name: string, extra: Partial<ServiceInput> = {}):
 });
 const named = (name: string) => ({ annotations: { 'kube-zk-sync.io/name': name } });
 const pad = (i: number) => String(i).padStart(4, '0');
+/** 3000 of the Services any tenant can create for nothing: ClusterIP, one port, a name `nameLength` long and more. */
+const cheapClusterIps = (nameLength: number): ServiceInput[] =>
+  Array.from({ length: 3000 }, (_, i) => ({
+    namespace: EVIL,
+    name: `cheap-${pad(i)}-${'n'.repeat(nameLength)}`,
+    type: 'ClusterIP',
+    ports: [{ port: 80 }],
+    externalIPs: [`198.51.100.${1 + (i % 250)}`],
+  }));
 
 /** What the sync and the reconcile said about each Service, and every write that was refused. */
 class Reports {
@@ -60,6 +69,11 @@ class Reports {
     for (const c of [...outcome.plan.creates, ...outcome.plan.updates])
       this.decided.set(c.service, 'published');
   };
+
+  /** Those of these Services the sync refused as invalid. */
+  refused(keys: readonly string[]): string[] {
+    return keys.filter((k) => this.decided.get(k)?.startsWith('invalid'));
+  }
 
   /** Waits until the sync has decided every one of these Services. */
   async settle(keys: readonly string[]): Promise<void> {
@@ -146,6 +160,30 @@ class World {
     return result;
   }
 
+  /**
+   * Another namespace's Service gets a new address and another one is deleted; waits until the document shows both,
+   * under their default names.
+   */
+  async updateAndDelete(
+    [namespace, name]: [string, string],
+    ip: string,
+    deleted: [string, string],
+  ): Promise<void> {
+    this.sim.updateService(namespace, name, (d) => {
+      d.status.loadBalancer.ingress = [{ ip }];
+    });
+    this.sim.deleteService(...deleted);
+    await eventually('the update and the deletion', async () => {
+      const document = await this.document();
+      const updated = document.entries.find((e) => e.name === `${name}.${namespace}`);
+      return (
+        updated !== undefined &&
+        readerView(updated).endpoints[0] === `${ip}:443` &&
+        !document.entries.some((e) => e.name === `${deleted[1]}.${deleted[0]}`)
+      );
+    });
+  }
+
   /** A reconcile agrees with what the syncs did: it changes nothing, and reports the same refusals. */
   async reconcileAgrees(): Promise<Map<string, string>> {
     const result = await this.pipeline.reconcileNow();
@@ -180,6 +218,16 @@ function expectRefused(
     expect(said, key).toMatch(why);
   }
   if (kind === 'invalid') expect(reports.problems.get(key), key).toMatch(why);
+}
+
+/** Each of these Services is invalid for the reason `why`, as `expectRefused` has it. */
+function expectAllRefused(
+  reports: Reports,
+  reconciled: Map<string, string>,
+  keys: readonly string[],
+  why: RegExp,
+): void {
+  for (const key of keys) expectRefused(reports, reconciled, key, 'invalid', why);
 }
 
 describe('a tenant of a deployment that trusts only the platform namespace with names', () => {
@@ -330,17 +378,14 @@ describe('a tenant of a deployment that trusts only the platform namespace with 
       ),
     );
     const reconciled = await world.reconcileAgrees();
-    const refused = keys.filter((k) => world.reports.decided.get(k)?.startsWith('invalid'));
+    const refused = world.reports.refused(keys);
     expect(refused.length).toBeGreaterThan(40);
-    for (const key of refused) {
-      expectRefused(
-        world.reports,
-        reconciled,
-        key,
-        'invalid',
-        /over namespace tenant-evil's budget: .* more than NAMESPACE_MAX_BYTES \(100000\); it is not published/,
-      );
-    }
+    expectAllRefused(
+      world.reports,
+      reconciled,
+      refused,
+      /over namespace tenant-evil's budget: .* more than NAMESPACE_MAX_BYTES \(100000\); it is not published/,
+    );
     const published = await world.tenantEntries();
     const bytes = published.reduce((sum, e) => sum + entryBytes(e), 0);
     expect(bytes).toBeLessThanOrEqual(100_000);
@@ -360,32 +405,12 @@ describe('a tenant of a deployment that trusts only the platform namespace with 
   });
 
   test('thousands of cheap ClusterIP Services with long names: nothing published, and the sync keeps working', async () => {
-    const keys = await world.attack(
-      Array.from({ length: 3000 }, (_, i) => ({
-        namespace: EVIL,
-        name: `cheap-${pad(i)}-${'n'.repeat(52)}`,
-        type: 'ClusterIP' as const,
-        ports: [{ port: 80 }],
-        externalIPs: [`198.51.100.${1 + (i % 250)}`],
-      })),
-    );
+    const keys = await world.attack(cheapClusterIps(52));
     for (const key of keys)
       expect(world.reports.decided.get(key), key).toMatch(/^skipped: .*externalIPs are ignored/);
     expect(await world.others()).toEqual(before);
     // Everyone else's changes still go through: an update and a deletion.
-    world.sim.updateService('shop', 'api', (d) => {
-      d.status.loadBalancer.ingress = [{ ip: '198.51.100.200' }];
-    });
-    world.sim.deleteService('shop', 'web');
-    await eventually('the update and the deletion', async () => {
-      const document = await world.document();
-      const api = document.entries.find((e) => e.name === 'api.shop');
-      return (
-        api !== undefined &&
-        readerView(api).endpoints[0] === '198.51.100.200:443' &&
-        !document.entries.some((e) => e.name === 'web.shop')
-      );
-    });
+    await world.updateAndDelete(['shop', 'api'], '198.51.100.200', ['shop', 'web']);
     expect(world.reports.refusedWrites).toEqual([]);
     const reconciled = await world.reconcileAgrees();
     expect(reconciled.get(keys[0] as string)).toMatch(/externalIPs are ignored/);
@@ -414,29 +439,18 @@ describe('a tenant whose externalIPs the operator trusts is still held to the bu
   afterAll(() => world.stop());
 
   test('thousands of cheap ClusterIP Services: NAMESPACE_MAX_ENTRIES of them, the rest refused one by one', async () => {
-    const keys = await world.attack(
-      Array.from({ length: 3000 }, (_, i) => ({
-        namespace: EVIL,
-        // Long, but short enough that the entry budget, not the byte budget, is what they reach.
-        name: `cheap-${pad(i)}-${'n'.repeat(30)}`,
-        type: 'ClusterIP' as const,
-        ports: [{ port: 80 }],
-        externalIPs: [`198.51.100.${1 + (i % 250)}`],
-      })),
-    );
+    // Long names, but short enough that the entry budget, not the byte budget, is what they reach.
+    const keys = await world.attack(cheapClusterIps(30));
     expect(await world.tenantEntries()).toHaveLength(250);
-    const refused = keys.filter((k) => world.reports.decided.get(k)?.startsWith('invalid'));
+    const refused = world.reports.refused(keys);
     expect(refused).toHaveLength(2750);
     const reconciled = await world.reconcileAgrees();
-    for (const key of refused) {
-      expectRefused(
-        world.reports,
-        reconciled,
-        key,
-        'invalid',
-        /over namespace tenant-evil's budget: its Services have 250 entries, and NAMESPACE_MAX_ENTRIES is 250; it is not published/,
-      );
-    }
+    expectAllRefused(
+      world.reports,
+      reconciled,
+      refused,
+      /over namespace tenant-evil's budget: its Services have 250 entries, and NAMESPACE_MAX_ENTRIES is 250; it is not published/,
+    );
     expect(world.reports.refusedWrites).toEqual([]);
     expect(await world.others()).toEqual(before);
   });
@@ -455,36 +469,21 @@ describe('a tenant whose externalIPs the operator trusts is still held to the bu
       ),
     );
     const reconciled = await world.reconcileAgrees();
-    const refused = keys.filter((k) => world.reports.decided.get(k)?.startsWith('invalid'));
+    const refused = world.reports.refused(keys);
     expect(refused.length).toBeGreaterThan(60);
-    for (const key of refused) {
-      expectRefused(
-        world.reports,
-        reconciled,
-        key,
-        'invalid',
-        /over cluster adversarial-\w+'s budget: .* more than CLUSTER_MAX_BYTES \(150000\); it is not published/,
-      );
-    }
+    expectAllRefused(
+      world.reports,
+      reconciled,
+      refused,
+      /over cluster adversarial-\w+'s budget: .* more than CLUSTER_MAX_BYTES \(150000\); it is not published/,
+    );
     const { bytes } = await world.pipeline.registry.read();
     expect(bytes).toBeLessThan(150_000 + 2_000);
     expect(world.reports.refusedWrites).toEqual([]);
     expect(await world.others()).toEqual(before);
     // People's registrations, and the other namespaces' updates and deletions, still go through.
     expect(await world.registerByHand('kafka')).toBe('created');
-    world.sim.updateService('payments', 'ledger', (d) => {
-      d.status.loadBalancer.ingress = [{ ip: '198.51.100.201' }];
-    });
-    world.sim.deleteService('shop', 'web');
-    await eventually('the update and the deletion', async () => {
-      const document = await world.document();
-      const ledger = document.entries.find((e) => e.name === 'ledger.payments');
-      return (
-        ledger !== undefined &&
-        readerView(ledger).endpoints[0] === '198.51.100.201:443' &&
-        !document.entries.some((e) => e.name === 'web.shop')
-      );
-    });
+    await world.updateAndDelete(['payments', 'ledger'], '198.51.100.201', ['shop', 'web']);
     expect(world.reports.refusedWrites).toEqual([]);
   });
 });

@@ -15,6 +15,7 @@ import { ApiServerSimulator } from '../../lib/local/apiserver/index.ts';
 import type { SyncBatchResult } from '../../lib/sync/batch.ts';
 import { syncStatePath } from '../../lib/zk/registry-store.ts';
 import { eventually, runCli } from '../support/cli.ts';
+import { raw } from '../support/terminal.ts';
 import { Outsider } from '../support/zk-outsider.ts';
 
 const zk = inject('zkConnect');
@@ -25,19 +26,6 @@ const statePath = syncStatePath(path, CLUSTER);
 
 /** What a tenant writes into an annotation: clear the screen, recolour, the 8-bit CSI, a forged log line. */
 const HOSTILE_DESCRIPTION = 'Payments\u001b[2J\u001b[31m\u009b1m\nkube-zk-sync: all entries verified';
-
-/** The characters of `text` that a terminal acts on instead of showing (the line break aside), as code points. */
-const raw = (text: string): number[] =>
-  [...text]
-    .map((c) => c.codePointAt(0) as number)
-    .filter(
-      (n) =>
-        (n < 0x20 && n !== 0x0a) ||
-        (n >= 0x7f && n <= 0x9f) ||
-        [0x061c, 0x200e, 0x200f, 0x2028, 0x2029].includes(n) ||
-        (n >= 0x202a && n <= 0x202e) ||
-        (n >= 0x2066 && n <= 0x2069),
-    );
 
 let sim: ApiServerSimulator;
 let pipeline: LocalPipeline;

@@ -3,28 +3,15 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, describe, expect, inject, test } from 'vitest';
 import { ZkStore } from '../../lib/zk/store.ts';
-import { eventually, runCli, startCli } from '../support/cli.ts';
+import { eventually, registryCli, startCli } from '../support/cli.ts';
+import { raw } from '../support/terminal.ts';
 
 const zk = inject('zkConnect');
 const store = new ZkStore({ openAcl: true, connectString: zk });
 afterAll(() => store.close());
 
 const newPath = () => `/cli-escaping/${randomUUID()}/services`;
-const cli = (path: string, ...args: string[]) =>
-  runCli(args, { ZK_CONNECT: zk, REGISTRY_PATH: path, ZK_OPEN_ACL: 'true' });
-
-/** The characters of `text` that a terminal acts on instead of showing (the line break aside), as code points. */
-const raw = (text: string): number[] =>
-  [...text]
-    .map((c) => c.codePointAt(0) as number)
-    .filter(
-      (n) =>
-        (n < 0x20 && n !== 0x0a) ||
-        (n >= 0x7f && n <= 0x9f) ||
-        [0x061c, 0x200e, 0x200f, 0x2028, 0x2029].includes(n) ||
-        (n >= 0x202a && n <= 0x202e) ||
-        (n >= 0x2066 && n <= 0x2069),
-    );
+const cli = registryCli(zk);
 
 // Written by hand (or by another writer) straight into ZooKeeper: an ESC sequence that clears the screen and recolours,
 // the 8-bit CSI, a forged second line, a right-to-left override, in the description, the name and an endpoint.

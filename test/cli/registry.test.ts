@@ -5,16 +5,14 @@ import { ownedEntry, parseDocument, readerView, serializeDocument } from '../../
 import { fingerprint, parseSyncState, serializeSyncState } from '../../lib/registry/sync-state.ts';
 import { syncStatePath } from '../../lib/zk/registry-store.ts';
 import { ZkStore } from '../../lib/zk/store.ts';
-import { eventually, runCli, startCli } from '../support/cli.ts';
+import { eventually, registryCli, runCli, startCli } from '../support/cli.ts';
 
 const zk = inject('zkConnect');
 const store = new ZkStore({ openAcl: true, connectString: zk });
 afterAll(() => store.close());
 
 const newPath = () => `/cli/${randomUUID()}/services`;
-// A local ZooKeeper without credentials: the documents these tests create are open, as asked.
-const cli = (path: string, ...args: string[]) =>
-  runCli(args, { ZK_CONNECT: zk, REGISTRY_PATH: path, ZK_OPEN_ACL: 'true' });
+const cli = registryCli(zk);
 const put = (path: string, text: string) =>
   store.update([path], () => ({ data: [Buffer.from(text)], result: 0 }));
 const text = async (path: string) => (await store.read(path)).data?.toString() ?? '';
@@ -259,31 +257,15 @@ describe('kube-zk-sync registry', () => {
 
   test('an unreachable ZooKeeper fails within --timeout', async () => {
     const port = await freePort();
+    const list = (timeout: string) =>
+      runCli(['registry', 'list', '--zk', `127.0.0.1:${port}`, '--path', '/x', '--timeout', timeout]);
     // What starting the command costs on this machine now: a run that fails on its options, before any I/O.
     const baselineStarted = Date.now();
-    const usage = await runCli([
-      'registry',
-      'list',
-      '--zk',
-      `127.0.0.1:${port}`,
-      '--path',
-      '/x',
-      '--timeout',
-      'x',
-    ]);
+    const usage = await list('x');
     expect(usage.code).toBe(2);
     const startup = Date.now() - baselineStarted;
     const started = Date.now();
-    const r = await runCli([
-      'registry',
-      'list',
-      '--zk',
-      `127.0.0.1:${port}`,
-      '--path',
-      '/x',
-      '--timeout',
-      '1',
-    ]);
+    const r = await list('1');
     expect(r.code).toBe(1);
     expect(r.stderr).toBe(
       `kube-zk-sync: could not connect to ZooKeeper at 127.0.0.1:${port} within 1000 ms\n`,

@@ -22,7 +22,7 @@ import {
   RECONCILE_REQUEST_DETAIL_TYPE,
   RECONCILE_REQUEST_SOURCE,
 } from '../../lib/events/contract.ts';
-import { ApiServerSimulator } from '../../lib/local/apiserver/index.ts';
+import { ApiServerSimulator, type ServiceInput } from '../../lib/local/apiserver/index.ts';
 import { compileEventPattern } from '../../lib/local/eventbridge/pattern.ts';
 import { LocalEventBridge } from '../../lib/local/eventbridge/server.ts';
 import { rulePatternsFromServerlessYml } from '../../lib/local/eventbridge/serverless-rules.ts';
@@ -75,6 +75,14 @@ const resource = (name: string): Resource => {
   return r;
 };
 const ofType = (type: string) => Object.entries(template.Resources).filter(([, r]) => r.Type === type);
+/** The Service whose event the packaged pipeline carries from the cluster to the document. */
+const CART: ServiceInput = {
+  namespace: 'shop',
+  name: 'cart',
+  type: 'LoadBalancer',
+  ports: [{ port: 443 }],
+  ingress: [{ hostname: 'cart.elb.example.com' }],
+};
 
 describe('serverless package (offline, no credentials)', () => {
   test('two functions on nodejs22.x, arm64, in the VPC from the params, each its own ESM bundle', () => {
@@ -445,13 +453,7 @@ describe('serverless package (offline, no credentials)', () => {
     const bridge = await LocalEventBridge.start({ rules });
     const client = new EventBridgeClient(bridge.clientConfig());
     const sim = new ApiServerSimulator();
-    const service = sim.createService({
-      namespace: 'shop',
-      name: 'cart',
-      type: 'LoadBalancer',
-      ports: [{ port: 443 }],
-      ingress: [{ hostname: 'cart.elb.example.com' }],
-    });
+    const service = sim.createService(CART);
     const { store, registry } = registryFromConfig(
       parseRegistryConfig({
         ZK_CONNECT: inject('zkConnect'),
@@ -543,13 +545,7 @@ describe('the packaged functions, loaded by Node from the zip alone', () => {
     );
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const sim = new ApiServerSimulator();
-    const service = sim.createService({
-      namespace: 'shop',
-      name: 'cart',
-      type: 'LoadBalancer',
-      ports: [{ port: 443 }],
-      ingress: [{ hostname: 'cart.elb.example.com' }],
-    });
+    const service = sim.createService(CART);
     const path = `/test/${randomUUID()}/registry`;
     const fn = packaged.functions.sync;
     const session = await ZkSession.open({ connectString: inject('zkConnect') });

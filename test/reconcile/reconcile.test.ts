@@ -67,6 +67,19 @@ function registryAt(path: string) {
   opened.push(registry);
   return registry;
 }
+/** The reconcile handler as the Lambda builds it, on a new document, with these clients, logger and metrics. */
+function handlerOnNewDocument(api: () => CoreV1Api, logger: Logger, metrics: Metrics) {
+  const path = uniquePath();
+  const registry = registryAt(path);
+  const h = createReconcileHandler({
+    config: { ...configFor(path), kube: { kind: 'kubeconfig', file: kubeconfigFile }, listPageSize: 50 },
+    registry: async () => registry,
+    api: async () => api(),
+    logger,
+    metrics,
+  });
+  return { registry, h };
+}
 afterAll(async () => {
   for (const r of opened) r.close();
   await sim.stop();
@@ -348,34 +361,17 @@ describe('the reconcile handler', () => {
   });
 
   test('an apiserver that fails the list fails the invocation (the Errors alarm), writing nothing', async () => {
-    const path = uniquePath();
-    const registry = registryAt(path);
-    const config = parseRegistryConfig({
-      ZK_CONNECT: connectString,
-      REGISTRY_PATH: path,
-      CLUSTER_ID: CLUSTER,
-      ZK_OPEN_ACL: 'true',
-    });
-    const h = createReconcileHandler({
-      config: { ...config, kube: { kind: 'kubeconfig', file: kubeconfigFile }, listPageSize: 50 },
-      registry: async () => registry,
-      api: async () => api,
-      logger: new Logger({ logLevel: 'SILENT' }),
-      metrics: new Metrics({ namespace: 'KubeZkSyncTest', serviceName: 't' }),
-    });
+    const { registry, h } = handlerOnNewDocument(
+      () => api,
+      new Logger({ logLevel: 'SILENT' }),
+      new Metrics({ namespace: 'KubeZkSyncTest', serviceName: 't' }),
+    );
     sim.faults.failNext(1, { on: 'list', status: 503 });
     await expect(h({}, lambdaContext())).rejects.toThrow(/listing Services failed on page 1 \(HTTP 503/);
     expect((await registry.read()).version).toBe(-1);
   });
 
   test('a new cluster under the same id: the handler logs that the state started afresh and counts SyncStateRestarted', async () => {
-    const path = uniquePath();
-    const registry = registryAt(path);
-    const config = parseRegistryConfig({
-      ZK_CONNECT: connectString,
-      REGISTRY_PATH: path,
-      CLUSTER_ID: CLUSTER,
-    });
     // The same Services in both: only the identity tells the new cluster from the old.
     const [old, rebuilt] = ['uid-old', 'uid-new'].map((clusterUid) => {
       const cluster = new ApiServerSimulator({ clusterUid });
@@ -394,13 +390,7 @@ describe('the reconcile handler', () => {
     delete process.env.POWERTOOLS_METRICS_DISABLED;
     const metrics = new Metrics({ namespace: 'KubeZkSyncTest', serviceName: 't' });
     process.env.POWERTOOLS_METRICS_DISABLED = disabled;
-    const h = createReconcileHandler({
-      config: { ...config, kube: { kind: 'kubeconfig', file: kubeconfigFile }, listPageSize: 50 },
-      registry: async () => registry,
-      api: async () => apiOf(current),
-      logger: new Logger({ logLevel: 'WARN' }),
-      metrics,
-    });
+    const { h } = handlerOnNewDocument(() => apiOf(current), new Logger({ logLevel: 'WARN' }), metrics);
     try {
       const first = await capturingOutput(() => h({}, lambdaContext()));
       expect(first.result).toMatchObject({ created: mapped(old.listServices()).length });

@@ -29,6 +29,15 @@ export function runCli(
   });
 }
 
+/**
+ * The command on the registry document at a path of the local ZooKeeper `zk`, which has no credentials: the
+ * documents the command creates are open, as asked.
+ */
+export const registryCli =
+  (zk: string) =>
+  (path: string, ...args: string[]): Promise<CliResult> =>
+    runCli(args, { ZK_CONNECT: zk, REGISTRY_PATH: path, ZK_OPEN_ACL: 'true' });
+
 /** Starts a long-running command; `lines` collects its stdout lines as they come. */
 export function startCli(
   args: string[],
