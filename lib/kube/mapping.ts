@@ -2,6 +2,7 @@
 // rules are written down for users in README.md ("Which Services are published"); keep the two together.
 import { type ServiceKey, serviceKey, type TrimmedService } from '../events/contract.ts';
 import type { RegistryEntry } from '../registry/document.ts';
+import type { SkipCause } from '../registry/outcome.ts';
 import { entryProblems } from '../registry/validate.ts';
 import { ANNOTATIONS } from './annotations.ts';
 import { endpointsOf, externalIPsOf, selectPorts, serviceAddresses } from './endpoints.ts';
@@ -25,11 +26,21 @@ export {
 export type MapResult =
   | { readonly kind: 'entry'; readonly key: ServiceKey; readonly entry: RegistryEntry }
   /** Not meant to be published (filtered, opted out, or no address yet); not an error. */
-  | { readonly kind: 'skipped'; readonly key: ServiceKey; readonly reason: string }
+  | {
+      readonly kind: 'skipped';
+      readonly key: ServiceKey;
+      readonly reason: string;
+      readonly cause: SkipCause;
+    }
   /** Meant to be published, but its annotations or data are wrong: report it, and carry on with the others. */
   | { readonly kind: 'invalid'; readonly key: ServiceKey; readonly error: string };
 
-type Filtered = { readonly skip: string } | { readonly invalid: string } | undefined;
+export type { SkipCause };
+
+type Filtered =
+  | { readonly skip: string; readonly cause: SkipCause }
+  | { readonly invalid: string }
+  | undefined;
 
 /** Why a namespace is never published, or undefined when its Services may be. */
 function namespaceExcluded(namespace: string, config: MappingConfig): string | undefined {
@@ -76,13 +87,14 @@ function externalIPsIgnored(namespace: string, config: MappingConfig): string | 
 
 function filter(svc: TrimmedService, config: MappingConfig): Filtered {
   const excluded = namespaceExcluded(svc.metadata.namespace, config);
-  if (excluded !== undefined) return { skip: excluded };
+  if (excluded !== undefined) return { skip: excluded, cause: 'filtered' };
   if (!matchesLabelSelector(config.labelSelector, svc.metadata.labels)) {
     const failed = config.labelSelector.requirements.find(
       (r) => !requirementHolds(r, svc.metadata.labels ?? {}),
     );
     return {
       skip: `its labels do not match LABEL_SELECTOR "${config.labelSelector.text}" (at "${failed?.key}")`,
+      cause: 'filtered',
     };
   }
   const register = svc.metadata.annotations?.[ANNOTATIONS.register];
@@ -91,14 +103,21 @@ function filter(svc: TrimmedService, config: MappingConfig): Filtered {
     if (normalized !== 'true' && normalized !== 'false') {
       return { invalid: `annotation ${ANNOTATIONS.register} is "${register}"; use "true" or "false"` };
     }
-    if (normalized === 'false') return { skip: `it opted out with ${ANNOTATIONS.register}: "false"` };
+    if (normalized === 'false')
+      return { skip: `it opted out with ${ANNOTATIONS.register}: "false"`, cause: 'opted-out' };
   } else if (!config.defaultRegister) {
-    return { skip: `DEFAULT_REGISTER is false and it has no ${ANNOTATIONS.register}: "true" annotation` };
+    return {
+      skip: `DEFAULT_REGISTER is false and it has no ${ANNOTATIONS.register}: "true" annotation`,
+      cause: 'filtered',
+    };
   }
   // Kubernetes defaults the type to ClusterIP.
   const type = svc.spec.type ?? 'ClusterIP';
   if (!config.serviceTypes.includes(type)) {
-    return { skip: `its type ${type} is not in SERVICE_TYPES (${config.serviceTypes.join(',')})` };
+    return {
+      skip: `its type ${type} is not in SERVICE_TYPES (${config.serviceTypes.join(',')})`,
+      cause: 'filtered',
+    };
   }
   return undefined;
 }
@@ -157,7 +176,7 @@ export function mapService(svc: TrimmedService, config: MappingConfig, cluster?:
 
   const filtered = filter(svc, config);
   if (filtered && 'skip' in filtered)
-    return { kind: 'skipped', key, reason: `Service ${key}: ${filtered.skip}` };
+    return { kind: 'skipped', key, reason: `Service ${key}: ${filtered.skip}`, cause: filtered.cause };
   if (filtered) return invalid(filtered.invalid);
 
   const ignored = externalIPsIgnored(svc.metadata.namespace, config);
@@ -173,7 +192,7 @@ export function mapService(svc: TrimmedService, config: MappingConfig, cluster?:
         : unread === ''
           ? 'it has no external address (no spec.externalIPs)'
           : `it has no load balancer address${unread}`;
-    return { kind: 'skipped', key, reason: `Service ${key}: ${why}` };
+    return { kind: 'skipped', key, reason: `Service ${key}: ${why}`, cause: 'no-address' };
   }
 
   const portAnnotation = svc.metadata.annotations?.[ANNOTATIONS.port];

@@ -4,7 +4,18 @@
 // observations cover is repaired at once, and the rest is left to a reconcile, which the step asks for.
 import { compareResourceVersions } from '../events/resource-version.ts';
 import { applyBudgets, type Budgets } from './budgets.ts';
-import type { RegistryDocument, RegistryEntry } from './document.ts';
+import { type RegistryDocument, type RegistryEntry, readerView } from './document.ts';
+import {
+  type Decided,
+  type OutcomeEvent,
+  outcomeDigest,
+  outcomeEvent,
+  PUBLISHED,
+  remembered,
+  type ServiceOutcome,
+  type SkipCause,
+  serviceOutcomes,
+} from './outcome.ts';
 import { type Damage, inspectDocument, ownershipAfter, restoreMarkers } from './ownership.ts';
 import {
   applyPlan,
@@ -16,10 +27,12 @@ import {
 } from './plan.ts';
 import { admitObservations, type Observation, raiseFloor, type SyncState } from './sync-state.ts';
 
+export type { SkipCause };
+
 /** What the mapping decided for one Service (lib/kube's MapResult fits this shape). */
 export type EntryDecision =
   | { readonly kind: 'entry'; readonly entry: RegistryEntry }
-  | { readonly kind: 'skipped'; readonly reason: string }
+  | { readonly kind: 'skipped'; readonly reason: string; readonly cause?: SkipCause }
   | { readonly kind: 'invalid'; readonly error: string };
 
 /** What a complete list adds to a step: where the list was taken, and from which cluster. */
@@ -68,8 +81,19 @@ export interface PlannedStep<T> {
   readonly document: RegistryDocument;
   readonly state: SyncState;
   readonly stale: readonly Observation<T>[];
-  readonly skipped: ReadonlyArray<{ readonly key: string; readonly reason: string }>;
+  readonly skipped: ReadonlyArray<{
+    readonly key: string;
+    readonly reason: string;
+    readonly cause?: SkipCause;
+  }>;
   readonly invalid: ReadonlyArray<{ readonly key: string; readonly error: string }>;
+  /** Where each Service this step decided stands (lib/registry/outcome.ts): what `status` shows. */
+  readonly outcomes: ReadonlyMap<string, ServiceOutcome>;
+  /**
+   * What to tell the Services' owners: one per Service whose outcome changed, in key order. Empty for a dry run's
+   * caller to ignore, and for a refused step but for the Services whose removal the deletion guard holds.
+   */
+  readonly events: readonly OutcomeEvent[];
   /** Damage to this cluster's entries found in the document, repaired by this step or left for a reconcile. */
   readonly repaired: readonly Damage[];
   readonly unrepaired: readonly Damage[];
@@ -206,8 +230,9 @@ export function planStep<T>(input: StepInput<T>): PlannedStep<T> {
     tombstones: tracked(admission.next.tombstones),
   };
   const desired = new Map<string, RegistryEntry | null>();
-  const skipped: Array<{ key: string; reason: string }> = [];
+  const skipped: Array<{ key: string; reason: string; cause?: SkipCause }> = [];
   const invalid: Array<{ key: string; error: string }> = [];
+  const decisions = new Map<string, Decided>();
   let held: Map<string, string[]> | undefined;
   const forbiddenName = (key: string): string | undefined => {
     const refusal = input.nameRefusal;
@@ -218,24 +243,28 @@ export function planStep<T>(input: StepInput<T>): PlannedStep<T> {
   for (const [key, o] of admitted) {
     if (o.value === null) {
       desired.set(key, null);
+      decisions.set(key, null);
       continue;
     }
     const decision = input.toEntry(o.value);
-    if (decision.kind === 'entry') desired.set(key, decision.entry);
-    else if (decision.kind === 'skipped') {
+    if (decision.kind === 'entry') {
+      desired.set(key, decision.entry);
+      decisions.set(key, { kind: 'entry' });
+    } else if (decision.kind === 'skipped') {
       desired.set(key, null);
-      skipped.push({ key, reason: decision.reason });
+      skipped.push({ key, reason: decision.reason, ...(decision.cause ? { cause: decision.cause } : {}) });
+      // A decision that does not say why it skips is taken for a filter's: the operator's scope, told to nobody.
+      decisions.set(key, { kind: 'skipped', reason: decision.reason, cause: decision.cause ?? 'filtered' });
     } else {
       // A Service whose entry cannot be built keeps whatever entry it had: a typo must not unpublish it. Unless
       // the name policy forbids that entry: then the name is given back.
       const given = forbiddenName(key);
       if (given) desired.set(key, null);
-      invalid.push({
-        key,
-        error: given
-          ? `${decision.error}; its entry "${given}" is removed, as its name is not the Service's`
-          : decision.error,
-      });
+      const error = given
+        ? `${decision.error}; its entry "${given}" is removed, as its name is not the Service's`
+        : decision.error;
+      invalid.push({ key, error });
+      decisions.set(key, { kind: 'invalid', error });
     }
   }
   const proposed = planRegistryChanges(current, desired, input.owner, input.policy);
@@ -243,6 +272,20 @@ export function planStep<T>(input: StepInput<T>): PlannedStep<T> {
   const plan = budgeted?.plan ?? proposed;
   for (const r of budgeted?.refused ?? []) invalid.push({ key: r.service, error: r.error });
   const share = deletionShare(current, plan);
+  const told = (refused?: string) =>
+    tellOwners(
+      serviceOutcomes({
+        decided: decisions,
+        plan,
+        held: entriesHeld(current, input.owner),
+        overBudget: new Map((budgeted?.refused ?? []).map((r) => [r.service, r.error])),
+        ...(refused !== undefined ? { refused } : {}),
+      }),
+      current,
+      state,
+      input.owner,
+      refused !== undefined,
+    );
   if (
     input.maxDeleteShare !== undefined &&
     !input.force &&
@@ -253,8 +296,10 @@ export function planStep<T>(input: StepInput<T>): PlannedStep<T> {
       `refusing to delete ${plan.deletes.length} of this cluster's entries (${Math.round(share * 100)}%, more than ` +
       `the ${Math.round(input.maxDeleteShare * 100)}% allowed); check the cluster connection and filters, then run ` +
       'again with --force (or {"force": true}) if this is intended';
-    return { ...refusedStep(input, refused), plan, stale, skipped, invalid };
+    const { outcomes, events } = told(refused);
+    return { ...refusedStep(input, refused), plan, stale, skipped, invalid, outcomes, events };
   }
+  const { outcomes, events, remembered: kept } = told();
 
   const planned = planHasChanges(plan) ? applyPlan(current, plan) : current;
   const marked = restoreMarkers(planned, input.owner);
@@ -275,7 +320,12 @@ export function planStep<T>(input: StepInput<T>): PlannedStep<T> {
     input.repairIntervalMs !== undefined &&
     (state.repairRequestedAt === undefined || input.now - state.repairRequestedAt >= input.repairIntervalMs);
 
-  let nextState: SyncState = { ...next, ...ownershipAfter(document, state, input.owner, decided, input.now) };
+  const { outcomes: _before, ...rest } = next;
+  let nextState: SyncState = {
+    ...rest,
+    ...ownershipAfter(document, state, input.owner, decided, input.now),
+    ...rememberedOutcomes(state, kept),
+  };
   if (ask) nextState = { ...nextState, repairRequestedAt: input.now };
   if (input.complete) {
     const identity = input.complete.identity ?? (restarted === undefined ? state.identity : undefined);
@@ -288,6 +338,8 @@ export function planStep<T>(input: StepInput<T>): PlannedStep<T> {
     stale,
     skipped,
     invalid,
+    outcomes,
+    events,
     repaired,
     unrepaired,
     mismatched,
@@ -295,6 +347,61 @@ export function planStep<T>(input: StepInput<T>): PlannedStep<T> {
     ...(restarted !== undefined ? { restarted } : {}),
     changed: planHasChanges(plan) || marked.restored > 0,
   };
+}
+
+/** Service → the reader view of the entries it holds. */
+function entriesHeld(current: RegistryDocument, owner: string): Map<string, RegistryEntry[]> {
+  const held = new Map<string, RegistryEntry[]>();
+  for (const e of current.entries) {
+    if (e.owner?.cluster === owner)
+      held.set(e.owner.service, [...(held.get(e.owner.service) ?? []), readerView(e)]);
+  }
+  return held;
+}
+
+/**
+ * The Events a step's outcomes call for, each judged against the Service's previous outcome: the digest the state
+ * kept, or else published when the document holds its entry. A refused step tells only of the deletions it holds
+ * (nothing else happened). Also what the state keeps of each decided Service's outcome next (undefined: nothing).
+ */
+function tellOwners(
+  outcomes: ReadonlyMap<string, ServiceOutcome>,
+  current: RegistryDocument,
+  state: SyncState,
+  owner: string,
+  refused: boolean,
+): {
+  outcomes: ReadonlyMap<string, ServiceOutcome>;
+  events: OutcomeEvent[];
+  remembered: ReadonlyMap<string, string | undefined>;
+} {
+  const published = new Set(
+    current.entries.flatMap((e) => (e.owner?.cluster === owner ? [e.owner.service] : [])),
+  );
+  const events: OutcomeEvent[] = [];
+  const kept = new Map<string, string | undefined>();
+  for (const key of [...outcomes.keys()].sort()) {
+    const outcome = outcomes.get(key) as ServiceOutcome;
+    kept.set(key, remembered(outcome) ? outcomeDigest(outcome) : undefined);
+    if (refused && outcome.kind !== 'deletion-held') continue;
+    const before = state.outcomes?.[key] ?? (published.has(key) ? PUBLISHED : undefined);
+    const event = outcomeEvent(key, before, outcome);
+    if (event) events.push(event);
+  }
+  return { outcomes, events, remembered: kept };
+}
+
+/** The state's outcome digests with those of this step's Services replaced. */
+function rememberedOutcomes(
+  state: SyncState,
+  kept: ReadonlyMap<string, string | undefined>,
+): Pick<SyncState, 'outcomes'> {
+  const outcomes: Record<string, string> = { ...(state.outcomes ?? {}) };
+  for (const [key, digest] of kept) {
+    if (digest === undefined) delete outcomes[key];
+    else outcomes[key] = digest;
+  }
+  return Object.keys(outcomes).length > 0 ? { outcomes } : {};
 }
 
 /** Service → the names of the entries it holds. */
@@ -314,6 +421,8 @@ function refusedStep<T>(input: StepInput<T>, refused: string): PlannedStep<T> {
     stale: [],
     skipped: [],
     invalid: [],
+    outcomes: new Map(),
+    events: [],
     repaired: [],
     unrepaired: [],
     mismatched: [],

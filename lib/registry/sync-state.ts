@@ -9,7 +9,11 @@
 //   what changed since the last reconcile), and an event older than the floor for a Service the state does not
 //   know is stale, even when the state was lost and rebuilt;
 // - the `identity` of the cluster (the kube-system namespace's uid), since resourceVersions are ordered only within
-//   one etcd.
+//   one etcd;
+// - `outcomes`: for each Service in scope that is not published (skipped with an address to wait for or an opt-out,
+//   invalid, in conflict, over a budget, its removal held), a digest of 8 characters of where it stands
+//   (lib/registry/outcome.ts), so that a Service's owner is told of a change once, not at every step. Published
+//   Services need no record (the document holds their entries), nor do the ones the filters leave out.
 import { createHash } from 'node:crypto';
 import { en } from 'zod/locales';
 import * as z from 'zod/mini';
@@ -59,6 +63,8 @@ export interface SyncState {
   readonly identity?: string;
   /** When a sync last asked for a reconcile to repair damage (ms since epoch): the rate limit of those requests. */
   readonly repairRequestedAt?: number;
+  /** Service key → digest of its outcome, for the Services in scope that are not published (outcome.ts). */
+  readonly outcomes?: Readonly<Record<string, string>>;
 }
 
 /** One thing the cluster told us: at `resourceVersion`, Service `key` was `value`, or gone (null). */
@@ -145,6 +151,7 @@ const compactSchema = z.object({
   released: z.optional(z.record(z.string(), z.tuple([z.string(), z.string(), z.number()], z.string()))),
   services: z.record(z.string(), z.string()),
   tombstones: z.record(z.string(), z.tuple([z.string(), z.number()])),
+  outcomes: z.optional(z.record(z.string(), z.string())),
 });
 
 // The fingerprints an entry had before follow the fixed fields of its record.
@@ -156,7 +163,8 @@ function readCompact(value: Record<string, unknown>): SyncState {
     const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(state)'}: ${i.message}`);
     throw new SyncStateError(problems.join('; '));
   }
-  const { owned, released, services, tombstones, identity, floor, floorAt, repairRequestedAt } = parsed.data;
+  const { owned, released, services, tombstones, identity, floor, floorAt, repairRequestedAt, outcomes } =
+    parsed.data;
   const map = <V, W>(record: Record<string, V>, f: (v: V) => W) =>
     Object.fromEntries(Object.entries(record).map(([k, v]) => [k, f(v)]));
   return {
@@ -185,6 +193,7 @@ function readCompact(value: Record<string, unknown>): SyncState {
     ...(floor !== undefined ? { floor } : {}),
     ...(floorAt !== undefined ? { floorAt } : {}),
     ...(repairRequestedAt !== undefined ? { repairRequestedAt } : {}),
+    ...(outcomes !== undefined ? { outcomes } : {}),
   };
 }
 
@@ -210,6 +219,9 @@ export function serializeSyncState(state: SyncState): string {
       : {}),
     services: sorted(state.services, (rv) => rv),
     tombstones: sorted(state.tombstones, (t) => [t.rv, t.at]),
+    ...(state.outcomes && Object.keys(state.outcomes).length > 0
+      ? { outcomes: sorted(state.outcomes, (d) => d) }
+      : {}),
   })}\n`;
 }
 
