@@ -32,3 +32,16 @@ export function recordCounts(
   if (sizes.documentBytes > 0) metrics.addMetric('DocumentBytes', MetricUnit.Bytes, sizes.documentBytes);
   if (sizes.stateBytes > 0) metrics.addMetric('SyncStateBytes', MetricUnit.Bytes, sizes.stateBytes);
 }
+
+/** The counts of Events written on Services (lib/kube/service-events.ts), under the names the alarms read. */
+export const eventMetrics = (events: {
+  readonly created: number;
+  readonly series: number;
+  readonly failed: number;
+  readonly unwritten: number;
+}): Record<string, number> => ({
+  EventsCreated: events.created,
+  EventsSeries: events.series,
+  EventsFailed: events.failed,
+  EventsUnwritten: events.unwritten,
+});

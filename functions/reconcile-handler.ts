@@ -15,10 +15,12 @@ import {
   reconcileIfDamaged,
 } from '../lib/reconcile/reconcile.ts';
 import { clusterList, parseReconcileRequest } from '../lib/reconcile/request.ts';
+import { type StatusRow, statusRows } from '../lib/registry/outcome.ts';
 import { describeDamage } from '../lib/registry/ownership.ts';
+import type { ServiceEventsSink } from '../lib/sync/owner-events.ts';
 import { registryTarget } from '../lib/sync/target.ts';
 import type { ZkRegistryStore } from '../lib/zk/registry-store.ts';
-import { recordCounts } from './powertools.ts';
+import { eventMetrics, recordCounts } from './powertools.ts';
 
 export interface ReconcileHandlerDeps {
   readonly config: ReconcileConfig;
@@ -27,6 +29,8 @@ export interface ReconcileHandlerDeps {
   readonly api: () => Promise<ServiceListApi>;
   readonly logger: Logger;
   readonly metrics: Metrics;
+  /** Where Events on the Services whose outcome changed are written (lib/sync/owner-events.ts); none without it. */
+  readonly events?: ServiceEventsSink;
 }
 
 function report(r: ReconcileReport, metrics: Metrics): void {
@@ -47,6 +51,7 @@ function report(r: ReconcileReport, metrics: Metrics): void {
       DamageRepaired: r.repaired,
       HandEditsReverted: r.reverted,
       SyncStateRestarted: r.restarted ? 1 : 0,
+      ...eventMetrics(r.events),
     },
     r,
   );
@@ -61,6 +66,11 @@ function logResult(result: ReconcileResult, logger: Logger): void {
     logger.warn('Services that cannot be mapped', { invalid: result.invalid.slice(0, 20) });
   if (result.plan.conflicts.length > 0)
     logger.warn('name conflicts', { conflicts: result.plan.conflicts.slice(0, 20) });
+  if (result.eventErrors.length > 0)
+    logger.warn('Events on Services could not be written; the registry write stands', {
+      errors: result.eventErrors,
+      events: r.events,
+    });
   logger.info('reconcile', {
     report: r,
     created: result.plan.creates.map((c) => c.entry.name),
@@ -69,8 +79,14 @@ function logResult(result: ReconcileResult, logger: Logger): void {
   });
 }
 
-/** What an invocation answers: the reconcile's report, or for a damage check that found nothing, that. */
-export type ReconcileAnswer = ReconcileReport | { readonly checked: true; readonly damage: 0 };
+/**
+ * What an invocation answers: the reconcile's report (a dry run's with where each Service stands, the table
+ * `kube-zk-sync status` prints), or for a damage check that found nothing, that.
+ */
+export type ReconcileAnswer =
+  | ReconcileReport
+  | (ReconcileReport & { readonly services: readonly StatusRow[] })
+  | { readonly checked: true; readonly damage: 0 };
 
 export function createReconcileHandler(deps: ReconcileHandlerDeps) {
   const target = registryTarget(deps.config);
@@ -93,6 +109,7 @@ export function createReconcileHandler(deps: ReconcileHandlerDeps) {
           maxDeleteShare: deps.config.maxDeleteShare,
           ...request,
           signal,
+          ...(deps.events ? { events: deps.events } : {}),
         };
         let result: ReconcileResult;
         if (check) {
@@ -107,7 +124,7 @@ export function createReconcileHandler(deps: ReconcileHandlerDeps) {
         } else result = await reconcile(input);
         report(result.report, deps.metrics);
         logResult(result, deps.logger);
-        return result.report;
+        return request.dryRun ? { ...result.report, services: statusRows(result.outcomes) } : result.report;
       })
   );
 }

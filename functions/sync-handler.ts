@@ -9,9 +9,10 @@ import middy from '@middy/core';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import type { RegistryConfig } from '../lib/config/config.ts';
 import { type ReconcileRequester, type SyncBatchResult, syncBatch } from '../lib/sync/batch.ts';
+import type { ServiceEventsSink } from '../lib/sync/owner-events.ts';
 import { registryTarget } from '../lib/sync/target.ts';
 import type { ZkRegistryStore } from '../lib/zk/registry-store.ts';
-import { recordCounts } from './powertools.ts';
+import { eventMetrics, recordCounts } from './powertools.ts';
 
 export interface SyncHandlerDeps {
   readonly config: RegistryConfig;
@@ -23,6 +24,8 @@ export interface SyncHandlerDeps {
   readonly onReport?: (result: SyncBatchResult) => void;
   /** How the sync asks for a reconcile when it finds damage it cannot repair (see lib/sync/reconcile-requests.ts). */
   readonly requestReconcile?: ReconcileRequester;
+  /** Where Events on the Services whose outcome changed are written (lib/sync/owner-events.ts); none without it. */
+  readonly events?: ServiceEventsSink;
 }
 
 /** How many problems a batch logs in full; the counts carry the rest. */
@@ -55,9 +58,15 @@ function report(result: SyncBatchResult, logger: Logger, metrics: Metrics): void
       IdentityMismatch: r.identityMismatch,
       ReconcileRequests: r.reconcileRequested ? 1 : 0,
       SyncStateUnusable: r.refused === 'SyncStateError' ? 1 : 0,
+      ...eventMetrics(r.events),
     },
     r,
   );
+  if (result.eventErrors.length > 0)
+    logger.warn('Events on Services could not be written; the registry write stands', {
+      errors: result.eventErrors,
+      events: r.events,
+    });
 
   const { problems, ignoredReasons } = result;
   if (r.error)
@@ -90,6 +99,7 @@ export function createSyncHandler(deps: SyncHandlerDeps) {
           signal,
           repairIntervalMs: deps.config.repairIntervalMs,
           ...(deps.requestReconcile ? { requestReconcile: deps.requestReconcile } : {}),
+          ...(deps.events ? { events: deps.events } : {}),
         });
         report(result, deps.logger, deps.metrics);
         deps.onReport?.(result);

@@ -3,6 +3,7 @@
 import { parseRegistryConfig } from '../lib/config/config.ts';
 import { fetchZkCredentials } from '../lib/config/credentials.ts';
 import { containerRegistry } from '../lib/sync/container.ts';
+import { eksEventsSink } from '../lib/sync/owner-events.ts';
 import { eventBridgeReconcileRequester } from '../lib/sync/reconcile-requests.ts';
 import { powertools } from './powertools.ts';
 import { createSyncHandler } from './sync-handler.ts';
@@ -19,6 +20,10 @@ export const handler = createSyncHandler({
           cluster: config.clusterId,
         }),
       }
+    : {}),
+  // On EKS, the Events on Services whose outcome changed (SERVICE_EVENTS=false turns them off).
+  ...(config.eks && config.serviceEvents.enabled
+    ? { events: eksEventsSink(config.eks, `sync@${config.clusterId}`, config.serviceEvents) }
     : {}),
   ...powertools(),
 });

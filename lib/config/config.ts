@@ -2,6 +2,7 @@
 // read the same settings through this one module, so they can never filter, name or write differently. Every
 // problem is reported at once, naming the variable, the value it holds and what is expected.
 import type { KubeSource } from '../kube/connect.ts';
+import type { EksConnection } from '../kube/eks-token.ts';
 import { type MappingConfig, readMappingConfig } from '../kube/mapping-config.ts';
 import type { Budgets } from '../registry/budgets.ts';
 import { POLICIES, type Policy } from '../registry/plan.ts';
@@ -61,6 +62,19 @@ export interface RegistryConfig {
   readonly repairIntervalMs: number;
   /** The bus a sync puts its reconcile requests on; unset, damage waits for the scheduled damage check. */
   readonly eventBusName?: string;
+  /** Kubernetes Events on the Services whose registry outcome changed (lib/kube/service-events.ts). */
+  readonly serviceEvents: ServiceEventsSettings;
+  /** The EKS cluster the Events are written to (EKS_CLUSTER_NAME…); unset, the sync writes none. */
+  readonly eks?: EksConnection;
+}
+
+export interface ServiceEventsSettings {
+  /** SERVICE_EVENTS (default true). */
+  readonly enabled: boolean;
+  /** SERVICE_EVENTS_MAX: the most Events one invocation writes; the rest are counted (EventsUnwritten). */
+  readonly maxPerBatch: number;
+  /** SERVICE_EVENTS_TIMEOUT_MS: how long writing them may take after the registry write, at most. */
+  readonly timeoutMs: number;
 }
 
 export interface ReconcileConfig extends RegistryConfig {
@@ -85,6 +99,8 @@ export const DEFAULTS = {
   // a team publishes from one namespace, while ten namespaces are needed to fill the document.
   namespaceMaxEntries: 250,
   namespaceMaxBytes: 100_000,
+  serviceEventsMax: 50,
+  serviceEventsTimeoutMs: 3_000,
   /** CLUSTER_MAX_BYTES unless set, as a share of MAX_DOCUMENT_BYTES: people's own entries always keep the rest. */
   clusterMaxShare: 0.5,
 } as const;
@@ -207,6 +223,14 @@ function readRegistryConfig(p: Settings): RegistryConfig {
     repairIntervalMs:
       p.integer('REPAIR_INTERVAL_SECONDS', DEFAULTS.repairIntervalSeconds, { min: 1, max: 86_400 }) * 1000,
     ...(eventBusName ? { eventBusName } : {}),
+    serviceEvents: {
+      enabled: p.boolean('SERVICE_EVENTS', true),
+      maxPerBatch: p.integer('SERVICE_EVENTS_MAX', DEFAULTS.serviceEventsMax, { min: 0, max: 1000 }),
+      timeoutMs: p.integer('SERVICE_EVENTS_TIMEOUT_MS', DEFAULTS.serviceEventsTimeoutMs, {
+        min: 100,
+        max: 60_000,
+      }),
+    },
   };
 }
 
@@ -214,8 +238,12 @@ function readRegistryConfig(p: Settings): RegistryConfig {
 export function parseRegistryConfig(env: Env): RegistryConfig {
   const p = new Settings(env);
   const config = readRegistryConfig(p);
+  // The sync reaches the cluster only to write Events, and only on EKS (the Lambda).
+  const kube = p.text('EKS_CLUSTER_NAME') === undefined ? undefined : kubeSource(p);
   p.check((problems) => new ConfigError(`invalid kube-zk-sync configuration: ${problems}`));
-  return config;
+  if (kube?.kind !== 'eks') return config;
+  const { kind: _eks, ...eks } = kube;
+  return { ...config, eks };
 }
 
 function kubeSource(p: Settings): KubeSource {

@@ -1,10 +1,12 @@
 // Where the reconcile reaches the Kubernetes API: an EKS cluster with a presigned token (the Lambda), or a kubeconfig
 // file (the CLI, and any cluster elsewhere).
+import type { RequestOptions } from 'node:https';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { LIST_PAGE_TIMEOUT_MS } from '../util/defaults.ts';
 import { messageOf } from '../util/errors.ts';
 import { type AwsCredentialProvider, type EksConnection, eksKubeConfig } from './eks.ts';
 import { type ServiceListApi, serviceListApi } from './list.ts';
+import type { KubeConnection } from './service-events.ts';
 
 export type KubeSource =
   | ({ readonly kind: 'eks' } & EksConnection)
@@ -51,6 +53,20 @@ export async function kubeConfigFor(
 /** The Service list of the cluster `kc` names, with a deadline on every page. */
 export const serviceListApiFor = (kc: KubeConfig, pageTimeoutMs = LIST_PAGE_TIMEOUT_MS): ServiceListApi =>
   serviceListApi(kc.makeApiClient(CoreV1Api), { pageTimeoutMs });
+
+/** How the Event writer (service-events.ts) reaches the cluster `kc` names, with its credentials. */
+export function kubeConnectionFor(kc: KubeConfig): KubeConnection {
+  const server = kc.getCurrentCluster()?.server;
+  if (!server) throw new KubeConfigError('the kubeconfig has no current cluster');
+  return {
+    server,
+    prepare: async () => {
+      const options: RequestOptions = {};
+      await kc.applyToHTTPSOptions(options);
+      return options as Awaited<ReturnType<KubeConnection['prepare']>>;
+    },
+  };
+}
 
 /** The API server a KubeConfig talks to, for messages. */
 export const serverOf = (kc: KubeConfig): string | undefined => kc.getCurrentCluster()?.server;

@@ -3,10 +3,18 @@
 // partial list throws before any write, and the deletion guard stops a plan that would remove too much at once.
 import type { TrimmedService } from '../events/contract.ts';
 import { trimService } from '../kube/trim.ts';
+import type { ServiceOutcome } from '../registry/outcome.ts';
 import { type Damage, revertedEdits } from '../registry/ownership.ts';
 import type { RegistryPlan } from '../registry/plan.ts';
 import type { EntryDecision } from '../registry/step.ts';
 import { completeListObservations } from '../registry/step.ts';
+import {
+  countsOf,
+  type EventCounts,
+  NO_EVENTS,
+  type ServiceEventsSink,
+  tellOwners,
+} from '../sync/owner-events.ts';
 import { type RegistryTarget, stepRules } from '../sync/target.ts';
 import { messageOf } from '../util/errors.ts';
 import type { ZkRegistryStore } from '../zk/registry-store.ts';
@@ -30,6 +38,8 @@ export interface ReconcileInput {
   /** Start the sync state afresh from this list (a corrupt or suspect state), keeping the ownership it records. */
   readonly resetState?: boolean;
   readonly signal?: AbortSignal;
+  /** Where to write Events on the Services whose outcome changed (never on a dry run); none without it. */
+  readonly events?: ServiceEventsSink;
 }
 
 export interface ReconcileReport {
@@ -63,6 +73,8 @@ export interface ReconcileReport {
   readonly stateBytes: number;
   /** The document's znode version after the reconcile (-1 when it does not exist). */
   readonly version: number;
+  /** Kubernetes Events on Services whose outcome changed: created, series counted up, failed, not attempted. */
+  readonly events: EventCounts;
 }
 
 export interface ReconcileResult {
@@ -71,6 +83,10 @@ export interface ReconcileResult {
   readonly skipped: ReadonlyArray<{ readonly key: string; readonly reason: string }>;
   readonly invalid: ReadonlyArray<{ readonly key: string; readonly error: string }>;
   readonly repaired: readonly Damage[];
+  /** Where each listed Service stands, as this reconcile decided (what `kube-zk-sync status` prints). */
+  readonly outcomes: ReadonlyMap<string, ServiceOutcome>;
+  /** Why Events could not be written (the first few), for the log: never a failure of the reconcile. */
+  readonly eventErrors: readonly string[];
 }
 
 export class ReconcileError extends Error {
@@ -138,6 +154,11 @@ export async function reconcile(input: ReconcileInput): Promise<ReconcileResult>
     },
   );
   const { plan } = outcome;
+  const uids = new Map(listed.map((l) => [l.key, isUnreadable(l.value) ? undefined : l.value.metadata.uid]));
+  // After the compare-and-set (or the deletion guard's refusal), with what is left of the time.
+  const told = input.dryRun
+    ? NO_EVENTS
+    : await tellOwners(outcome.events, (key) => uids.get(key), input.events, input.signal);
   return {
     report: {
       listed: listed.length,
@@ -162,11 +183,14 @@ export async function reconcile(input: ReconcileInput): Promise<ReconcileResult>
       documentBytes: outcome.bytes,
       stateBytes: outcome.stateBytes,
       version: outcome.version,
+      events: countsOf(told),
     },
     plan,
     skipped: outcome.skipped,
     invalid: outcome.invalid,
     repaired: outcome.repaired,
+    outcomes: outcome.outcomes,
+    eventErrors: told.errors,
   };
 }
 

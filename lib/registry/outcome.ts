@@ -291,3 +291,32 @@ export function outcomeEvent(
 
 /** The previous outcome of a Service whose entry the document holds, as `outcomeEvent` takes it. */
 export const PUBLISHED = 'published';
+
+/** One Service in `kube-zk-sync status` and in a dry-run reconcile's answer. */
+export interface StatusRow {
+  readonly service: string;
+  readonly outcome: OutcomeKind;
+  /** `describeOutcome`'s line. */
+  readonly status: string;
+  /** For a published Service: whether the document holds its entry as the reconcile would write it. */
+  readonly document?: 'agrees' | 'missing' | 'differs';
+}
+
+/** The rows of a table of outcomes, in key order; Services that are gone are left out. */
+export function statusRows(outcomes: ReadonlyMap<string, ServiceOutcome>): StatusRow[] {
+  return [...outcomes.keys()].sort().flatMap((service) => {
+    const o = outcomes.get(service) as ServiceOutcome;
+    if (o.kind === 'gone') return [];
+    const document =
+      o.kind !== 'published'
+        ? undefined
+        : o.action === 'kept'
+          ? 'agrees'
+          : o.action === 'created'
+            ? 'missing'
+            : 'differs';
+    return [
+      { service, outcome: o.kind, status: describeOutcome(service, o), ...(document ? { document } : {}) },
+    ];
+  });
+}

@@ -16,6 +16,7 @@ import { DEFAULT_TOMBSTONE_TTL_MS, type Observation, SyncStateError } from '../r
 import { messageOf } from '../util/errors.ts';
 import { type AppliedStep, syncStatePath, type ZkRegistryStore } from '../zk/registry-store.ts';
 import { DataTooLargeError } from '../zk/store.ts';
+import { countsOf, type EventCounts, NO_EVENTS, type ServiceEventsSink, tellOwners } from './owner-events.ts';
 import { type RegistryTarget, stepRules } from './target.ts';
 
 /** What the batch logic reads of an SQS record: its id (for partial batch failures) and its body. */
@@ -120,6 +121,8 @@ export interface SyncBatchReport {
   readonly identityMismatch: number;
   /** Whether this batch asked for a reconcile (damage left, a corrupt or lost sync state, a new incarnation). */
   readonly reconcileRequested: boolean;
+  /** Kubernetes Events on Services whose outcome changed: created, series counted up, failed, not attempted. */
+  readonly events: EventCounts;
   /** Why the write failed, when it did (every valid record is then a failed item). */
   readonly error?: string;
   /** Set when the write was refused rather than failed: the document is corrupt or the result too large. */
@@ -134,6 +137,8 @@ export interface SyncBatchResult {
   readonly problems: ReadonlyArray<{ readonly id: string; readonly problem: string }>;
   readonly ignoredReasons: ReadonlyArray<{ readonly id: string; readonly reason: string }>;
   readonly outcome?: AppliedStep<TrimmedService>;
+  /** Why Events could not be written (the first few), for the log: never a failure of the batch. */
+  readonly eventErrors: readonly string[];
 }
 
 /** How a sync asks for a reconcile: the deployed one invokes the reconcile Lambda, `dev` runs its own. */
@@ -148,6 +153,8 @@ export interface SyncBatchInput {
   readonly requestReconcile?: ReconcileRequester;
   /** At most one reconcile request this often (the sync state records the last one). */
   readonly repairIntervalMs?: number;
+  /** Where to write Events on the Services whose outcome changed; none without it. */
+  readonly events?: ServiceEventsSink;
 }
 
 /** When the sync state itself cannot be used, the request is rate-limited per container instead. */
@@ -196,13 +203,19 @@ export async function syncBatch(
     unrepaired: 0,
     identityMismatch: 0,
     reconcileRequested: false,
+    events: countsOf(NO_EVENTS),
   };
-  const finish = (report: SyncBatchReport, outcome?: AppliedStep<TrimmedService>): SyncBatchResult => ({
+  const finish = (
+    report: SyncBatchReport,
+    outcome?: AppliedStep<TrimmedService>,
+    eventErrors: readonly string[] = [],
+  ): SyncBatchResult => ({
     batchItemFailures: failed.map((itemIdentifier) => ({ itemIdentifier })),
     report,
     problems,
     ignoredReasons,
     ...(outcome ? { outcome } : {}),
+    eventErrors,
   });
   if (valid.length === 0) return finish({ ...base, ...empty, failed: failed.length });
 
@@ -272,6 +285,9 @@ export async function syncBatch(
       : `${outcome.unrepaired.length} entries of cluster ${input.target.cluster} were changed by another writer`;
   const reconcileRequested =
     outcome.requestReconcile && outcome.written ? await askForReconcile(input, why, problems) : false;
+  // After the compare-and-set, within the invocation's time: the records are acknowledged whatever happens here.
+  const uids = new Map(valid.map((v) => [v.detail.key, v.detail.service?.metadata.uid]));
+  const told = await tellOwners(outcome.events, (key) => uids.get(key), input.events, input.signal);
   const distinct = new Set(valid.map((v) => v.detail.key)).size;
   for (const s of outcome.invalid) problems.push({ id: s.key, problem: s.error });
   for (const c of outcome.plan.conflicts) {
@@ -303,8 +319,10 @@ export async function syncBatch(
       unrepaired: outcome.unrepaired.length,
       identityMismatch: mismatched.length,
       reconcileRequested,
+      events: countsOf(told),
     },
     outcome,
+    told.errors,
   );
 }
 
