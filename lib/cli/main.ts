@@ -10,6 +10,7 @@ type RegisterCommand = (program: Command) => void;
 const commands: Record<string, () => Promise<RegisterCommand>> = {
   registry: async () => (await import('./commands/registry.ts')).registerRegistryCommands,
   reconcile: async () => (await import('./commands/reconcile.ts')).registerReconcile,
+  status: async () => (await import('./commands/status.ts')).registerStatus,
   forwarder: async () => (await import('./commands/forwarder.ts')).registerForwarder,
   dev: async () => (await import('./commands/dev.ts')).registerDev,
   simulate: async () => (await import('./commands/simulate.ts')).registerSimulate,

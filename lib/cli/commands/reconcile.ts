@@ -1,7 +1,7 @@
 // `kube-zk-sync reconcile`: the reconcile Lambda's work, run by a person from a kubeconfig. Same configuration (the
 // mapping settings come from the same environment variables), same mapping, same compare-and-set write.
 import { type Command, Option } from 'commander';
-import { ConfigError, parseReconcileConfig } from '../../config/config.ts';
+import { ConfigError, parseReconcileConfig, type ReconcileConfig } from '../../config/config.ts';
 import { fetchZkCredentials } from '../../config/credentials.ts';
 import { KubeConfigError, kubeConfigFor, serverOf, serviceListApiFor } from '../../kube/connect.ts';
 import { KubeListError } from '../../kube/list.ts';
@@ -17,10 +17,7 @@ import { addZkOptions, identityFromCliOptions, timeoutMs, type ZkCliOptions } fr
 /** Exit status when the deletion guard stopped the reconcile (nothing was written). */
 export const EXIT_REFUSED = 3;
 
-interface ReconcileOptions extends ZkCliOptions {
-  kubeconfig?: string;
-  context?: string;
-  clusterId?: string;
+interface ReconcileOptions extends ReconcileCliOptions {
   dryRun?: boolean;
   force?: boolean;
   resetState?: boolean;
@@ -69,7 +66,7 @@ export function formatReconcile(result: ReconcileResult, path: string): string {
 export function registerReconcile(program: Command, write?: Print): void {
   // Names, descriptions and problems come from tenants' annotations and the document: escaped before printing.
   const { block: print } = printers(write);
-  addZkOptions(
+  addReconcileOptions(
     program
       .command('reconcile')
       .description(
@@ -77,9 +74,6 @@ export function registerReconcile(program: Command, write?: Print): void {
           'filters (SERVICE_TYPES, NAMESPACES_ALLOW, … from the environment) and write as the reconcile Lambda.',
       ),
   )
-    .addOption(new Option('--kubeconfig <file>', 'kubeconfig of the cluster (default: as kubectl finds it)'))
-    .addOption(new Option('--context <name>', 'kubeconfig context (default: its current context)'))
-    .addOption(new Option('--cluster-id <id>', "the id that owns this cluster's entries").env('CLUSTER_ID'))
     .option('--dry-run', 'show what would change, write nothing')
     .option('--force', 'delete even when more than MAX_DELETE_SHARE of the entries would go')
     .option(
@@ -90,13 +84,35 @@ export function registerReconcile(program: Command, write?: Print): void {
     .action((options: ReconcileOptions) => run(options, print));
 }
 
-async function run(options: ReconcileOptions, print: Print): Promise<void> {
+/** The options every command that runs a reconcile from a kubeconfig takes (reconcile, status). */
+export type ReconcileCliOptions = ZkCliOptions & {
+  kubeconfig?: string;
+  context?: string;
+  clusterId?: string;
+};
+
+/** Adds the kubeconfig and cluster options of a command that runs a reconcile. */
+export function addReconcileOptions(command: Command): Command {
+  return addZkOptions(command)
+    .addOption(new Option('--kubeconfig <file>', 'kubeconfig of the cluster (default: as kubectl finds it)'))
+    .addOption(new Option('--context <name>', 'kubeconfig context (default: its current context)'))
+    .addOption(new Option('--cluster-id <id>', "the id that owns this cluster's entries").env('CLUSTER_ID'));
+}
+
+/**
+ * A reconcile of the cluster the kubeconfig names into the registry the options name, with the configuration the
+ * Lambdas read from the environment. `request` says what it may do (a dry run writes nothing).
+ */
+export async function reconcileFromCli(
+  options: ReconcileCliOptions,
+  request: { dryRun: boolean; force?: boolean; resetState?: boolean },
+): Promise<{ result: ReconcileResult; config: ReconcileConfig }> {
   if (!options.zk) throw new CliError('no ZooKeeper given: pass --zk host:port or set ZK_CONNECT', 2);
   if (!options.path) throw new CliError('no registry path given: pass --path /znode or set REGISTRY_PATH', 2);
   if (!options.clusterId)
     throw new CliError('no cluster id given: pass --cluster-id ID or set CLUSTER_ID', 2);
   const ms = String(timeoutMs(options));
-  let config: ReturnType<typeof parseReconcileConfig>;
+  let config: ReconcileConfig;
   try {
     config = parseReconcileConfig({
       ...process.env,
@@ -129,23 +145,31 @@ async function run(options: ReconcileOptions, print: Print): Promise<void> {
     throw error;
   }
   const { registry } = registryFromConfig({ ...config, openAcl: identity.openAcl }, auth, identity.writers);
-  let result: ReconcileResult;
   try {
-    result = await reconcile({
+    const result = await reconcile({
       registry,
       target: registryTarget(config),
       list: clusterList(api, config.listPageSize, server ? { server } : {}),
       maxDeleteShare: config.maxDeleteShare,
-      dryRun: options.dryRun === true,
-      force: options.force === true,
-      resetState: options.resetState === true,
+      dryRun: request.dryRun,
+      force: request.force === true,
+      resetState: request.resetState === true,
     });
+    return { result, config };
   } catch (error) {
     if (error instanceof KubeListError) throw new CliError(error.message);
     throw error;
   } finally {
     registry.close();
   }
+}
+
+async function run(options: ReconcileOptions, print: Print): Promise<void> {
+  const { result, config } = await reconcileFromCli(options, {
+    dryRun: options.dryRun === true,
+    force: options.force === true,
+    resetState: options.resetState === true,
+  });
   if (options.json) {
     const { report, plan, skipped, invalid, repaired } = result;
     print(
