@@ -341,6 +341,16 @@ describe('the reconcile handler', () => {
   test("reconciles on the schedule's {} and reports; a dry run writes nothing", async () => {
     const dry = await handler({ dryRun: true }, lambdaContext(60_000, 'kube-zk-sync-reconcile'));
     expect(dry).toMatchObject({ dryRun: true, written: false, listed: sim.listServices().length });
+    // Where each Service stands: the same rows `kube-zk-sync status` prints.
+    const rows = (dry as { services: Array<{ service: string; outcome: string; document?: string }> }).services;
+    expect(rows.map((r) => r.service)).toEqual(
+      sim
+        .listServices()
+        .map((s) => `${s.metadata.namespace}/${s.metadata.name}`)
+        .sort(),
+    );
+    expect(rows.filter((r) => r.outcome === 'published').length).toBe(mapped(sim.listServices()).length);
+    expect(rows.filter((r) => r.outcome === 'published').every((r) => r.document === 'missing')).toBe(true);
     const registry = registryAt(envPath);
     expect((await registry.read()).version).toBe(-1);
     const real = await handler({}, lambdaContext(60_000, 'kube-zk-sync-reconcile'));
