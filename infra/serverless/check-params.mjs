@@ -16,6 +16,16 @@ export function overGrants(params) {
         '(AmazonEKSViewPolicy reads far more than Services); name the group that RBAC binds to list services',
     );
   }
+  if (
+    String(params.eksAccessEntry) === 'true' &&
+    String(params.serviceEvents) === 'true' &&
+    blank('eksEventsGroup')
+  ) {
+    found.push(
+      'eksAccessEntry and serviceEvents are true with an empty eksEventsGroup: the sync would join no group and ' +
+        'write no Event; name the group that RBAC binds to create and patch on events',
+    );
+  }
   if (!blank('zkAuthKmsKeyArn') && blank('zkAuthSsmParameterArn') && blank('zkAuthSecretArn')) {
     found.push(
       'zkAuthKmsKeyArn is set without zkAuthSsmParameterArn or zkAuthSecretArn: the key decrypts only through the ' +

@@ -11,7 +11,8 @@ import { createSyncHandler } from '../../functions/sync-handler.ts';
 import { parseRegistryConfig, type RegistryConfig } from '../config/config.ts';
 import { Forwarder, type ForwarderOptions } from '../forwarder/forwarder.ts';
 import { type Logger as ForwarderLogger, silentLogger } from '../forwarder/log.ts';
-import { serviceListApiFor } from '../kube/connect.ts';
+import { kubeConnectionFor, serviceListApiFor } from '../kube/connect.ts';
+import { kubeHttp } from '../kube/service-events.ts';
 import { LocalEventBridge } from '../local/eventbridge/server.ts';
 import { rulePatternsFromServerlessYml } from '../local/eventbridge/serverless-rules.ts';
 import { LocalQueue, type LocalQueueOptions } from '../local/queue.ts';
@@ -23,6 +24,7 @@ import {
 } from '../reconcile/reconcile.ts';
 import { clusterList } from '../reconcile/request.ts';
 import type { SyncBatchResult } from '../sync/batch.ts';
+import type { ServiceEventsSink } from '../sync/owner-events.ts';
 import { eventBridgeReconcileRequester } from '../sync/reconcile-requests.ts';
 import { registryFromConfig, registryTarget } from '../sync/target.ts';
 import { LIST_PAGE_SIZE } from '../util/defaults.ts';
@@ -164,6 +166,7 @@ export class LocalPipeline {
     const handler = createSyncHandler({
       config: this.config,
       registry: async () => this.registry,
+      events: this.eventsSink('sync'),
       ...quietPowertools(),
       onReport: (result) => this.options.onSyncReport?.(result),
       requestReconcile: eventBridgeReconcileRequester({
@@ -193,9 +196,22 @@ export class LocalPipeline {
     }
   }
 
+  /**
+   * Events on the cluster's Services, as the Lambdas write them on EKS, here with the kubeconfig's credentials
+   * (SERVICE_EVENTS=false turns them off).
+   */
+  private eventsSink(workload: 'sync' | 'reconcile'): ServiceEventsSink {
+    return {
+      instance: `${workload}@${this.options.clusterId}`,
+      settings: this.config.serviceEvents,
+      http: async () => kubeHttp(kubeConnectionFor(this.options.kubeConfig)),
+    };
+  }
+
   private reconcileInput(options: ReconcileOptions) {
     return {
       registry: this.registry,
+      events: this.eventsSink('reconcile'),
       target: registryTarget(this.config),
       list: clusterList(serviceListApiFor(this.options.kubeConfig), LIST_PAGE_SIZE),
       maxDeleteShare: this.config.maxDeleteShare,

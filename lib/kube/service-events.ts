@@ -3,8 +3,8 @@
 // its own, never throws, and stops at the first sign that the API is failing; what it could not write is counted.
 //
 // No @kubernetes/client-node here: the sync Lambda writes Events too, and that client would double its bundle and
-// cold start. Node's own http(s) client, the Events API's three calls (create, get, merge-patch) and a deadline on
-// each are all it takes.
+// cold start. Node's own http(s) client, the Events API's two verbs (create, merge-patch) and a deadline on each are
+// all it takes.
 import { request as httpRequest, type RequestOptions } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { OutcomeEvent } from '../registry/outcome.ts';
@@ -19,7 +19,7 @@ export const MANAGED_BY = { 'app.kubernetes.io/managed-by': 'kube-zk-sync' } as 
 /** What the writer needs of the Kubernetes API: one request, answered with its status and body. */
 export interface KubeHttp {
   request(
-    method: 'GET' | 'POST' | 'PATCH',
+    method: 'POST' | 'PATCH',
     path: string,
     options: { body?: unknown; contentType?: string; signal: AbortSignal },
   ): Promise<{ status: number; body: string }>;
@@ -209,7 +209,7 @@ export async function writeServiceEvents(
         name: spec.service.slice(slash + 1),
         ...(input.uidOf(spec.service) ? { uid: input.uidOf(spec.service) } : {}),
       };
-      const call = (method: 'GET' | 'POST' | 'PATCH', path: string, body?: unknown, contentType?: string) => {
+      const call: Call = (method, path, body, contentType) => {
         const one = callSignal(overall.signal, input.requestTimeoutMs ?? REQUEST_TIMEOUT_MS);
         return http
           .request(method, path, {
@@ -242,18 +242,22 @@ export async function writeServiceEvents(
 }
 
 type Call = (
-  method: 'GET' | 'POST' | 'PATCH',
+  method: 'POST' | 'PATCH',
   path: string,
   body?: unknown,
   contentType?: string,
 ) => Promise<{ status: number; body: string }>;
 
-/** The same problem again: the existing Event's series counts up (a merge patch, guarded by its resourceVersion). */
+/**
+ * The same problem again: the existing Event's series counts up, with a merge patch guarded by its resourceVersion.
+ * The Event is read with a patch that changes nothing (its answer is the object), so that the writer needs `create`
+ * and `patch` on events and nothing else, as the issue of least privilege asks.
+ */
 async function countUp(call: Call, namespace: string, name: string, now: number): Promise<void> {
   const path = eventsPath(namespace, name);
-  const got = await call('GET', path);
-  if (got.status !== 200) throw failure(`reading Event ${namespace}/${name}`, got);
-  const existing = JSON.parse(got.body) as {
+  const read = await call('PATCH', path, { metadata: { labels: MANAGED_BY } }, MERGE_PATCH);
+  if (read.status !== 200) throw failure(`reading Event ${namespace}/${name}`, read);
+  const existing = JSON.parse(read.body) as {
     metadata?: { resourceVersion?: string };
     series?: { count?: number };
   };
@@ -262,6 +266,8 @@ async function countUp(call: Call, namespace: string, name: string, now: number)
     // The first occurrence has no series: the second makes it 2, as client-go's recorder counts.
     series: { count: (existing.series?.count ?? 1) + 1, lastObservedTime: microTime(now) },
   };
-  const patched = await call('PATCH', path, patch, 'application/merge-patch+json');
+  const patched = await call('PATCH', path, patch, MERGE_PATCH);
   if (patched.status !== 200) throw failure(`counting up Event ${namespace}/${name}`, patched);
 }
+
+const MERGE_PATCH = 'application/merge-patch+json';

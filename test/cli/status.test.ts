@@ -46,7 +46,15 @@ beforeAll(async () => {
   sim.createService({ namespace: 'shop', name: 'internal', type: 'ClusterIP', ports: [{ port: 80 }] });
   sim.createService({ namespace: 'other', name: 'web', ...lb, ingress: [{ ip: '203.0.113.13' }] });
   // A person registered db.shop by hand: the Service that asks for it is in conflict.
-  const hand = await registryCli(zk)(path, 'registry', 'register', '--name', 'db.shop', '--endpoint', 'db:5432');
+  const hand = await registryCli(zk)(
+    path,
+    'registry',
+    'register',
+    '--name',
+    'db.shop',
+    '--endpoint',
+    'db:5432',
+  );
   expect(hand.code).toBe(0);
   expect((await cli('reconcile')).code).toBe(0);
 });

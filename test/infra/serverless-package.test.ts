@@ -107,7 +107,7 @@ describe('serverless package (offline, no credentials)', () => {
     expect(zips.reconcile).not.toMatch(/functions\/sync\b/);
   });
 
-  test('the configuration reaches both functions; the EKS settings only the reconcile', () => {
+  test('the configuration reaches both functions; the sync gets the EKS settings only to write Events', () => {
     const sync = resource('SyncLambdaFunction').Properties.Environment.Variables;
     const reconcile = resource('ReconcileLambdaFunction').Properties.Environment.Variables;
     for (const env of [sync, reconcile]) {
@@ -122,8 +122,10 @@ describe('serverless package (offline, no credentials)', () => {
       // Never a password in the template: only where to fetch it.
       expect(Object.keys(env).filter((k) => /PASSWORD|AUTH$/.test(k))).toEqual([]);
     }
-    expect(sync.EKS_ENDPOINT).toBeUndefined();
     expect(reconcile).toMatchObject({ EKS_CLUSTER_NAME: 'REPLACE_ME-eks-cluster', LIST_PAGE_SIZE: '500' });
+    expect(sync).toMatchObject({ EKS_CLUSTER_NAME: 'REPLACE_ME-eks-cluster', SERVICE_EVENTS: 'true' });
+    expect(reconcile.SERVICE_EVENTS).toBe('true');
+    expect(sync.LIST_PAGE_SIZE).toBeUndefined();
     // The sync asks for reconciles on the stack's bus, at most every 30 s.
     expect(sync).toMatchObject({
       REPAIR_INTERVAL_SECONDS: '30',
@@ -137,6 +139,9 @@ describe('serverless package (offline, no credentials)', () => {
         ZK_CONNECT: 'zk:2181',
         CLUSTER_ID: 'c',
         EVENT_BUS_NAME: 'kube-zk-sync-dev',
+        EKS_ENDPOINT: 'https://example.eks.amazonaws.com',
+        EKS_CA_DATA: Buffer.from('-----BEGIN CERTIFICATE-----\n').toString('base64'),
+        AWS_REGION: 'eu-west-1',
       }),
     ).not.toThrow();
   });
@@ -398,12 +403,25 @@ describe('serverless package (offline, no credentials)', () => {
     }
   });
 
-  test('the reconcile joins its Kubernetes group and is never given an EKS access policy', () => {
+  test('the reconcile joins its Kubernetes groups, the sync only the Events one; never an EKS access policy', () => {
     expect(resource('ReconcileAccessEntry').Properties).toEqual({
       ClusterName: 'REPLACE_ME-eks-cluster',
       PrincipalArn: { 'Fn::GetAtt': ['ReconcileRole', 'Arn'] },
       Type: 'STANDARD',
-      KubernetesGroups: ['kube-zk-sync-reconcile'],
+      KubernetesGroups: {
+        'Fn::If': [
+          'WriteServiceEvents',
+          ['kube-zk-sync-reconcile', 'kube-zk-sync-events'],
+          ['kube-zk-sync-reconcile'],
+        ],
+      },
+    });
+    expect(resource('SyncAccessEntry')).toMatchObject({
+      Condition: 'CreateSyncAccessEntry',
+      Properties: {
+        PrincipalArn: { 'Fn::GetAtt': ['SyncRole', 'Arn'] },
+        KubernetesGroups: ['kube-zk-sync-events'],
+      },
     });
     expect(JSON.stringify(template)).not.toMatch(/cluster-access-policy|AmazonEKS\w*Policy|AccessPolicies/);
   });
@@ -432,6 +450,7 @@ describe('serverless package (offline, no credentials)', () => {
       ['ConflictsAlarm', 'Conflicts'],
       ['SyncStateUnusableAlarm', 'SyncStateUnusable'],
       ['SyncStateRestartedAlarm', 'SyncStateRestarted'],
+      ['EventsFailedAlarm', 'EventsFailed'],
     ]) {
       expect(alarms[alarm as string]).toMatchObject({
         Namespace: 'KubeZkSync',
@@ -595,6 +614,9 @@ describe('the deploy guard (infra/serverless/check-params.mjs)', () => {
     expect(overGrants(defaults)).toEqual([]);
     expect(overGrants({ ...defaults, eksAccessEntry: 'true' })).toEqual([]);
     expect(overGrants({ ...defaults, eksKubernetesGroup: '' })).toEqual([]);
+    expect(
+      overGrants({ ...defaults, eksAccessEntry: 'true', serviceEvents: 'true', eksEventsGroup: '' }),
+    ).toEqual([expect.stringContaining('with an empty eksEventsGroup')]);
     expect(overGrants({ ...defaults, eksAccessEntry: 'true', eksKubernetesGroup: ' ' })).toEqual([
       expect.stringContaining('eksAccessEntry is true with an empty eksKubernetesGroup'),
     ]);

@@ -342,7 +342,9 @@ describe('the reconcile handler', () => {
     const dry = await handler({ dryRun: true }, lambdaContext(60_000, 'kube-zk-sync-reconcile'));
     expect(dry).toMatchObject({ dryRun: true, written: false, listed: sim.listServices().length });
     // Where each Service stands: the same rows `kube-zk-sync status` prints.
-    const rows = (dry as { services: Array<{ service: string; outcome: string; document?: string }> }).services;
+    const rows = (
+      dry as unknown as { services: Array<{ service: string; outcome: string; document?: string }> }
+    ).services;
     expect(rows.map((r) => r.service)).toEqual(
       sim
         .listServices()

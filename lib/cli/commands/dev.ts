@@ -10,6 +10,7 @@ import { ZooKeeperCluster } from '../../local/zookeeper.ts';
 import type { ReconcileResult } from '../../reconcile/reconcile.ts';
 import { describeDamage } from '../../registry/ownership.ts';
 import type { SyncBatchResult } from '../../sync/batch.ts';
+import type { EventCounts } from '../../sync/owner-events.ts';
 import { LocalPipeline } from '../local-pipeline.ts';
 import { block } from '../output.ts';
 import { CliError } from '../run.ts';
@@ -74,7 +75,7 @@ function details(lines: readonly string[]): string {
     .join('\n')}${more}`;
 }
 
-function describeBatch({ report: r, problems }: SyncBatchResult): string {
+function describeBatch({ report: r, problems, eventErrors }: SyncBatchResult): string {
   const parts = [`${r.received} records`, `${r.applied} applied`];
   if (r.coalesced) parts.push(`${r.coalesced} coalesced`);
   if (r.stale) parts.push(`${r.stale} stale`);
@@ -85,13 +86,26 @@ function describeBatch({ report: r, problems }: SyncBatchResult): string {
   if (r.unrepaired) parts.push(`${r.unrepaired} damaged, left for a reconcile`);
   if (r.identityMismatch) parts.push(`${r.identityMismatch} from another incarnation of the cluster`);
   if (r.reconcileRequested) parts.push('reconcile requested');
+  const events = describeEvents(r.events);
+  if (events) parts.push(events);
   const changes = `+${r.created} ~${r.updated} -${r.deleted}`;
   const write = r.error
     ? `write failed: ${r.error}`
     : r.documentWritten
       ? `document written (${changes})`
       : 'no change';
-  return `sync batch: ${parts.join(', ')}; ${write}${details(problems.map((p) => p.problem))}`;
+  const lines = [...problems.map((p) => p.problem), ...eventErrors.map((e) => `Event not written: ${e}`)];
+  return `sync batch: ${parts.join(', ')}; ${write}${details(lines)}`;
+}
+
+/** The Events written on Services (kubectl describe svc shows them), and those that could not be. */
+function describeEvents(e: EventCounts): string | undefined {
+  const written = e.created + e.series;
+  if (written + e.failed + e.unwritten === 0) return undefined;
+  const lost = [e.failed ? `${e.failed} failed` : '', e.unwritten ? `${e.unwritten} not written` : '']
+    .filter(Boolean)
+    .join(', ');
+  return `${written} Events on Services${lost ? ` (${lost})` : ''}`;
 }
 
 function describeReconcile(result: ReconcileResult | Error, why: string): string {
@@ -103,10 +117,13 @@ function describeReconcile(result: ReconcileResult | Error, why: string): string
     ...result.repaired.map((d) => describeDamage(d, true)),
     ...result.plan.conflicts.map((c) => `Service ${c.service} wants "${c.name}", held by ${c.heldBy}`),
     ...result.invalid.map((i) => i.error),
+    ...result.eventErrors.map((e) => `Event not written: ${e}`),
   ];
+  const events = describeEvents(r.events);
   return (
     `reconcile (${why}): ${r.listed} Services listed, +${r.created} ~${r.updated} -${r.deleted}, ${r.unchanged} unchanged, ` +
-    `${r.conflicts} conflicts, ${r.skipped} skipped, ${r.repaired} repaired; ${outcome}${details(names)}`
+    `${r.conflicts} conflicts, ${r.skipped} skipped, ${r.repaired} repaired${events ? `, ${events}` : ''}; ` +
+    `${outcome}${details(names)}`
   );
 }
 
