@@ -38,6 +38,8 @@ export const EVENT_BUS = 'kube-zk-sync-local';
 
 export interface LocalPipelineOptions {
   readonly kubeConfig: KubeConfig;
+  /** Where the Events on Services are written (default: the cluster of `kubeConfig`), e.g. through a fault proxy. */
+  readonly eventsKubeConfig?: KubeConfig;
   readonly zkConnect: string;
   readonly registryPath: string;
   readonly clusterId: string;
@@ -204,7 +206,7 @@ export class LocalPipeline {
     return {
       instance: `${workload}@${this.options.clusterId}`,
       settings: this.config.serviceEvents,
-      http: async () => kubeHttp(kubeConnectionFor(this.options.kubeConfig)),
+      http: async () => kubeHttp(kubeConnectionFor(this.options.eventsKubeConfig ?? this.options.kubeConfig)),
     };
   }
 

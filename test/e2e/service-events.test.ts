@@ -1,0 +1,287 @@
+// Events on Services, end to end: the local pipeline (forwarder → EventBridge → queue → the sync handler, and the
+// reconcile) against real ZooKeeper and the simulator, read back with real kubectl, as a Service's owner reads them.
+// A Service with an invalid annotation, one whose name a hand-made entry holds, and one created `<pending>` each show
+// the right Event, then the next one once fixed; a quiet cluster writes none; `kube-zk-sync status` answers for
+// each. A failing Events API (500s, a silent connection) changes nothing in the registry writes.
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { KubeConfig } from '@kubernetes/client-node';
+import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
+import { LocalPipeline } from '../../lib/cli/local-pipeline.ts';
+import { ApiServerSimulator } from '../../lib/local/apiserver/index.ts';
+import { parseDocument } from '../../lib/registry/document.ts';
+import type { SyncBatchResult } from '../../lib/sync/batch.ts';
+import { ZkStore } from '../../lib/zk/store.ts';
+import { eventually, registryCli, runCli } from '../support/cli.ts';
+import { HttpFaultFront } from '../support/http-faults.ts';
+import { kubectlBin } from '../support/kubectl.ts';
+import { TcpProxy } from '../support/tcp-proxy.ts';
+
+const run = promisify(execFile);
+const zk = inject('zkConnect');
+const CLUSTER = 'events-e2e';
+const LB_DELAY_MS = 2_000;
+
+interface EventObject {
+  reason: string;
+  type: string;
+  note: string;
+  reportingController: string;
+  regarding: { name: string; namespace: string; uid?: string };
+  series?: { count: number };
+}
+
+let dir: string;
+let store: ZkStore;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'kube-zk-sync-events-'));
+  store = new ZkStore({ openAcl: true, connectString: zk });
+});
+afterAll(async () => {
+  store.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** A simulator with its kubeconfig file, and kubectl pointed at it. */
+async function cluster(name: string) {
+  const sim = new ApiServerSimulator({ lbDelayMs: LB_DELAY_MS, bookmarkIntervalMs: 500 });
+  const url = await sim.start();
+  const kubeconfig = join(dir, `${name}.kubeconfig`);
+  await sim.writeKubeconfig(kubeconfig);
+  const kc = new KubeConfig();
+  kc.loadFromFile(kubeconfig);
+  const kubectl = async (...args: string[]) =>
+    (
+      await run(kubectlBin(), ['--kubeconfig', kubeconfig, '--cache-dir', join(dir, `${name}-cache`), ...args], {
+        timeout: 30_000,
+      })
+    ).stdout;
+  /** Every Event kube-zk-sync wrote in `namespace`, as kubectl lists them. */
+  const events = async (namespace: string): Promise<EventObject[]> =>
+    (
+      JSON.parse(await kubectl('get', 'events.v1.events.k8s.io', '-n', namespace, '-o', 'json')) as {
+        items: EventObject[];
+      }
+    ).items.filter((e) => e.reportingController === 'kube-zk-sync.io/sync');
+  /** A KubeConfig like `kc` whose server is `server` (a fault front or proxy). */
+  const through = (server: string) => {
+    const other = new KubeConfig();
+    other.loadFromString(sim.kubeconfig().replace(url, server));
+    return other;
+  };
+  return { sim, url, kubeconfig, kc, kubectl, events, through };
+}
+
+const reasonsOf = (events: EventObject[], service: string) =>
+  events.filter((e) => e.regarding.name === service).map((e) => e.reason);
+
+describe('Events on Services through the pipeline', () => {
+  let c: Awaited<ReturnType<typeof cluster>>;
+  let pipeline: LocalPipeline;
+  const path = `/events/${Date.now()}/services`;
+
+  beforeAll(async () => {
+    c = await cluster('main');
+    const hand = await registryCli(zk)(path, 'registry', 'register', '--name', 'db.shop', '--endpoint', 'db:5432');
+    expect(hand.code).toBe(0);
+    pipeline = await LocalPipeline.start({
+      kubeConfig: c.kc,
+      zkConnect: zk,
+      registryPath: path,
+      clusterId: CLUSTER,
+      queue: { windowMs: 100 },
+    });
+  });
+  afterAll(async () => {
+    await pipeline?.stop();
+    await c?.sim.stop();
+  });
+
+  test('invalid, taken, <pending>: the right Event each, then the next once fixed; status answers for each', async () => {
+    c.sim.createService({
+      namespace: 'shop',
+      name: 'typo',
+      type: 'LoadBalancer',
+      ports: [{ port: 80 }],
+      ingress: [{ ip: '203.0.113.11' }],
+      annotations: { 'kube-zk-sync.io/register': 'yes please' },
+    });
+    c.sim.createService({
+      namespace: 'shop',
+      name: 'db',
+      type: 'LoadBalancer',
+      ports: [{ port: 5432 }],
+      ingress: [{ ip: '203.0.113.12' }],
+      annotations: { 'kube-zk-sync.io/name': 'db.shop' },
+    });
+    // Created through the API, as a person does: the cloud controller gives it an address after LB_DELAY_MS.
+    const manifest = join(dir, 'pending.yaml');
+    await writeFile(
+      manifest,
+      'apiVersion: v1\nkind: Service\nmetadata: { name: pending, namespace: shop }\n' +
+        'spec: { type: LoadBalancer, ports: [{ port: 8080 }] }\n',
+    );
+    await c.kubectl('apply', '-f', manifest);
+
+    await eventually(
+      'Invalid, NameConflict and Skipped Events',
+      async () => {
+        const events = await c.events('shop');
+        return (
+          reasonsOf(events, 'typo').includes('Invalid') &&
+          reasonsOf(events, 'db').includes('NameConflict') &&
+          reasonsOf(events, 'pending').length > 0
+        );
+      },
+      30_000,
+    );
+    let events = await c.events('shop');
+    expect(events.find((e) => e.regarding.name === 'typo')).toMatchObject({
+      type: 'Warning',
+      note: 'invalid: annotation kube-zk-sync.io/register is "yes please"; use "true" or "false"',
+      regarding: { uid: c.sim.getService('shop', 'typo')?.metadata.uid },
+    });
+    expect(events.find((e) => e.regarding.name === 'db')).toMatchObject({
+      type: 'Warning',
+      note: 'conflict: "db.shop" is held by a hand-made entry',
+    });
+    // The load balancer may have come up meanwhile: Skipped first, then Published.
+    expect(reasonsOf(events, 'pending')[0]).toBe('Skipped');
+
+    // kubectl describe shows them on the Service, as its owner looks.
+    const described = await c.kubectl('describe', 'svc', '-n', 'shop', 'typo');
+    expect(described).toMatch(/Warning\s+Invalid\s+.*kube-zk-sync\.io\/register is "yes please"/);
+
+    const status = await runCli(
+      ['status', '--kubeconfig', c.kubeconfig, '--cluster-id', CLUSTER, '-n', 'shop'],
+      { ZK_CONNECT: zk, REGISTRY_PATH: path, ZK_OPEN_ACL: 'true' },
+    );
+    expect(status.stdout).toContain('shop/db       conflict: "db.shop" is held by a hand-made entry');
+    expect(status.stdout).toContain('shop/typo     invalid: annotation kube-zk-sync.io/register is "yes please"');
+
+    // Fixed: the annotation corrected, the name changed; the load balancer came up by itself.
+    await c.kubectl('annotate', '--overwrite', 'svc', '-n', 'shop', 'typo', 'kube-zk-sync.io/register=true');
+    await c.kubectl('annotate', '--overwrite', 'svc', '-n', 'shop', 'db', 'kube-zk-sync.io/name=orders-db.shop');
+    await eventually(
+      'Published Events for the three',
+      async () => {
+        events = await c.events('shop');
+        return ['typo', 'db', 'pending'].every((s) => reasonsOf(events, s).includes('Published'));
+      },
+      30_000,
+    );
+    expect(events.find((e) => e.regarding.name === 'db' && e.reason === 'Published')?.note).toMatch(
+      /^published as "orders-db\.shop" 203\.0\.113\.12:5432$/,
+    );
+    const doc = parseDocument((await store.read(path)).data ?? '');
+    expect(doc.entries.map((e) => e.name).sort()).toEqual([
+      'db.shop',
+      'orders-db.shop',
+      'pending.shop',
+      'typo.shop',
+    ]);
+    const fixed = await runCli(
+      ['status', '--kubeconfig', c.kubeconfig, '--cluster-id', CLUSTER, '-n', 'shop'],
+      { ZK_CONNECT: zk, REGISTRY_PATH: path, ZK_OPEN_ACL: 'true' },
+    );
+    for (const service of ['db', 'pending', 'typo'])
+      expect(fixed.stdout).toMatch(new RegExp(`shop/${service} +published .*\\(the document agrees\\)`));
+  }, 90_000);
+
+  test('a quiet cluster writes no Events: a reconcile of it changes nothing', async () => {
+    await eventually('the pipeline to settle', () => pipeline.settled);
+    const before = (await c.events('shop')).length;
+    const result = await pipeline.reconcileNow();
+    expect(result.report.events).toEqual({ created: 0, series: 0, failed: 0, unwritten: 0 });
+    expect(await c.events('shop')).toHaveLength(before);
+  }, 60_000);
+
+  test('the same problem again counts up its Event', async () => {
+    const count = async () =>
+      (await c.events('shop')).find((e) => e.regarding.name === 'typo' && e.reason === 'Invalid')?.series?.count ??
+      1;
+    await c.kubectl('annotate', '--overwrite', 'svc', '-n', 'shop', 'typo', 'kube-zk-sync.io/register=yes please');
+    await eventually('the second Invalid', async () => (await count()) === 2);
+    expect(reasonsOf(await c.events('shop'), 'typo').filter((r) => r === 'Invalid')).toHaveLength(1);
+  }, 60_000);
+});
+
+describe('a failing Events API changes nothing in the registry writes', () => {
+  /** Runs the pipeline with Events written through `eventsServer`, and checks what reaches the registry. */
+  async function publishWhileEventsFail(name: string, eventsServer: (sim: string) => Promise<string>) {
+    const c = await cluster(name);
+    const path = `/events-faults/${name}/${Date.now()}/services`;
+    const reports: SyncBatchResult[] = [];
+    const pipeline = await LocalPipeline.start({
+      kubeConfig: c.kc,
+      eventsKubeConfig: c.through(await eventsServer(c.url)),
+      zkConnect: zk,
+      registryPath: path,
+      clusterId: CLUSTER,
+      queue: { windowMs: 100 },
+      env: { SERVICE_EVENTS_TIMEOUT_MS: '1500' },
+      onSyncReport: (r) => reports.push(r),
+    });
+    try {
+      for (const n of ['a', 'b', 'c']) {
+        c.sim.createService({
+          namespace: 'shop',
+          name: n,
+          type: 'LoadBalancer',
+          ports: [{ port: 80 }],
+          ...(n === 'c' ? {} : { ingress: [{ ip: `203.0.113.${n === 'a' ? 1 : 2}` }] }),
+        });
+      }
+      await eventually('both entries in the document', async () => {
+        const doc = parseDocument((await store.read(path)).data ?? '');
+        return doc.entries.length === 2;
+      });
+      const doc = parseDocument((await store.read(path)).data ?? '');
+      expect(doc.entries.map((e) => `${e.name} ${e.endpoints}`)).toEqual([
+        'a.shop 203.0.113.1:80',
+        'b.shop 203.0.113.2:80',
+      ]);
+      const counted = reports.reduce((n, r) => n + r.report.events.failed, 0);
+      expect(counted).toBeGreaterThan(0);
+      expect(reports.every((r) => r.batchItemFailures.length === 0 && r.report.error === undefined)).toBe(true);
+      expect(await c.events('shop')).toEqual([]);
+      // The reconcile too: it writes (nothing to change), and its Events fail alone.
+      const result = await pipeline.reconcileNow();
+      expect(result.report.refused).toBeUndefined();
+    } finally {
+      await pipeline.stop();
+      await c.sim.stop();
+    }
+  }
+
+  test('500s from the Events API', async () => {
+    let front: HttpFaultFront | undefined;
+    try {
+      await publishWhileEventsFail('http500', async (url) => {
+        front = await HttpFaultFront.start(url, (req) => (req.url?.includes('/events') ? 500 : undefined));
+        return front.url;
+      });
+      expect(front?.failed).toBeGreaterThan(0);
+    } finally {
+      await front?.stop();
+    }
+  }, 60_000);
+
+  test('an Events API that never answers (timeouts)', async () => {
+    let proxy: TcpProxy | undefined;
+    try {
+      await publishWhileEventsFail('silent', async (url) => {
+        const { hostname, port } = new URL(url);
+        proxy = await TcpProxy.start({ host: hostname, port: Number(port) });
+        proxy.silenceNew(true);
+        return `http://127.0.0.1:${proxy.port}`;
+      });
+    } finally {
+      await proxy?.stop();
+    }
+  }, 60_000);
+});
