@@ -4,7 +4,7 @@
 // the right Event, then the next one once fixed; a quiet cluster writes none; `kube-zk-sync status` answers for
 // each. A failing Events API (500s, a silent connection) changes nothing in the registry writes.
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -12,7 +12,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
 import { LocalPipeline } from '../../lib/cli/local-pipeline.ts';
 import { ApiServerSimulator } from '../../lib/local/apiserver/index.ts';
-import { parseDocument } from '../../lib/registry/document.ts';
+import { parseDocument, readerView } from '../../lib/registry/document.ts';
 import type { SyncBatchResult } from '../../lib/sync/batch.ts';
 import { ZkStore } from '../../lib/zk/store.ts';
 import { eventually, registryCli, runCli } from '../support/cli.ts';
@@ -83,6 +83,7 @@ describe('Events on Services through the pipeline', () => {
   let c: Awaited<ReturnType<typeof cluster>>;
   let pipeline: LocalPipeline;
   const path = `/events/${Date.now()}/services`;
+  const eventErrors: string[] = [];
 
   beforeAll(async () => {
     c = await cluster('main');
@@ -94,6 +95,7 @@ describe('Events on Services through the pipeline', () => {
       registryPath: path,
       clusterId: CLUSTER,
       queue: { windowMs: 100 },
+      onSyncReport: (r) => eventErrors.push(...r.eventErrors),
     });
   });
   afterAll(async () => {
@@ -119,13 +121,7 @@ describe('Events on Services through the pipeline', () => {
       annotations: { 'kube-zk-sync.io/name': 'db.shop' },
     });
     // Created through the API, as a person does: the cloud controller gives it an address after LB_DELAY_MS.
-    const manifest = join(dir, 'pending.yaml');
-    await writeFile(
-      manifest,
-      'apiVersion: v1\nkind: Service\nmetadata: { name: pending, namespace: shop }\n' +
-        'spec: { type: LoadBalancer, ports: [{ port: 8080 }] }\n',
-    );
-    await c.kubectl('apply', '-f', manifest);
+    await c.kubectl('create', 'service', 'loadbalancer', 'pending', '-n', 'shop', '--tcp=8080:8080');
 
     await eventually(
       'Invalid, NameConflict and Skipped Events',
@@ -205,7 +201,9 @@ describe('Events on Services through the pipeline', () => {
       (await c.events('shop')).find((e) => e.regarding.name === 'typo' && e.reason === 'Invalid')?.series?.count ??
       1;
     await c.kubectl('annotate', '--overwrite', 'svc', '-n', 'shop', 'typo', 'kube-zk-sync.io/register=yes please');
-    await eventually('the second Invalid', async () => (await count()) === 2);
+    await eventually('the second Invalid', async () => (await count()) === 2).catch((error: Error) => {
+      throw new Error(`${error.message}; Events not written: ${eventErrors.join(' | ')}`);
+    });
     expect(reasonsOf(await c.events('shop'), 'typo').filter((r) => r === 'Invalid')).toHaveLength(1);
   }, 60_000);
 });
@@ -241,7 +239,7 @@ describe('a failing Events API changes nothing in the registry writes', () => {
         return doc.entries.length === 2;
       });
       const doc = parseDocument((await store.read(path)).data ?? '');
-      expect(doc.entries.map((e) => `${e.name} ${e.endpoints}`)).toEqual([
+      expect(doc.entries.map((e) => `${e.name} ${readerView(e).endpoints}`)).toEqual([
         'a.shop 203.0.113.1:80',
         'b.shop 203.0.113.2:80',
       ]);
