@@ -120,8 +120,15 @@ describe('Events on Services through the pipeline', () => {
       ingress: [{ ip: '203.0.113.12' }],
       annotations: { 'kube-zk-sync.io/name': 'db.shop' },
     });
-    // Created through the API, as a person does: the cloud controller gives it an address after LB_DELAY_MS.
-    await c.kubectl('create', 'service', 'loadbalancer', 'pending', '-n', 'shop', '--tcp=8080:8080');
+    // Created through the API's create (as `kubectl apply` does): the cloud controller gives it an address after
+    // LB_DELAY_MS, so it starts `<pending>`.
+    c.sim.create({
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'pending', namespace: 'shop' },
+      spec: { type: 'LoadBalancer', ports: [{ port: 8080 }] },
+    });
+    expect(await c.kubectl('get', 'svc', '-n', 'shop', 'pending')).toContain('<pending>');
 
     await eventually(
       'Invalid, NameConflict and Skipped Events',
@@ -243,8 +250,8 @@ describe('a failing Events API changes nothing in the registry writes', () => {
         'a.shop 203.0.113.1:80',
         'b.shop 203.0.113.2:80',
       ]);
-      const counted = reports.reduce((n, r) => n + r.report.events.failed, 0);
-      expect(counted).toBeGreaterThan(0);
+      // The Events are tried after the write (and the report comes after them).
+      await eventually('the failed Events counted', () => reports.some((r) => r.report.events.failed > 0));
       expect(reports.every((r) => r.batchItemFailures.length === 0 && r.report.error === undefined)).toBe(true);
       expect(await c.events('shop')).toEqual([]);
       // The reconcile too: it writes (nothing to change), and its Events fail alone.
