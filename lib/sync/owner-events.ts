@@ -4,13 +4,10 @@
 // registry write.
 import type { ServiceEventsSettings } from '../config/config.ts';
 import type { EksConnection } from '../kube/eks-token.ts';
-import {
-  type KubeHttp,
-  kubeHttp,
-  type ServiceEventsReport,
-  writeServiceEvents,
-} from '../kube/service-events.ts';
+// Types only: the writer is loaded with the first Event (see tellOwners), not at a Lambda's cold start.
+import type { KubeHttp, ServiceEventsReport } from '../kube/service-events.ts';
 import type { OutcomeEvent } from '../registry/outcome.ts';
+import { messageOf } from '../util/errors.ts';
 import { oncePerContainer } from './container.ts';
 
 /** Where and how a workload writes its Events. */
@@ -28,7 +25,10 @@ export const countsOf = ({ errors: _errors, ...counts }: ServiceEventsReport): E
 
 export const NO_EVENTS: ServiceEventsReport = { created: 0, series: 0, failed: 0, unwritten: 0, errors: [] };
 
-/** Writes the step's Events within the sink's deadline (and the caller's signal); never throws. */
+/**
+ * Writes the step's Events within the sink's deadline (and the caller's signal); never throws. The writer module is
+ * imported here, so a sync that has nothing to tell never parses it.
+ */
 export async function tellOwners(
   events: readonly OutcomeEvent[],
   uidOf: (service: string) => string | undefined,
@@ -36,7 +36,13 @@ export async function tellOwners(
   signal?: AbortSignal,
 ): Promise<ServiceEventsReport> {
   if (!sink?.settings.enabled || events.length === 0) return NO_EVENTS;
-  return writeServiceEvents(events, {
+  let writer: typeof import('../kube/service-events.ts');
+  try {
+    writer = await import('../kube/service-events.ts');
+  } catch (error) {
+    return { ...NO_EVENTS, unwritten: events.length, errors: [messageOf(error)] };
+  }
+  return writer.writeServiceEvents(events, {
     http: sink.http,
     uidOf,
     instance: sink.instance,
@@ -59,9 +65,10 @@ export function eksEventsSink(
     instance,
     settings,
     http: oncePerContainer(async () => {
-      const [{ eksKubeConnection }, { defaultProvider }] = await Promise.all([
+      const [{ eksKubeConnection }, { defaultProvider }, { kubeHttp }] = await Promise.all([
         import('../kube/eks-token.ts'),
         import('@aws-sdk/credential-provider-node'),
+        import('../kube/service-events.ts'),
       ]);
       return kubeHttp(eksKubeConnection(eks, defaultProvider()));
     }),

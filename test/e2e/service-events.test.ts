@@ -56,9 +56,13 @@ async function cluster(name: string) {
   kc.loadFromFile(kubeconfig);
   const kubectl = async (...args: string[]) =>
     (
-      await run(kubectlBin(), ['--kubeconfig', kubeconfig, '--cache-dir', join(dir, `${name}-cache`), ...args], {
-        timeout: 30_000,
-      })
+      await run(
+        kubectlBin(),
+        ['--kubeconfig', kubeconfig, '--cache-dir', join(dir, `${name}-cache`), ...args],
+        {
+          timeout: 30_000,
+        },
+      )
     ).stdout;
   /** Every Event kube-zk-sync wrote in `namespace`, as kubectl lists them. */
   const events = async (namespace: string): Promise<EventObject[]> =>
@@ -87,7 +91,15 @@ describe('Events on Services through the pipeline', () => {
 
   beforeAll(async () => {
     c = await cluster('main');
-    const hand = await registryCli(zk)(path, 'registry', 'register', '--name', 'db.shop', '--endpoint', 'db:5432');
+    const hand = await registryCli(zk)(
+      path,
+      'registry',
+      'register',
+      '--name',
+      'db.shop',
+      '--endpoint',
+      'db:5432',
+    );
     expect(hand.code).toBe(0);
     pipeline = await LocalPipeline.start({
       kubeConfig: c.kc,
@@ -164,11 +176,21 @@ describe('Events on Services through the pipeline', () => {
       { ZK_CONNECT: zk, REGISTRY_PATH: path, ZK_OPEN_ACL: 'true' },
     );
     expect(status.stdout).toContain('shop/db       conflict: "db.shop" is held by a hand-made entry');
-    expect(status.stdout).toContain('shop/typo     invalid: annotation kube-zk-sync.io/register is "yes please"');
+    expect(status.stdout).toContain(
+      'shop/typo     invalid: annotation kube-zk-sync.io/register is "yes please"',
+    );
 
     // Fixed: the annotation corrected, the name changed; the load balancer came up by itself.
     await c.kubectl('annotate', '--overwrite', 'svc', '-n', 'shop', 'typo', 'kube-zk-sync.io/register=true');
-    await c.kubectl('annotate', '--overwrite', 'svc', '-n', 'shop', 'db', 'kube-zk-sync.io/name=orders-db.shop');
+    await c.kubectl(
+      'annotate',
+      '--overwrite',
+      'svc',
+      '-n',
+      'shop',
+      'db',
+      'kube-zk-sync.io/name=orders-db.shop',
+    );
     await eventually(
       'Published Events for the three',
       async () => {
@@ -205,9 +227,17 @@ describe('Events on Services through the pipeline', () => {
 
   test('the same problem again counts up its Event', async () => {
     const count = async () =>
-      (await c.events('shop')).find((e) => e.regarding.name === 'typo' && e.reason === 'Invalid')?.series?.count ??
-      1;
-    await c.kubectl('annotate', '--overwrite', 'svc', '-n', 'shop', 'typo', 'kube-zk-sync.io/register=yes please');
+      (await c.events('shop')).find((e) => e.regarding.name === 'typo' && e.reason === 'Invalid')?.series
+        ?.count ?? 1;
+    await c.kubectl(
+      'annotate',
+      '--overwrite',
+      'svc',
+      '-n',
+      'shop',
+      'typo',
+      'kube-zk-sync.io/register=yes please',
+    );
     await eventually('the second Invalid', async () => (await count()) === 2).catch((error: Error) => {
       throw new Error(`${error.message}; Events not written: ${eventErrors.join(' | ')}`);
     });
@@ -252,7 +282,9 @@ describe('a failing Events API changes nothing in the registry writes', () => {
       ]);
       // The Events are tried after the write (and the report comes after them).
       await eventually('the failed Events counted', () => reports.some((r) => r.report.events.failed > 0));
-      expect(reports.every((r) => r.batchItemFailures.length === 0 && r.report.error === undefined)).toBe(true);
+      expect(reports.every((r) => r.batchItemFailures.length === 0 && r.report.error === undefined)).toBe(
+        true,
+      );
       expect(await c.events('shop')).toEqual([]);
       // The reconcile too: it writes (nothing to change), and its Events fail alone.
       const result = await pipeline.reconcileNow();
