@@ -245,6 +245,33 @@ describe('Events on Services through the pipeline', () => {
   }, 60_000);
 });
 
+test('the Events written per invocation are bounded; the rest are counted', async () => {
+  const c = await cluster('bounded');
+  const reports: SyncBatchResult[] = [];
+  const pipeline = await LocalPipeline.start({
+    kubeConfig: c.kc,
+    zkConnect: zk,
+    registryPath: `/events-bounded/${Date.now()}/services`,
+    clusterId: CLUSTER,
+    // One batch for the three Services created at once.
+    queue: { windowMs: 1_500 },
+    env: { SERVICE_EVENTS_MAX: '1' },
+    onSyncReport: (r) => reports.push(r),
+  });
+  try {
+    await eventually('the forwarder ready', () => pipeline.settled);
+    for (const n of ['x', 'y', 'z'])
+      c.sim.createService({ namespace: 'bounded', name: n, type: 'LoadBalancer', ports: [{ port: 80 }] });
+    await eventually('the batch', () => reports.some((r) => r.report.applied === 3));
+    const batch = reports.find((r) => r.report.applied === 3);
+    expect(batch?.report.events).toEqual({ created: 1, series: 0, failed: 0, unwritten: 2 });
+    expect(await c.events('bounded')).toHaveLength(1);
+  } finally {
+    await pipeline.stop();
+    await c.sim.stop();
+  }
+}, 60_000);
+
 describe('a failing Events API changes nothing in the registry writes', () => {
   /** Runs the pipeline with Events written through `eventsServer`, and checks what reaches the registry. */
   async function publishWhileEventsFail(name: string, eventsServer: (sim: string) => Promise<string>) {
