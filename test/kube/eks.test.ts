@@ -6,7 +6,9 @@ import type { AddressInfo } from 'node:net';
 import { CoreV1Api } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { EKS_TOKEN_PREFIX, eksBearerToken, eksKubeConfig } from '../../lib/kube/eks.ts';
+import { eksKubeConnection } from '../../lib/kube/eks-token.ts';
 import { listAllServices } from '../../lib/kube/list.ts';
+import { kubeHttp } from '../../lib/kube/service-events.ts';
 
 const credentials = {
   accessKeyId: 'AKIDEXAMPLE',
@@ -131,6 +133,27 @@ describe('eksKubeConfig with the real client', () => {
     expect(decode((seen[2] as string).slice('Bearer '.length)).searchParams.get('X-Amz-Date')).toBe(
       '20261125T124556Z',
     );
+  });
+
+  test("the Event writer's connection (no client-node) carries the same token, signed once for its requests", async () => {
+    seen.length = 0;
+    let asked = 0;
+    const http = kubeHttp(
+      eksKubeConnection({ clusterName: 'prod-eu', endpoint, caData: CA, region: 'eu-west-1' }, async () => {
+        asked++;
+        return credentials;
+      }),
+    );
+    const signal = new AbortController().signal;
+    for (let i = 0; i < 2; i++)
+      expect(
+        (await http.request('POST', '/apis/events.k8s.io/v1/namespaces/a/events', { body: {}, signal }))
+          .status,
+      ).toBe(200);
+    expect(asked).toBe(1);
+    expect(seen).toHaveLength(2);
+    expect(seen[0]).toMatch(/^Bearer k8s-aws-v1\.[A-Za-z0-9_-]+$/);
+    expect(seen[1]).toBe(seen[0]);
   });
 
   test('credentials that expire sooner bound the reuse of the token', async () => {
