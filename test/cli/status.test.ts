@@ -8,7 +8,8 @@ import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
 import { ApiServerSimulator } from '../../lib/local/apiserver/index.ts';
 import { syncStatePath } from '../../lib/zk/registry-store.ts';
 import { ZkStore } from '../../lib/zk/store.ts';
-import { registryCli, runCli } from '../support/cli.ts';
+import { runCli } from '../support/cli.ts';
+import { registerTakenName, takenNameService, typoService } from '../support/outcome-services.ts';
 
 const zk = inject('zkConnect');
 const store = new ZkStore({ openAcl: true, connectString: zk });
@@ -29,33 +30,12 @@ beforeAll(async () => {
   await sim.writeKubeconfig(kubeconfig);
   sim.createService({ namespace: 'shop', name: 'cart', ...lb, ingress: [{ ip: '203.0.113.10' }] });
   sim.createService({ namespace: 'shop', name: 'pending', ...lb });
-  sim.createService({
-    namespace: 'shop',
-    name: 'typo',
-    ...lb,
-    ingress: [{ ip: '203.0.113.11' }],
-    annotations: { 'kube-zk-sync.io/register': 'yes please' },
-  });
-  sim.createService({
-    namespace: 'shop',
-    name: 'db',
-    ...lb,
-    ingress: [{ ip: '203.0.113.12' }],
-    annotations: { 'kube-zk-sync.io/name': 'db.shop' },
-  });
+  sim.createService(typoService('shop'));
+  sim.createService(takenNameService('shop'));
   sim.createService({ namespace: 'shop', name: 'internal', type: 'ClusterIP', ports: [{ port: 80 }] });
   sim.createService({ namespace: 'other', name: 'web', ...lb, ingress: [{ ip: '203.0.113.13' }] });
   // A person registered db.shop by hand: the Service that asks for it is in conflict.
-  const hand = await registryCli(zk)(
-    path,
-    'registry',
-    'register',
-    '--name',
-    'db.shop',
-    '--endpoint',
-    'db:5432',
-  );
-  expect(hand.code).toBe(0);
+  await registerTakenName(zk, path, 'shop');
   expect((await cli('reconcile')).code).toBe(0);
 });
 afterAll(async () => {

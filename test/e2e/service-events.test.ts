@@ -15,9 +15,10 @@ import { ApiServerSimulator } from '../../lib/local/apiserver/index.ts';
 import { parseDocument, readerView } from '../../lib/registry/document.ts';
 import type { SyncBatchResult } from '../../lib/sync/batch.ts';
 import { ZkStore } from '../../lib/zk/store.ts';
-import { eventually, registryCli, runCli } from '../support/cli.ts';
+import { eventually, runCli } from '../support/cli.ts';
 import { HttpFaultFront } from '../support/http-faults.ts';
 import { kubectlBin } from '../support/kubectl.ts';
+import { registerTakenName, takenNameService, typoService } from '../support/outcome-services.ts';
 import { TcpProxy } from '../support/tcp-proxy.ts';
 
 const run = promisify(execFile);
@@ -71,13 +72,16 @@ async function cluster(name: string) {
         items: EventObject[];
       }
     ).items.filter((e) => e.reportingController === 'kube-zk-sync.io/sync');
+  /** `kubectl annotate --overwrite` of Service `name` in namespace shop, as its owner fixes it. */
+  const annotate = (name: string, annotation: string) =>
+    kubectl('annotate', '--overwrite', 'svc', '-n', 'shop', name, annotation);
   /** A KubeConfig like `kc` whose server is `server` (a fault front or proxy). */
   const through = (server: string) => {
     const other = new KubeConfig();
     other.loadFromString(sim.kubeconfig().replace(url, server));
     return other;
   };
-  return { sim, url, kubeconfig, kc, kubectl, events, through };
+  return { sim, url, kubeconfig, kc, kubectl, annotate, events, through };
 }
 
 const reasonsOf = (events: EventObject[], service: string) =>
@@ -116,22 +120,8 @@ describe('Events on Services through the pipeline', () => {
   });
 
   test('invalid, taken, <pending>: the right Event each, then the next once fixed; status answers for each', async () => {
-    c.sim.createService({
-      namespace: 'shop',
-      name: 'typo',
-      type: 'LoadBalancer',
-      ports: [{ port: 80 }],
-      ingress: [{ ip: '203.0.113.11' }],
-      annotations: { 'kube-zk-sync.io/register': 'yes please' },
-    });
-    c.sim.createService({
-      namespace: 'shop',
-      name: 'db',
-      type: 'LoadBalancer',
-      ports: [{ port: 5432 }],
-      ingress: [{ ip: '203.0.113.12' }],
-      annotations: { 'kube-zk-sync.io/name': 'db.shop' },
-    });
+    c.sim.createService(typoService('shop'));
+    c.sim.createService(takenNameService('shop'));
     // Created through the API's create (as `kubectl apply` does): the cloud controller gives it an address after
     // LB_DELAY_MS, so it starts `<pending>`.
     c.sim.create({
@@ -171,26 +161,21 @@ describe('Events on Services through the pipeline', () => {
     const described = await c.kubectl('describe', 'svc', '-n', 'shop', 'typo');
     expect(described).toMatch(/Warning\s+Invalid\s+.*kube-zk-sync\.io\/register is "yes please"/);
 
-    const status = await runCli(
-      ['status', '--kubeconfig', c.kubeconfig, '--cluster-id', CLUSTER, '-n', 'shop'],
-      { ZK_CONNECT: zk, REGISTRY_PATH: path, ZK_OPEN_ACL: 'true' },
-    );
+    const statusOfShop = () =>
+      runCli(['status', '--kubeconfig', c.kubeconfig, '--cluster-id', CLUSTER, '-n', 'shop'], {
+        ZK_CONNECT: zk,
+        REGISTRY_PATH: path,
+        ZK_OPEN_ACL: 'true',
+      });
+    const status = await statusOfShop();
     expect(status.stdout).toContain('shop/db       conflict: "db.shop" is held by a hand-made entry');
     expect(status.stdout).toContain(
       'shop/typo     invalid: annotation kube-zk-sync.io/register is "yes please"',
     );
 
     // Fixed: the annotation corrected, the name changed; the load balancer came up by itself.
-    await c.kubectl('annotate', '--overwrite', 'svc', '-n', 'shop', 'typo', 'kube-zk-sync.io/register=true');
-    await c.kubectl(
-      'annotate',
-      '--overwrite',
-      'svc',
-      '-n',
-      'shop',
-      'db',
-      'kube-zk-sync.io/name=orders-db.shop',
-    );
+    await c.annotate('typo', 'kube-zk-sync.io/register=true');
+    await c.annotate('db', 'kube-zk-sync.io/name=orders-db.shop');
     await eventually(
       'Published Events for the three',
       async () => {
@@ -200,7 +185,7 @@ describe('Events on Services through the pipeline', () => {
       30_000,
     );
     expect(events.find((e) => e.regarding.name === 'db' && e.reason === 'Published')?.note).toMatch(
-      /^published as "orders-db\.shop" 203\.0\.113\.12:5432$/,
+      /^published as "orders-db\.shop" 203\.0\.113\.12:80$/,
     );
     const doc = parseDocument((await store.read(path)).data ?? '');
     expect(doc.entries.map((e) => e.name).sort()).toEqual([
@@ -209,10 +194,7 @@ describe('Events on Services through the pipeline', () => {
       'pending.shop',
       'typo.shop',
     ]);
-    const fixed = await runCli(
-      ['status', '--kubeconfig', c.kubeconfig, '--cluster-id', CLUSTER, '-n', 'shop'],
-      { ZK_CONNECT: zk, REGISTRY_PATH: path, ZK_OPEN_ACL: 'true' },
-    );
+    const fixed = await statusOfShop();
     for (const service of ['db', 'pending', 'typo'])
       expect(fixed.stdout).toMatch(new RegExp(`shop/${service} +published .*\\(the document agrees\\)`));
   }, 90_000);
@@ -229,15 +211,7 @@ describe('Events on Services through the pipeline', () => {
     const count = async () =>
       (await c.events('shop')).find((e) => e.regarding.name === 'typo' && e.reason === 'Invalid')?.series
         ?.count ?? 1;
-    await c.kubectl(
-      'annotate',
-      '--overwrite',
-      'svc',
-      '-n',
-      'shop',
-      'typo',
-      'kube-zk-sync.io/register=yes please',
-    );
+    await c.annotate('typo', 'kube-zk-sync.io/register=yes please');
     await eventually('the second Invalid', async () => (await count()) === 2).catch((error: Error) => {
       throw new Error(`${error.message}; Events not written: ${eventErrors.join(' | ')}`);
     });
