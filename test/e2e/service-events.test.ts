@@ -95,16 +95,7 @@ describe('Events on Services through the pipeline', () => {
 
   beforeAll(async () => {
     c = await cluster('main');
-    const hand = await registryCli(zk)(
-      path,
-      'registry',
-      'register',
-      '--name',
-      'db.shop',
-      '--endpoint',
-      'db:5432',
-    );
-    expect(hand.code).toBe(0);
+    await registerTakenName(zk, path, 'shop');
     pipeline = await LocalPipeline.start({
       kubeConfig: c.kc,
       zkConnect: zk,
