@@ -59,6 +59,7 @@ const STACK: Stack = {
     'SyncLogGroup.Arn': `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:/aws/lambda/kube-zk-sync-dev-sync:*`,
     'ReconcileLogGroup.Arn': `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:/aws/lambda/kube-zk-sync-dev-reconcile:*`,
     'ReconcileRole.Arn': `arn:aws:iam::${ACCOUNT}:role/kube-zk-sync-dev-ReconcileRole-9C0D`,
+    'SyncRole.Arn': `arn:aws:iam::${ACCOUNT}:role/kube-zk-sync-dev-SyncRole-5E1F`,
   },
 };
 
@@ -263,7 +264,18 @@ describe('AWS: the reconcile never gets the whole cluster', () => {
       ClusterName: 'REPLACE_ME-eks-cluster',
       PrincipalArn: STACK.resources['ReconcileRole.Arn'],
       Type: 'STANDARD',
-      KubernetesGroups: ['kube-zk-sync-reconcile'],
+      // Its second group may only write Events on Services (infra/DEPLOY.md, step 5b).
+      KubernetesGroups: ['kube-zk-sync-reconcile', 'kube-zk-sync-events'],
+    });
+  });
+
+  test("the sync's access entry puts it in the Events group alone: it can read nothing of the cluster", () => {
+    const entry = resolver(template, STACK).value(template.Resources.SyncAccessEntry.Properties);
+    expect(entry).toEqual({
+      ClusterName: 'REPLACE_ME-eks-cluster',
+      PrincipalArn: STACK.resources['SyncRole.Arn'],
+      Type: 'STANDARD',
+      KubernetesGroups: ['kube-zk-sync-events'],
     });
   });
 
