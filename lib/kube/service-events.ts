@@ -44,7 +44,8 @@ export function kubeHttp(connection: KubeConnection): KubeHttp {
   const send = base.protocol === 'https:' ? httpsRequest : httpRequest;
   return {
     async request(method, path, { body, contentType, signal }) {
-      const prepared = await connection.prepare();
+      // Signing a token may wait on the credentials: that too ends at the deadline.
+      const prepared = await untilAborted(connection.prepare(), signal);
       const text = body === undefined ? undefined : JSON.stringify(body);
       const url = new URL(path, base);
       return await new Promise((resolve, reject) => {
@@ -79,6 +80,16 @@ export function kubeHttp(connection: KubeConnection): KubeHttp {
       });
     },
   };
+}
+
+/** `promise`, or its rejection with the signal's reason once `signal` aborts, whichever comes first. */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
 }
 
 /** The Service an Event is about. */
