@@ -8,8 +8,9 @@
 // of a published Service is read from the document (it holds the Service's entry), and the sync state keeps a short
 // digest only for the Services in scope that are not published (`SyncState.outcomes`).
 import { createHash } from 'node:crypto';
-import type { RegistryEntry } from './document.ts';
+import { type RegistryDocument, type RegistryEntry, readerView } from './document.ts';
 import type { RegistryPlan } from './plan.ts';
+import type { SyncState } from './sync-state.ts';
 
 /** Why a Service that nothing is wrong with is not published (see lib/kube/mapping.ts). */
 export type SkipCause = 'filtered' | 'opted-out' | 'no-address';
@@ -319,4 +320,54 @@ export function statusRows(outcomes: ReadonlyMap<string, ServiceOutcome>): Statu
       { service, outcome: o.kind, status: describeOutcome(service, o), ...(document ? { document } : {}) },
     ];
   });
+}
+
+/** Service → the reader view of the entries `owner` holds for it in `document`. */
+export function entriesHeld(document: RegistryDocument, owner: string): Map<string, RegistryEntry[]> {
+  const held = new Map<string, RegistryEntry[]>();
+  for (const e of document.entries) {
+    if (e.owner?.cluster === owner)
+      held.set(e.owner.service, [...(held.get(e.owner.service) ?? []), readerView(e)]);
+  }
+  return held;
+}
+
+/**
+ * A step's outcomes, and the Events they call for, each judged against the Service's previous outcome: the digest
+ * the state kept, or else published when the document held its entry. A refused step tells only of the deletions it
+ * holds (nothing else happened). `digests`: what the state keeps of each decided Service next (undefined: nothing).
+ */
+export function judgeOutcomes(
+  step: StepDecisions,
+  state: SyncState,
+): {
+  outcomes: ReadonlyMap<string, ServiceOutcome>;
+  events: OutcomeEvent[];
+  digests: ReadonlyMap<string, string | undefined>;
+} {
+  const outcomes = serviceOutcomes(step);
+  const events: OutcomeEvent[] = [];
+  const digests = new Map<string, string | undefined>();
+  for (const key of [...outcomes.keys()].sort()) {
+    const outcome = outcomes.get(key) as ServiceOutcome;
+    digests.set(key, remembered(outcome) ? outcomeDigest(outcome) : undefined);
+    if (step.refused !== undefined && outcome.kind !== 'deletion-held') continue;
+    const before = state.outcomes?.[key] ?? (step.held.has(key) ? PUBLISHED : undefined);
+    const event = outcomeEvent(key, before, outcome);
+    if (event) events.push(event);
+  }
+  return { outcomes, events, digests };
+}
+
+/** The state's outcome digests with those of a step's Services replaced. */
+export function rememberedOutcomes(
+  state: SyncState,
+  digests: ReadonlyMap<string, string | undefined>,
+): Pick<SyncState, 'outcomes'> {
+  const outcomes: Record<string, string> = { ...(state.outcomes ?? {}) };
+  for (const [key, digest] of digests) {
+    if (digest === undefined) delete outcomes[key];
+    else outcomes[key] = digest;
+  }
+  return Object.keys(outcomes).length > 0 ? { outcomes } : {};
 }

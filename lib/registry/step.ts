@@ -4,17 +4,15 @@
 // observations cover is repaired at once, and the rest is left to a reconcile, which the step asks for.
 import { compareResourceVersions } from '../events/resource-version.ts';
 import { applyBudgets, type Budgets } from './budgets.ts';
-import { type RegistryDocument, type RegistryEntry, readerView } from './document.ts';
+import type { RegistryDocument, RegistryEntry } from './document.ts';
 import {
   type Decided,
+  entriesHeld,
+  judgeOutcomes,
   type OutcomeEvent,
-  outcomeDigest,
-  outcomeEvent,
-  PUBLISHED,
-  remembered,
+  rememberedOutcomes,
   type ServiceOutcome,
   type SkipCause,
-  serviceOutcomes,
 } from './outcome.ts';
 import { type Damage, inspectDocument, ownershipAfter, restoreMarkers } from './ownership.ts';
 import {
@@ -233,12 +231,11 @@ export function planStep<T>(input: StepInput<T>): PlannedStep<T> {
   const skipped: Array<{ key: string; reason: string; cause?: SkipCause }> = [];
   const invalid: Array<{ key: string; error: string }> = [];
   const decisions = new Map<string, Decided>();
-  let held: Map<string, string[]> | undefined;
+  const held = entriesHeld(current, input.owner);
   const forbiddenName = (key: string): string | undefined => {
     const refusal = input.nameRefusal;
     if (!refusal) return undefined;
-    held ??= namesHeld(current, input.owner);
-    return held.get(key)?.find((name) => refusal(key, name) !== undefined);
+    return held.get(key)?.find((e) => refusal(key, e.name) !== undefined)?.name;
   };
   for (const [key, o] of admitted) {
     if (o.value === null) {
@@ -272,19 +269,17 @@ export function planStep<T>(input: StepInput<T>): PlannedStep<T> {
   const plan = budgeted?.plan ?? proposed;
   for (const r of budgeted?.refused ?? []) invalid.push({ key: r.service, error: r.error });
   const share = deletionShare(current, plan);
+  // Where each decided Service stands, and what its owner is told (outcome.ts).
   const told = (refused?: string) =>
-    tellOwners(
-      serviceOutcomes({
+    judgeOutcomes(
+      {
         decided: decisions,
         plan,
-        held: entriesHeld(current, input.owner),
+        held,
         overBudget: new Map((budgeted?.refused ?? []).map((r) => [r.service, r.error])),
         ...(refused !== undefined ? { refused } : {}),
-      }),
-      current,
+      },
       state,
-      input.owner,
-      refused !== undefined,
     );
   if (
     input.maxDeleteShare !== undefined &&
@@ -299,7 +294,7 @@ export function planStep<T>(input: StepInput<T>): PlannedStep<T> {
     const { outcomes, events } = told(refused);
     return { ...refusedStep(input, refused), plan, stale, skipped, invalid, outcomes, events };
   }
-  const { outcomes, events, remembered: kept } = told();
+  const { outcomes, events, digests } = told();
 
   const planned = planHasChanges(plan) ? applyPlan(current, plan) : current;
   const marked = restoreMarkers(planned, input.owner);
@@ -324,7 +319,7 @@ export function planStep<T>(input: StepInput<T>): PlannedStep<T> {
   let nextState: SyncState = {
     ...rest,
     ...ownershipAfter(document, state, input.owner, decided, input.now),
-    ...rememberedOutcomes(state, kept),
+    ...rememberedOutcomes(state, digests),
   };
   if (ask) nextState = { ...nextState, repairRequestedAt: input.now };
   if (input.complete) {
@@ -347,70 +342,6 @@ export function planStep<T>(input: StepInput<T>): PlannedStep<T> {
     ...(restarted !== undefined ? { restarted } : {}),
     changed: planHasChanges(plan) || marked.restored > 0,
   };
-}
-
-/** Service → the reader view of the entries it holds. */
-function entriesHeld(current: RegistryDocument, owner: string): Map<string, RegistryEntry[]> {
-  const held = new Map<string, RegistryEntry[]>();
-  for (const e of current.entries) {
-    if (e.owner?.cluster === owner)
-      held.set(e.owner.service, [...(held.get(e.owner.service) ?? []), readerView(e)]);
-  }
-  return held;
-}
-
-/**
- * The Events a step's outcomes call for, each judged against the Service's previous outcome: the digest the state
- * kept, or else published when the document holds its entry. A refused step tells only of the deletions it holds
- * (nothing else happened). Also what the state keeps of each decided Service's outcome next (undefined: nothing).
- */
-function tellOwners(
-  outcomes: ReadonlyMap<string, ServiceOutcome>,
-  current: RegistryDocument,
-  state: SyncState,
-  owner: string,
-  refused: boolean,
-): {
-  outcomes: ReadonlyMap<string, ServiceOutcome>;
-  events: OutcomeEvent[];
-  remembered: ReadonlyMap<string, string | undefined>;
-} {
-  const published = new Set(
-    current.entries.flatMap((e) => (e.owner?.cluster === owner ? [e.owner.service] : [])),
-  );
-  const events: OutcomeEvent[] = [];
-  const kept = new Map<string, string | undefined>();
-  for (const key of [...outcomes.keys()].sort()) {
-    const outcome = outcomes.get(key) as ServiceOutcome;
-    kept.set(key, remembered(outcome) ? outcomeDigest(outcome) : undefined);
-    if (refused && outcome.kind !== 'deletion-held') continue;
-    const before = state.outcomes?.[key] ?? (published.has(key) ? PUBLISHED : undefined);
-    const event = outcomeEvent(key, before, outcome);
-    if (event) events.push(event);
-  }
-  return { outcomes, events, remembered: kept };
-}
-
-/** The state's outcome digests with those of this step's Services replaced. */
-function rememberedOutcomes(
-  state: SyncState,
-  kept: ReadonlyMap<string, string | undefined>,
-): Pick<SyncState, 'outcomes'> {
-  const outcomes: Record<string, string> = { ...(state.outcomes ?? {}) };
-  for (const [key, digest] of kept) {
-    if (digest === undefined) delete outcomes[key];
-    else outcomes[key] = digest;
-  }
-  return Object.keys(outcomes).length > 0 ? { outcomes } : {};
-}
-
-/** Service → the names of the entries it holds. */
-function namesHeld(current: RegistryDocument, owner: string): Map<string, string[]> {
-  const held = new Map<string, string[]>();
-  for (const e of current.entries) {
-    if (e.owner?.cluster === owner) held.set(e.owner.service, [...(held.get(e.owner.service) ?? []), e.name]);
-  }
-  return held;
 }
 
 function refusedStep<T>(input: StepInput<T>, refused: string): PlannedStep<T> {
