@@ -1,0 +1,57 @@
+// The errors a patch can end in, typed as the apiserver answers them, so the HTTP layer only turns one into a
+// `Status` body: 400 BadRequest (the patch cannot be read), 409 Conflict (server-side apply conflicts with another
+// field manager, causes naming the fields), 415 UnsupportedMediaType (a patch type not accepted for the resource),
+// 422 Invalid (a patch that reads but cannot be applied, e.g. a failed JSON patch `test`).
+
+export type PatchFailureReason = 'BadRequest' | 'Conflict' | 'UnsupportedMediaType' | 'Invalid';
+
+export interface StatusCause {
+  type?: string;
+  message: string;
+  field?: string;
+}
+
+const CODES: Record<PatchFailureReason, number> = {
+  BadRequest: 400,
+  Conflict: 409,
+  UnsupportedMediaType: 415,
+  Invalid: 422,
+};
+
+export class PatchError extends Error {
+  override readonly name = 'PatchError';
+  readonly code: number;
+  readonly reason: PatchFailureReason;
+  readonly causes: readonly StatusCause[];
+
+  constructor(reason: PatchFailureReason, message: string, causes: readonly StatusCause[] = []) {
+    super(message);
+    this.reason = reason;
+    this.causes = causes;
+    this.code = CODES[reason];
+  }
+
+  /**
+   * The `Status` object the apiserver answers with. `details` (name, group, kind = the resource plural) is the
+   * HTTP layer's to fill; apply conflicts and invalid patches carry `causes`.
+   */
+  toStatus(details: { name?: string; group?: string; kind?: string } = {}): Record<string, unknown> {
+    const withDetails = Object.keys(details).length > 0 || this.causes.length > 0;
+    return {
+      kind: 'Status',
+      apiVersion: 'v1',
+      metadata: {},
+      status: 'Failure',
+      message: this.message,
+      reason: this.reason,
+      ...(withDetails ? { details: { ...details, ...(this.causes.length > 0 ? { causes: this.causes } : {}) } } : {}),
+      code: this.code,
+    };
+  }
+}
+
+export const badRequest = (message: string): PatchError => new PatchError('BadRequest', message);
+
+/** What the apiserver says for a JSON patch that reads but does not apply (its generic 422 message). */
+export const unprocessable = (): PatchError =>
+  new PatchError('Invalid', 'the server rejected our request due to an error in our request');
