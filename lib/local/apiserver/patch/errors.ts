@@ -44,7 +44,9 @@ export class PatchError extends Error {
       status: 'Failure',
       message: this.message,
       reason: this.reason,
-      ...(withDetails ? { details: { ...details, ...(this.causes.length > 0 ? { causes: this.causes } : {}) } } : {}),
+      ...(withDetails
+        ? { details: { ...details, ...(this.causes.length > 0 ? { causes: this.causes } : {}) } }
+        : {}),
       code: this.code,
     };
   }

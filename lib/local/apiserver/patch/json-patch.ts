@@ -19,14 +19,16 @@ export class JsonPatchFailure extends Error {}
 
 /** The operations of a decoded JSON patch body; a BadRequest when it is not a list of objects. */
 export function readJsonPatch(body: unknown): JsonPatchOperation[] {
-  if (!Array.isArray(body)) throw badRequest('json: cannot unmarshal object into Go value of type jsonpatch.Patch');
+  if (!Array.isArray(body))
+    throw badRequest('json: cannot unmarshal object into Go value of type jsonpatch.Patch');
   if (body.length > MAX_JSON_PATCH_OPERATIONS) {
     throw badRequest(
       `The allowed maximum operations in a JSON patch is ${MAX_JSON_PATCH_OPERATIONS}, got ${body.length}`,
     );
   }
   for (const op of body) {
-    if (!isObject(op)) throw badRequest('json: cannot unmarshal non-object into Go value of type jsonpatch.Operation');
+    if (!isObject(op))
+      throw badRequest('json: cannot unmarshal non-object into Go value of type jsonpatch.Operation');
   }
   return body as JsonPatchOperation[];
 }
@@ -40,7 +42,9 @@ export function jsonPatch(target: Json, ops: readonly JsonPatchOperation[]): Jso
     } catch (error) {
       if (!(error instanceof JsonPatchFailure)) throw error;
       const failed = unprocessable();
-      (failed as { cause?: unknown }).cause = new JsonPatchFailure(`operation ${i} (${op.op} ${op.path}): ${error.message}`);
+      (failed as { cause?: unknown }).cause = new JsonPatchFailure(
+        `operation ${i} (${op.op} ${op.path}): ${error.message}`,
+      );
       throw failed;
     }
   }
@@ -50,7 +54,8 @@ export function jsonPatch(target: Json, ops: readonly JsonPatchOperation[]): Jso
 function pointer(path: unknown, what = 'path'): string[] {
   if (typeof path !== 'string') throw new JsonPatchFailure(`missing ${what}`);
   if (path === '') return [];
-  if (!path.startsWith('/')) throw new JsonPatchFailure(`${what} ${JSON.stringify(path)} does not start with /`);
+  if (!path.startsWith('/'))
+    throw new JsonPatchFailure(`${what} ${JSON.stringify(path)} does not start with /`);
   return path
     .slice(1)
     .split('/')
@@ -72,7 +77,8 @@ function get(doc: Json, tokens: readonly string[]): Json | undefined {
 }
 
 function arrayIndex(token: string, max: number): number {
-  if (!/^(0|[1-9][0-9]*)$/.test(token)) throw new JsonPatchFailure(`array index ${JSON.stringify(token)} is not a number`);
+  if (!/^(0|[1-9][0-9]*)$/.test(token))
+    throw new JsonPatchFailure(`array index ${JSON.stringify(token)} is not a number`);
   const i = Number(token);
   if (i > max) throw new JsonPatchFailure(`array index ${i} out of bounds`);
   return i;
@@ -115,7 +121,8 @@ function existing(doc: Json, tokens: readonly string[], what: string): Json {
 function applyOne(doc: Json, op: JsonPatchOperation): Json {
   const path = pointer(op.path);
   const value = (): Json => {
-    if (!('value' in op) || op.value === undefined) throw new JsonPatchFailure(`${op.op} operation has no value`);
+    if (!('value' in op) || op.value === undefined)
+      throw new JsonPatchFailure(`${op.op} operation has no value`);
     return structuredClone(op.value);
   };
   switch (op.op) {
@@ -138,7 +145,8 @@ function applyOne(doc: Json, op: JsonPatchOperation): Json {
       return add(doc, path, structuredClone(existing(doc, pointer(op.from, 'from'), 'copy operation')));
     case 'test': {
       const actual = get(doc, path);
-      if (!jsonEqual(actual ?? null, op.value ?? null)) throw new JsonPatchFailure(`testing value ${op.path} failed`);
+      if (!jsonEqual(actual ?? null, op.value ?? null))
+        throw new JsonPatchFailure(`testing value ${op.path} failed`);
       return doc;
     }
     default:

@@ -14,7 +14,11 @@ const SET_ORDER = '$setElementOrder/';
 const DELETE_FROM = '$deleteFromPrimitiveList/';
 
 /** `original` with `patch` merged in by the list semantics of `schema`; neither input is changed. */
-export function strategicMergePatch(original: JsonObject, patch: JsonObject, schema: Schema | undefined): JsonObject {
+export function strategicMergePatch(
+  original: JsonObject,
+  patch: JsonObject,
+  schema: Schema | undefined,
+): JsonObject {
   return mergeMap(structuredClone(original), structuredClone(patch), schema);
 }
 
@@ -25,7 +29,11 @@ function listSchema(schema: Schema | undefined, key: string): ListSchema | undef
   return s?.kind === 'list' ? s : undefined;
 }
 
-function mergeMap(original: JsonObject | undefined, patch: JsonObject, schema: Schema | undefined): JsonObject {
+function mergeMap(
+  original: JsonObject | undefined,
+  patch: JsonObject,
+  schema: Schema | undefined,
+): JsonObject {
   if (DIRECTIVE in patch) {
     const directive = patch[DIRECTIVE];
     if (directive === 'replace') {
@@ -79,11 +87,13 @@ function retainKeys(original: JsonObject, patch: JsonObject): void {
   if (!(RETAIN_KEYS in patch)) return;
   const keep = patch[RETAIN_KEYS];
   delete patch[RETAIN_KEYS];
-  const formatError = () => badRequest('invalid patch: the $retainKeys directive must be a list of field names');
+  const formatError = () =>
+    badRequest('invalid patch: the $retainKeys directive must be a list of field names');
   if (!Array.isArray(keep)) throw formatError();
   const kept = new Set(keep);
   for (const [key, value] of Object.entries(patch)) {
-    if (value === null || key.startsWith(DELETE_FROM) || key.startsWith(SET_ORDER) || key === DIRECTIVE) continue;
+    if (value === null || key.startsWith(DELETE_FROM) || key.startsWith(SET_ORDER) || key === DIRECTIVE)
+      continue;
     if (!kept.has(key)) throw formatError();
   }
   for (const key of Object.keys(original)) if (!kept.has(key)) delete original[key];
@@ -103,12 +113,15 @@ function setElementOrders(original: JsonObject, patch: JsonObject, schema: Schem
     const originalList = original[key];
     const patchList = patch[key];
     if (originalList !== undefined && !Array.isArray(originalList)) throw badRequest(`${key} is not a list`);
-    if (patchList !== undefined && patchList !== null && !Array.isArray(patchList)) throw badRequest(`${key} is not a list`);
+    if (patchList !== undefined && patchList !== null && !Array.isArray(patchList))
+      throw badRequest(`${key} is not a list`);
     checkOrder(patchList ?? [], order, mergeKey);
     let merged: Json[];
     if (originalList !== undefined && patchList) {
       merged =
-        list?.patchStrategy === 'merge' ? mergeList(originalList, patchList, list, false) : (patchList as Json[]);
+        list?.patchStrategy === 'merge'
+          ? mergeList(originalList, patchList, list, false)
+          : (patchList as Json[]);
     } else if (patchList) {
       merged = stripDirectives(patchList) as Json[];
     } else if (originalList !== undefined) {
@@ -141,11 +154,17 @@ function checkOrder(patchList: Json[], order: Json[], mergeKey: string): void {
 function keyOf(item: Json | undefined, mergeKey: string): Json | undefined {
   if (!mergeKey) return item;
   if (!isObject(item)) throw badRequest(`invalid patch: list item is not an object: ${JSON.stringify(item)}`);
-  if (!(mergeKey in item)) throw badRequest(`map: ${JSON.stringify(item)} does not contain declared merge key: ${mergeKey}`);
+  if (!(mergeKey in item))
+    throw badRequest(`map: ${JSON.stringify(item)} does not contain declared merge key: ${mergeKey}`);
   return item[mergeKey];
 }
 
-function mergeList(original: Json[], patch: Json[], schema: ListSchema | undefined, deleteList: boolean): Json[] {
+function mergeList(
+  original: Json[],
+  patch: Json[],
+  schema: ListSchema | undefined,
+  deleteList: boolean,
+): Json[] {
   if (original.length === 0 && patch.length === 0) return original;
   const kind = elementKind([...original, ...patch]);
   const mergeKey = schema?.patchMergeKey ?? '';
@@ -169,7 +188,8 @@ function mergeList(original: Json[], patch: Json[], schema: ListSchema | undefin
       }
       const directive = item[DIRECTIVE];
       if (directive === 'delete') {
-        if (!(mergeKey in item)) throw badRequest(`map: ${JSON.stringify(item)} does not contain declared merge key: ${mergeKey}`);
+        if (!(mergeKey in item))
+          throw badRequest(`map: ${JSON.stringify(item)} does not contain declared merge key: ${mergeKey}`);
         base = base.filter((v) => (v as JsonObject)[mergeKey] !== item[mergeKey]);
       } else if (directive === 'replace') replace = true;
       else if (directive === 'merge') throw badRequest('merging lists cannot yet be specified in the patch');
@@ -228,7 +248,7 @@ function normalizeOrder(
 ): Json[] {
   const indexIn = (list: readonly Json[], item: Json): number => {
     const key = keyOf(item, mergeKey);
-    return list.findIndex((v) => isObject(v) || !mergeKey ? keyOf(v, mergeKey) === key : false);
+    return list.findIndex((v) => (isObject(v) || !mergeKey ? keyOf(v, mergeKey) === key : false));
   };
   const sortBy = (items: Json[], order: readonly Json[]): Json[] => {
     const deleted = mergeKey ? items.filter((v) => isObject(v) && v[DIRECTIVE] === 'delete') : [];
