@@ -49,7 +49,10 @@ export interface KubectlResult {
 /** kubectl pointed at one server, in a temporary folder it owns; `close()` removes the folder. */
 export interface Kubectl {
   /** Runs kubectl with `args`; resolves with the exit code and output (never rejects on a non-zero exit). */
-  run(args: readonly string[], options?: { env?: Record<string, string>; bin?: string }): Promise<KubectlResult>;
+  run(
+    args: readonly string[],
+    options?: { env?: Record<string, string>; bin?: string },
+  ): Promise<KubectlResult>;
   /** Like run, but rejects with the stderr when kubectl fails; resolves with stdout. */
   ok(...args: string[]): Promise<string>;
   /** The folder for the test's own files (manifests), removed by close(). */

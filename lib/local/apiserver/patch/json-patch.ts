@@ -132,7 +132,7 @@ function applyOne(doc: Json, op: JsonPatchOperation): Json {
       return remove(doc, path);
     case 'replace':
       existing(doc, path, 'replace operation');
-      return add(remove(doc, path), path, value());
+      return path.length === 0 ? value() : add(remove(doc, path), path, value());
     case 'move': {
       const from = pointer(op.from, 'from');
       if (path.length > from.length && from.every((t, i) => path[i] === t)) {

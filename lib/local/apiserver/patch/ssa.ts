@@ -227,8 +227,8 @@ export function serverSideApply(
   const merged = mergeApplied(base, appliedConfig, schema) as JsonObject;
   const othersOwn = (path: string) => [...managers].some(([key, m]) => key !== selfKey && m.fields.has(path));
   const dropped = [...previous].filter((p) => !appliedFields.has(p) && !othersOwn(p));
-  // Deepest first, so an item's fields go before the item.
-  for (const path of dropped.sort((a, b) => splitPath(b).length - splitPath(a).length)) {
+  // Shallowest first: a list-map item goes whole, before its key fields could be removed from under it.
+  for (const path of dropped.sort((a, b) => splitPath(a).length - splitPath(b).length)) {
     removeAt(merged, path, schema);
     removeEmptyParents(merged, path, schema);
   }
