@@ -11,11 +11,11 @@ import {
   serverSideApply,
   strategicMergePatch,
 } from '../../../lib/local/apiserver/patch/index.ts';
-import { findResource } from '../../../lib/local/apiserver/resources.ts';
-import { kindSchema, type Schema } from '../../../lib/local/apiserver/schema.ts';
+import { findResource, type ResourceKind } from '../../../lib/local/apiserver/resources.ts';
+import { kindSchema, type Schema, type StructSchema } from '../../../lib/local/apiserver/schema.ts';
 
-const services = findResource('', 'v1', 'services')!;
-const serviceSchema = kindSchema(services)!;
+const services = findResource('', 'v1', 'services') as ResourceKind;
+const serviceSchema = kindSchema(services) as StructSchema;
 
 function service(spec: JsonObject, metadata: JsonObject = {}): JsonObject {
   return {
@@ -278,8 +278,8 @@ describe('server-side apply', () => {
     const first = apply(undefined, manifest([port(80, 8080)]), 'kubectl');
     const forced = apply(first, manifest([port(80, 9090)]), 'controller', true);
     expect(forced.spec).toMatchObject({ ports: [port(80, 9090)] });
-    const kubectl = managed(forced).find((m) => m.manager === 'kubectl')!;
-    expect(JSON.stringify(kubectl.fieldsV1)).not.toContain('targetPort');
+    const kubectl = managed(forced).find((m) => m.manager === 'kubectl');
+    expect(JSON.stringify(kubectl?.fieldsV1)).not.toContain('targetPort');
     // Now the first manager is the one in conflict.
     expect(failure(() => apply(forced, manifest([port(80, 8080)]), 'kubectl')).code).toBe(409);
   });
