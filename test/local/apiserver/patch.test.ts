@@ -6,8 +6,8 @@ import {
   type JsonObject,
   jsonPatch,
   mergePatch,
-  PatchError,
   recordUpdate,
+  StatusError,
   serverSideApply,
   strategicMergePatch,
 } from '../../../lib/local/apiserver/patch/index.ts';
@@ -26,14 +26,14 @@ function service(spec: JsonObject, metadata: JsonObject = {}): JsonObject {
   };
 }
 
-function failure(fn: () => unknown): PatchError {
+function failure(fn: () => unknown): StatusError {
   try {
     fn();
   } catch (error) {
-    if (error instanceof PatchError) return error;
+    if (error instanceof StatusError) return error;
     throw error;
   }
-  throw new Error('expected a PatchError');
+  throw new Error('expected a StatusError');
 }
 
 describe('JSON merge patch (RFC 7386)', () => {

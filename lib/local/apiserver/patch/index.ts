@@ -1,5 +1,5 @@
 // The one entry point the HTTP layer calls for PATCH: the request body and its Content-Type in, the new object (or
-// a typed PatchError) out, for the four patch types the apiserver accepts.
+// a typed StatusError) out, for the four patch types the apiserver accepts.
 //   application/merge-patch+json             JSON merge patch (RFC 7386)        kubectl annotate, label, patch --type=merge
 //   application/json-patch+json              JSON patch (RFC 6902)              kubectl patch --type=json
 //   application/strategic-merge-patch+json   strategic merge patch              kubectl apply, edit, patch (default)
@@ -7,14 +7,14 @@
 import { parse as parseYaml } from 'yaml';
 import { apiVersionOf, type ResourceKind } from '../resources.ts';
 import { kindSchema } from '../schema.ts';
-import { badRequest, PatchError } from './errors.ts';
+import { badRequest, StatusError } from '../status-error.ts';
 import { isObject, type Json, type JsonObject } from './json.ts';
 import { jsonPatch, readJsonPatch } from './json-patch.ts';
 import { mergePatch } from './merge-patch.ts';
 import { recordUpdate, serverSideApply } from './ssa.ts';
 import { strategicMergePatch } from './strategic.ts';
 
-export { PatchError, type PatchFailureReason, type StatusCause } from './errors.ts';
+export { type FailureReason, type StatusCause, StatusError } from '../status-error.ts';
 export type { Json, JsonObject } from './json.ts';
 export { type JsonPatchOperation, jsonPatch } from './json-patch.ts';
 export { mergePatch } from './merge-patch.ts';
@@ -54,7 +54,7 @@ export function patchContentType(header: string | undefined): PatchContentType |
 
 /**
  * The object after a PATCH of `resource`. `live` is the stored object (undefined only for an apply that creates:
- * for the other types the HTTP layer answers 404 before calling). Throws PatchError: 415 for a Content-Type that is
+ * for the other types the HTTP layer answers 404 before calling). Throws StatusError: 415 for a Content-Type that is
  * not a patch type, 400 for a body that cannot be read, 422 for a patch that does not apply, 409 for apply conflicts.
  * Fields the object may not change (name, uid, resourceVersion preconditions, status through the main resource) are
  * the HTTP layer's, as for PUT.
@@ -68,7 +68,7 @@ export function applyPatch(
 ): JsonObject {
   const type = patchContentType(contentType);
   if (!type) {
-    throw new PatchError(
+    throw new StatusError(
       'UnsupportedMediaType',
       `the body of the request was in an unknown format - accepted media types include: ${PATCH_CONTENT_TYPES.join(', ')}`,
     );
@@ -81,7 +81,7 @@ export function applyPatch(
   };
   if (type === 'application/apply-patch+yaml') {
     if (!options.manager) {
-      throw new PatchError(
+      throw new StatusError(
         'Invalid',
         'PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch',
         [

@@ -1,7 +1,7 @@
 // JSON patch (RFC 6902): add, remove, replace, move, copy and test, applied in order to a copy of the target. A
 // patch that is not a list of operations is a BadRequest; an operation that does not apply (missing path, failed
 // test, bad index) fails the whole patch with the apiserver's 422 and changes nothing.
-import { badRequest, unprocessable } from './errors.ts';
+import { badRequest, unprocessable } from '../status-error.ts';
 import { isObject, type Json, type JsonObject, jsonEqual } from './json.ts';
 
 export interface JsonPatchOperation {
@@ -33,7 +33,7 @@ export function readJsonPatch(body: unknown): JsonPatchOperation[] {
   return body as JsonPatchOperation[];
 }
 
-/** `target` with the operations applied; a PatchError (422, the failure as `cause`) when one does not apply. */
+/** `target` with the operations applied; a StatusError (422, the failure as `cause`) when one does not apply. */
 export function jsonPatch(target: Json, ops: readonly JsonPatchOperation[]): Json {
   let doc = structuredClone(target);
   for (const [i, op] of ops.entries()) {

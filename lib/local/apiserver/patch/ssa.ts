@@ -8,7 +8,7 @@
 //   changed from everyone else, so a later apply of another value conflicts with it, as in the real apiserver.
 // Semantics follow the Kubernetes "Server-Side Apply" documentation.
 import type { Schema, StructSchema } from '../schema.ts';
-import { PatchError, type StatusCause } from './errors.ts';
+import { type StatusCause, StatusError } from '../status-error.ts';
 import {
   differsAt,
   type FieldSet,
@@ -175,7 +175,7 @@ export function recordUpdate(
 
 /**
  * `live` (undefined when the apply creates the object) with `applied` merged in by `manager`, and managedFields
- * updated. Throws a 409 PatchError naming each conflicting field and its manager unless `force`.
+ * updated. Throws a 409 StatusError naming each conflicting field and its manager unless `force`.
  */
 export function serverSideApply(
   live: JsonObject | undefined,
@@ -254,11 +254,15 @@ function describe(entry: Manager['entry']): string {
   return entry.operation === 'Update' ? `${sub} using ${entry.apiVersion}` : sub;
 }
 
-function conflictError(causes: StatusCause[]): PatchError {
+function conflictError(causes: StatusCause[]): StatusError {
   causes.sort((a, b) => (a.message + a.field).localeCompare(b.message + b.field));
   if (causes.length === 1) {
     const [only] = causes as [StatusCause];
-    return new PatchError('Conflict', `Apply failed with 1 conflict: ${only.message}: ${only.field}`, causes);
+    return new StatusError(
+      'Conflict',
+      `Apply failed with 1 conflict: ${only.message}: ${only.field}`,
+      causes,
+    );
   }
   const byManager = new Map<string, string[]>();
   for (const c of causes) byManager.set(c.message, [...(byManager.get(c.message) ?? []), c.field ?? '']);
@@ -266,7 +270,7 @@ function conflictError(causes: StatusCause[]): PatchError {
     `${m.replace(/^conflict with/, 'conflicts with')}:`,
     ...fields.map((f) => `- ${f}`),
   ]);
-  return new PatchError(
+  return new StatusError(
     'Conflict',
     `Apply failed with ${causes.length} conflicts: ${lines.join('\n')}`,
     causes,

@@ -5,7 +5,7 @@
 // `$retainKeys`. The order of a merged list follows `$setElementOrder`, then the patch, then the live list. Behaviour
 // checked against the Kubernetes strategic merge patch documentation and apimachinery's util/strategicpatch.
 import { fieldSchema, type ListSchema, type Schema } from '../schema.ts';
-import { badRequest, PatchError } from './errors.ts';
+import { badRequest, StatusError } from '../status-error.ts';
 import { isObject, type Json, type JsonObject } from './json.ts';
 
 const DIRECTIVE = '$patch';
@@ -22,7 +22,7 @@ export function strategicMergePatch(
   return mergeMap(structuredClone(original), structuredClone(patch), schema);
 }
 
-const invalid = (message: string): PatchError => new PatchError('Invalid', message);
+const invalid = (message: string): StatusError => new StatusError('Invalid', message);
 
 function listSchema(schema: Schema | undefined, key: string): ListSchema | undefined {
   const s = fieldSchema(schema, key);

@@ -1,9 +1,10 @@
-// The errors a patch can end in, typed as the apiserver answers them, so the HTTP layer only turns one into a
-// `Status` body: 400 BadRequest (the patch cannot be read), 409 Conflict (server-side apply conflicts with another
+// The errors the pure parts of the simulator (patching, apply, Tables) end in, typed as the apiserver answers them,
+// so the HTTP layer only turns one into a `Status` body: 400 BadRequest (a body or parameter that cannot be read),
+// 406 NotAcceptable (no media type in Accept can be served), 409 Conflict (server-side apply conflicts with another
 // field manager, causes naming the fields), 415 UnsupportedMediaType (a patch type not accepted for the resource),
 // 422 Invalid (a patch that reads but cannot be applied, e.g. a failed JSON patch `test`).
 
-export type PatchFailureReason = 'BadRequest' | 'Conflict' | 'UnsupportedMediaType' | 'Invalid';
+export type FailureReason = 'BadRequest' | 'NotAcceptable' | 'Conflict' | 'UnsupportedMediaType' | 'Invalid';
 
 export interface StatusCause {
   type?: string;
@@ -11,20 +12,21 @@ export interface StatusCause {
   field?: string;
 }
 
-const CODES: Record<PatchFailureReason, number> = {
+const CODES: Record<FailureReason, number> = {
   BadRequest: 400,
+  NotAcceptable: 406,
   Conflict: 409,
   UnsupportedMediaType: 415,
   Invalid: 422,
 };
 
-export class PatchError extends Error {
-  override readonly name = 'PatchError';
+export class StatusError extends Error {
+  override readonly name = 'StatusError';
   readonly code: number;
-  readonly reason: PatchFailureReason;
+  readonly reason: FailureReason;
   readonly causes: readonly StatusCause[];
 
-  constructor(reason: PatchFailureReason, message: string, causes: readonly StatusCause[] = []) {
+  constructor(reason: FailureReason, message: string, causes: readonly StatusCause[] = []) {
     super(message);
     this.reason = reason;
     this.causes = causes;
@@ -52,8 +54,8 @@ export class PatchError extends Error {
   }
 }
 
-export const badRequest = (message: string): PatchError => new PatchError('BadRequest', message);
+export const badRequest = (message: string): StatusError => new StatusError('BadRequest', message);
 
 /** What the apiserver says for a JSON patch that reads but does not apply (its generic 422 message). */
-export const unprocessable = (): PatchError =>
-  new PatchError('Invalid', 'the server rejected our request due to an error in our request');
+export const unprocessable = (): StatusError =>
+  new StatusError('Invalid', 'the server rejected our request due to an error in our request');
