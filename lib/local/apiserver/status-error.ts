@@ -26,18 +26,29 @@ export class StatusError extends Error {
   readonly reason: FailureReason;
   readonly causes: readonly StatusCause[];
 
-  constructor(reason: FailureReason, message: string, causes: readonly StatusCause[] = []) {
+  /** The apiserver names no object in this error's details (its generic answers, e.g. a JSON patch that fails). */
+  readonly anonymous: boolean;
+
+  constructor(
+    reason: FailureReason,
+    message: string,
+    causes: readonly StatusCause[] = [],
+    options: { anonymous?: boolean } = {},
+  ) {
     super(message);
     this.reason = reason;
     this.causes = causes;
     this.code = CODES[reason];
+    this.anonymous = options.anonymous ?? false;
   }
 
   /**
-   * The `Status` object the apiserver answers with. `details` (name, group, kind = the resource plural) is the
-   * HTTP layer's to fill; apply conflicts and invalid patches carry `causes`.
+   * The `Status` object the apiserver answers with. `named` (name, group, kind = the resource plural) is the HTTP
+   * layer's to fill, and left out for anonymous errors (kubectl then says "The request is invalid: ..."); apply
+   * conflicts and invalid patches carry `causes`.
    */
-  toStatus(details: { name?: string; group?: string; kind?: string } = {}): Record<string, unknown> {
+  toStatus(named: { name?: string; group?: string; kind?: string } = {}): Record<string, unknown> {
+    const details = this.anonymous ? {} : named;
     const withDetails = Object.keys(details).length > 0 || this.causes.length > 0;
     return {
       kind: 'Status',
@@ -58,4 +69,4 @@ export const badRequest = (message: string): StatusError => new StatusError('Bad
 
 /** What the apiserver says for a JSON patch that reads but does not apply (its generic 422 message). */
 export const unprocessable = (): StatusError =>
-  new StatusError('Invalid', 'the server rejected our request due to an error in our request');
+  new StatusError('Invalid', 'the server rejected our request due to an error in our request', [], { anonymous: true });
