@@ -61,7 +61,11 @@ export interface Kubectl {
   close(): Promise<void>;
 }
 
-export async function kubectlFor(server: string, options: { timeoutMs?: number } = {}): Promise<Kubectl> {
+/** kubectl (`options.bin`, else kubectlBin()) with a kubeconfig for `server` in a temporary folder. */
+export async function kubectlFor(
+  server: string,
+  options: { timeoutMs?: number; bin?: string } = {},
+): Promise<Kubectl> {
   const dir = await mkdtemp(join(tmpdir(), 'kube-zk-sync-kubectl-'));
   const kubeconfig = join(dir, 'kubeconfig');
   await writeFile(kubeconfig, kubeconfigFor(server), { mode: 0o600 });
@@ -69,7 +73,7 @@ export async function kubectlFor(server: string, options: { timeoutMs?: number }
   const run: Kubectl['run'] = (args, opts = {}) =>
     new Promise((resolve) => {
       execFile(
-        opts.bin ?? kubectlBin(),
+        opts.bin ?? options.bin ?? kubectlBin(),
         ['--kubeconfig', kubeconfig, '--cache-dir', join(dir, 'cache'), ...args],
         { timeout, env: { ...process.env, KUBECONFIG: kubeconfig, HOME: dir, ...opts.env } },
         (error, stdout, stderr) => {
@@ -89,6 +93,13 @@ export async function kubectlFor(server: string, options: { timeoutMs?: number }
     },
     close: () => rm(dir, { recursive: true, force: true }),
   };
+}
+
+/** The client's minor version (`20` for 1.20), from `kubectl version --client -o json`. */
+export function kubectlMinor(bin = kubectlBin()): number {
+  const probe = spawnSync(bin, ['version', '--client', '-o', 'json'], { timeout: 20_000, encoding: 'utf8' });
+  const minor = (JSON.parse(probe.stdout) as { clientVersion: { minor: string } }).clientVersion.minor;
+  return Number.parseInt(minor, 10);
 }
 
 /** Runs kubectl without a server (`kustomize`, `version --client`). */

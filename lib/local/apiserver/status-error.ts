@@ -69,4 +69,6 @@ export const badRequest = (message: string): StatusError => new StatusError('Bad
 
 /** What the apiserver says for a JSON patch that reads but does not apply (its generic 422 message). */
 export const unprocessable = (): StatusError =>
-  new StatusError('Invalid', 'the server rejected our request due to an error in our request', [], { anonymous: true });
+  new StatusError('Invalid', 'the server rejected our request due to an error in our request', [], {
+    anonymous: true,
+  });

@@ -1,4 +1,4 @@
-// Real kubectl (the current one, and the Debian 1.20 one when it is there) against a throwaway HTTP server that
+// Real kubectl (the one on the PATH, and Debian's 1.20 when it is also here) against a throwaway HTTP server that
 // routes to the pure modules the apiserver simulator plugs in: discovery from the catalog, the OpenAPI documents,
 // Tables, and applyPatch for every PATCH kubectl sends. What is checked is what each kubectl command gets from the
 // modules: columns, validation, explain, and the object each kind of patch leaves.
@@ -23,7 +23,7 @@ import {
 import { kindSchema } from '../../../lib/local/apiserver/schema.ts';
 import { StatusError } from '../../../lib/local/apiserver/status-error.ts';
 import { includeObjectParam, negotiate, toTable } from '../../../lib/local/apiserver/tables.ts';
-import { type Kubectl, kubectlFor } from '../../support/kubectl.ts';
+import { type Kubectl, kubectlBin, kubectlFor, kubectlMinor } from '../../support/kubectl.ts';
 
 const KUBECTL_120 = '/tmp/k120/x/usr/bin/kubectl';
 const services = findResource('', 'v1', 'services') as ResourceKind;
@@ -220,8 +220,8 @@ spec:
 `;
 
 /** Runs `body` with kubectl for this server, removing its folder after. */
-async function withKubectl(run: (k: Kubectl) => Promise<void>): Promise<void> {
-  const k = await kubectlFor(url);
+async function withKubectl(run: (k: Kubectl) => Promise<void>, bin: string): Promise<void> {
+  const k = await kubectlFor(url, { bin });
   try {
     await run(k);
   } finally {
@@ -235,157 +235,157 @@ const service = () => store.get('default/shop') as JsonObject;
 const ports = () =>
   ((service().spec as JsonObject).ports as JsonObject[]).map((p) => `${p.port}->${p.targetPort}`);
 
-describe('kubectl (current)', () => {
-  test('apply creates with fieldValidation=Strict (the server validates, per OpenAPI v3), then a changed manifest is a three-way strategic merge patch', async () => {
-    await withKubectl(async (k) => {
-      const file = await put(k, 'svc.yaml', MANIFEST);
-      await k.ok('apply', '-f', file);
-      expect(requests.find((r) => r.startsWith('POST'))).toContain('fieldValidation=Strict');
-      const annotations = (service().metadata as JsonObject).annotations as JsonObject;
-      expect(annotations['kubectl.kubernetes.io/last-applied-configuration']).toContain('"targetPort":8443');
+// The kubectl on the PATH (1.32 here; Debian's 1.20 on a fresh CI machine), and Debian's 1.20 when it is also here.
+const binaries = [
+  ...new Set([kubectlBin(), ...(existsSync(KUBECTL_120) ? [KUBECTL_120] : [])].map((b) => b)),
+];
 
-      await put(
-        k,
-        'svc.yaml',
-        MANIFEST.replace('    targetPort: 8080\n', '    targetPort: 9090\n').replace(
-          / {2}- name: https\n.*\n.*\n$/,
-          '',
-        ),
-      );
-      const out = await k.ok('apply', '-f', file);
-      expect(out).toContain('service/shop configured');
-      expect(requests.filter((r) => r.startsWith('PATCH'))).toHaveLength(1);
-      expect(ports()).toEqual(['80->9090']);
+describe.each(binaries.map((bin) => ({ bin, minor: kubectlMinor(bin) })))(
+  'kubectl 1.$minor',
+  ({ bin, minor }) => {
+    /** 1.27+ finds fieldValidation on the PATCH operation in OpenAPI v3 and lets the server validate. */
+    const serverValidates = minor >= 27;
+    const withThis = (run: (k: Kubectl) => Promise<void>) => withKubectl(run, bin);
+
+    test('apply creates, then a changed manifest is one three-way strategic merge patch', async () => {
+      await withThis(async (k) => {
+        const file = await put(k, 'svc.yaml', MANIFEST);
+        await k.ok('apply', '-f', file);
+        const post = requests.find((r) => r.startsWith('POST')) ?? '';
+        if (serverValidates) expect(post).toContain('fieldValidation=Strict');
+        else expect(post).not.toContain('fieldValidation');
+        const annotations = (service().metadata as JsonObject).annotations as JsonObject;
+        expect(annotations['kubectl.kubernetes.io/last-applied-configuration']).toContain(
+          '"targetPort":8443',
+        );
+
+        await put(
+          k,
+          'svc.yaml',
+          MANIFEST.replace('    targetPort: 8080\n', '    targetPort: 9090\n').replace(
+            / {2}- name: https\n.*\n.*\n$/,
+            '',
+          ),
+        );
+        const out = await k.ok('apply', '-f', file);
+        expect(out).toContain('service/shop configured');
+        expect(requests.filter((r) => r.startsWith('PATCH'))).toHaveLength(1);
+        expect(ports()).toEqual(['80->9090']);
+      });
     });
-  });
 
-  test('get svc shows the printer columns, -o wide the selector; a LoadBalancer without address is <pending>', async () => {
-    await withKubectl(async (k) => {
-      await k.ok('apply', '-f', await put(k, 'svc.yaml', MANIFEST));
-      const out = await k.ok('get', 'svc', '-o', 'wide');
-      const [header, row] = out.trim().split('\n');
-      expect(header?.split(/\s{2,}/)).toEqual([
-        'NAME',
-        'TYPE',
-        'CLUSTER-IP',
-        'EXTERNAL-IP',
-        'PORT(S)',
-        'AGE',
-        'SELECTOR',
-      ]);
-      expect(row?.split(/\s+/)).toEqual([
-        'shop',
-        'LoadBalancer',
-        '<none>',
-        '<pending>',
-        '80/TCP,443/TCP',
-        expect.stringMatching(/^\d+s$/),
-        'app=shop',
-      ]);
-      expect((await k.ok('get', 'svc')).split('\n')[0]).not.toContain('SELECTOR');
+    test('apply validates: 1.27+ leaves it to the server (fieldValidation=Strict), older ones check the v2 definitions', async () => {
+      await withThis(async (k) => {
+        const bad = await k.run([
+          'apply',
+          '--dry-run=client',
+          '-f',
+          await put(k, 'bad.yaml', MANIFEST.replace('  selector:', '  selectr:')),
+        ]);
+        if (serverValidates) {
+          expect(bad.stdout).toContain('service/shop created (dry run)');
+        } else {
+          expect(bad.code).not.toBe(0);
+          expect(bad.stderr).toContain('unknown field "selectr"');
+        }
+        const good = await k.run(['apply', '--dry-run=client', '-f', await put(k, 'good.yaml', MANIFEST)]);
+        expect(good.stderr).toBe('');
+        expect(good.stdout).toContain('service/shop created (dry run)');
+      });
     });
-  });
 
-  test('annotate (merge patch), patch --type=json and edit (strategic merge patch) change what they name', async () => {
-    await withKubectl(async (k) => {
-      await k.ok('apply', '-f', await put(k, 'svc.yaml', MANIFEST));
-      await k.ok('annotate', 'svc', 'shop', 'kube-zk-sync.io/name=my-shop');
-      expect(((service().metadata as JsonObject).annotations as JsonObject)['kube-zk-sync.io/name']).toBe(
-        'my-shop',
-      );
-      await k.ok(
-        'patch',
-        'svc',
-        'shop',
-        '--type=json',
-        '-p',
-        '[{"op":"replace","path":"/spec/type","value":"ClusterIP"}]',
-      );
-      expect((service().spec as JsonObject).type).toBe('ClusterIP');
-      const failed = await k.run([
-        'patch',
-        'svc',
-        'shop',
-        '--type=json',
-        '-p',
-        '[{"op":"test","path":"/spec/type","value":"NodePort"}]',
-      ]);
-      expect(failed.code).not.toBe(0);
-      expect(failed.stderr).toContain('the server rejected our request due to an error in our request');
-      const editor = await put(
-        k,
-        'editor.sh',
-        `#!/bin/sh\nsed -i 's/targetPort: 8443/targetPort: 7443/' "$1"\n`,
-      );
-      const edited = await k.run(['edit', 'svc', 'shop'], { env: { EDITOR: `sh ${editor}` } });
-      expect(edited.stderr).toBe('');
-      expect(ports()).toEqual(['80->8080', '443->7443']);
-      expect(requests.filter((r) => r.startsWith('PATCH')).at(-1)).toContain('fieldManager=kubectl-edit');
+    test('get svc shows the printer columns, -o wide the selector; a LoadBalancer without address is <pending>', async () => {
+      await withThis(async (k) => {
+        await k.ok('apply', '-f', await put(k, 'svc.yaml', MANIFEST));
+        const out = await k.ok('get', 'svc', '-o', 'wide');
+        const [header, row] = out.trim().split('\n');
+        expect(header?.split(/\s{2,}/)).toEqual([
+          'NAME',
+          'TYPE',
+          'CLUSTER-IP',
+          'EXTERNAL-IP',
+          'PORT(S)',
+          'AGE',
+          'SELECTOR',
+        ]);
+        expect(row?.split(/\s+/)).toEqual([
+          'shop',
+          'LoadBalancer',
+          '<none>',
+          '<pending>',
+          '80/TCP,443/TCP',
+          expect.stringMatching(/^\d+s$/),
+          'app=shop',
+        ]);
+        expect((await k.ok('get', 'svc')).split('\n')[0]).not.toContain('SELECTOR');
+      });
     });
-  });
 
-  test('apply --server-side records managedFields; another manager with a different value conflicts until --force-conflicts', async () => {
-    await withKubectl(async (k) => {
-      const file = await put(k, 'svc.yaml', MANIFEST);
-      await k.ok('apply', '--server-side', '-f', file);
-      expect((service().metadata as JsonObject).managedFields).toMatchObject([
-        { manager: 'kubectl', operation: 'Apply' },
-      ]);
-      await put(k, 'svc.yaml', MANIFEST.replace('targetPort: 8080', 'targetPort: 9090'));
-      const conflict = await k.run(['apply', '--server-side', '--field-manager=ops', '-f', file]);
-      expect(conflict.code).not.toBe(0);
-      expect(conflict.stderr).toContain(
-        'conflict with "kubectl": .spec.ports[port=80,protocol="TCP"].targetPort',
-      );
-      await k.ok('apply', '--server-side', '--field-manager=ops', '--force-conflicts', '-f', file);
-      expect(ports()).toEqual(['80->9090', '443->8443']);
+    test('annotate (merge patch), patch --type=json and edit (strategic merge patch) change what they name', async () => {
+      await withThis(async (k) => {
+        await k.ok('apply', '-f', await put(k, 'svc.yaml', MANIFEST));
+        await k.ok('annotate', 'svc', 'shop', 'kube-zk-sync.io/name=my-shop');
+        expect(((service().metadata as JsonObject).annotations as JsonObject)['kube-zk-sync.io/name']).toBe(
+          'my-shop',
+        );
+        await k.ok(
+          'patch',
+          'svc',
+          'shop',
+          '--type=json',
+          '-p',
+          '[{"op":"replace","path":"/spec/type","value":"ClusterIP"}]',
+        );
+        expect((service().spec as JsonObject).type).toBe('ClusterIP');
+        const failed = await k.run([
+          'patch',
+          'svc',
+          'shop',
+          '--type=json',
+          '-p',
+          '[{"op":"test","path":"/spec/type","value":"NodePort"}]',
+        ]);
+        expect(failed.code).not.toBe(0);
+        expect(failed.stderr).toContain('The request is invalid');
+        expect((service().spec as JsonObject).type).toBe('ClusterIP');
+        const editor = await put(
+          k,
+          'editor.sh',
+          `#!/bin/sh\nsed -i 's/targetPort: 8443/targetPort: 7443/' "$1"\n`,
+        );
+        const edited = await k.run(['edit', 'svc', 'shop'], { env: { EDITOR: `sh ${editor}` } });
+        expect(edited.stderr).toBe('');
+        expect(ports()).toEqual(['80->8080', '443->7443']);
+        expect(requests.filter((r) => r.startsWith('PATCH')).at(-1)).toContain('fieldManager=kubectl-edit');
+      });
     });
-  });
 
-  test('explain reads the OpenAPI v3 descriptions', async () => {
-    await withKubectl(async (k) => {
-      const out = await k.ok('explain', 'service.spec.ports');
-      expect(out).toContain('The list of ports that are exposed by this service.');
-      expect(out).toMatch(/targetPort\s+<(?:IntOrString|string)>/);
+    test('apply --server-side records managedFields; another manager with a different value conflicts until --force-conflicts', async () => {
+      await withThis(async (k) => {
+        const file = await put(k, 'svc.yaml', MANIFEST);
+        await k.ok('apply', '--server-side', '-f', file);
+        expect((service().metadata as JsonObject).managedFields).toMatchObject([
+          { manager: 'kubectl', operation: 'Apply' },
+        ]);
+        await put(k, 'svc.yaml', MANIFEST.replace('targetPort: 8080', 'targetPort: 9090'));
+        const conflict = await k.run(['apply', '--server-side', '--field-manager=ops', '-f', file]);
+        expect(conflict.code).not.toBe(0);
+        expect(conflict.stderr).toContain(
+          'conflict with "kubectl": .spec.ports[port=80,protocol="TCP"].targetPort',
+        );
+        await k.ok('apply', '--server-side', '--field-manager=ops', '--force-conflicts', '-f', file);
+        expect(ports()).toEqual(['80->9090', '443->8443']);
+      });
     });
-  });
-});
 
-describe.runIf(existsSync(KUBECTL_120))('kubectl 1.20 (OpenAPI v2 protobuf only)', () => {
-  const old = (k: Kubectl, ...args: string[]) => k.run(args, { bin: KUBECTL_120 });
-
-  test('apply --dry-run=client validates against the v2 definitions: a good manifest passes, an unknown field fails', async () => {
-    await withKubectl(async (k) => {
-      const good = await old(k, 'apply', '--dry-run=client', '-f', await put(k, 'good.yaml', MANIFEST));
-      expect(good.stderr).toBe('');
-      expect(good.stdout).toContain('service/shop created (dry run)');
-      const bad = await old(
-        k,
-        'apply',
-        '--dry-run=client',
-        '-f',
-        await put(k, 'bad.yaml', MANIFEST.replace('  selector:', '  selectr:')),
-      );
-      expect(bad.code).not.toBe(0);
-      expect(bad.stderr).toContain('unknown field "selectr"');
+    test('explain reads the descriptions (OpenAPI v3 from 1.27, the v2 protobuf before)', async () => {
+      await withThis(async (k) => {
+        const out = await k.ok('explain', 'service.spec.ports');
+        expect(out).toContain('The list of ports that are exposed by this service.');
+        expect(out).toMatch(/targetPort\s+<(?:IntOrString|string)>/);
+        if (serverValidates) expect(requests.some((r) => r.startsWith('GET /openapi/v3/api/v1'))).toBe(true);
+        else expect(requests.some((r) => r.startsWith('GET /openapi/v2'))).toBe(true);
+      });
     });
-  });
-
-  test('explain and get read the same modules', async () => {
-    await withKubectl(async (k) => {
-      const explained = await old(k, 'explain', 'service.spec.ports');
-      expect(explained.stdout).toContain('The list of ports that are exposed by this service.');
-      expect(explained.stdout).toMatch(/targetPort\s+<string>/);
-      expect((await old(k, 'apply', '-f', await put(k, 'svc.yaml', MANIFEST))).stderr).toBe('');
-      const got = await old(k, 'get', 'svc');
-      expect(got.stdout.split('\n')[0]?.split(/\s{2,}/)).toEqual([
-        'NAME',
-        'TYPE',
-        'CLUSTER-IP',
-        'EXTERNAL-IP',
-        'PORT(S)',
-        'AGE',
-      ]);
-    });
-  });
-});
+  },
+);
