@@ -236,9 +236,7 @@ const ports = () =>
   ((service().spec as JsonObject).ports as JsonObject[]).map((p) => `${p.port}->${p.targetPort}`);
 
 // The kubectl on the PATH (1.32 here; Debian's 1.20 on a fresh CI machine), and Debian's 1.20 when it is also here.
-const binaries = [
-  ...new Set([kubectlBin(), ...(existsSync(KUBECTL_120) ? [KUBECTL_120] : [])].map((b) => b)),
-];
+const binaries = [...new Set([kubectlBin(), ...(existsSync(KUBECTL_120) ? [KUBECTL_120] : [])])];
 
 describe.each(binaries.map((bin) => ({ bin, minor: kubectlMinor(bin) })))(
   'kubectl 1.$minor',
