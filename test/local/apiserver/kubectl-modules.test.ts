@@ -44,6 +44,19 @@ function fail(res: ServerResponse, error: unknown, name?: string): void {
   send(res, error.code, error.toStatus({ ...(name ? { name } : {}), kind: 'services' }));
 }
 
+function notFound(res: ServerResponse, name?: string): void {
+  send(res, 404, {
+    kind: 'Status',
+    apiVersion: 'v1',
+    metadata: {},
+    status: 'Failure',
+    message: name ? `services "${name}" not found` : 'the server could not find the requested resource',
+    reason: 'NotFound',
+    ...(name ? { details: { name, kind: 'services' } } : {}),
+    code: 404,
+  });
+}
+
 function discovery(path: string): unknown {
   if (path === '/version') return { major: '1', minor: '32', gitVersion: 'v1.32.0', platform: 'linux/amd64' };
   if (path === '/api') return { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [] };
@@ -92,19 +105,12 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
   if (path === '/openapi/v3') return send(res, 200, openApiV3Index());
   if (path.startsWith('/openapi/v3/')) {
     const doc = openApiV3Document(path.slice('/openapi/v3/'.length));
-    return doc ? send(res, 200, doc) : send(res, 404, {});
+    return doc ? send(res, 200, doc) : notFound(res);
   }
   const found = discovery(path);
   if (found) return send(res, 200, found);
   const match = /^\/api\/v1(?:\/namespaces\/([^/]+))?\/services(?:\/([^/]+))?$/.exec(path);
-  if (!match)
-    return send(res, 404, {
-      kind: 'Status',
-      apiVersion: 'v1',
-      status: 'Failure',
-      reason: 'NotFound',
-      code: 404,
-    });
+  if (!match) return notFound(res);
   const [, namespace, name] = match;
   const key = `${namespace}/${name}`;
   try {
@@ -134,16 +140,7 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
     }
     const live = store.get(key);
     if (req.method === 'GET') {
-      if (!live)
-        return send(res, 404, {
-          kind: 'Status',
-          apiVersion: 'v1',
-          status: 'Failure',
-          reason: 'NotFound',
-          details: { name, kind: 'services' },
-          code: 404,
-          message: `services "${name}" not found`,
-        });
+      if (!live) return notFound(res, name);
       return send(res, 200, live);
     }
     const text = await body(req);
@@ -156,13 +153,7 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
       next = recordUpdate(undefined, created, kindSchema(services), { manager, hasStatus: true });
     } else if (req.method === 'PATCH') {
       if (!live && req.headers['content-type'] !== 'application/apply-patch+yaml') {
-        return send(res, 404, {
-          kind: 'Status',
-          apiVersion: 'v1',
-          status: 'Failure',
-          reason: 'NotFound',
-          code: 404,
-        });
+        return notFound(res, name);
       }
       next = applyPatch(services, live, text, req.headers['content-type'], {
         manager,
