@@ -7,6 +7,7 @@ import { writeFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { KubeConfig, KubernetesObjectApi, PatchStrategy } from '@kubernetes/client-node';
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
 import {
   openApiV2Protobuf,
@@ -378,3 +379,44 @@ describe.each(binaries.map((bin) => ({ bin, minor: kubectlMinor(bin) })))(
     });
   },
 );
+
+describe('@kubernetes/client-node server-side apply, as controllers use it', () => {
+  test('without force a field kubectl set is a 409 naming it; with force the controller takes it over', async () => {
+    await withKubectl(async (k) => {
+      await k.ok('apply', '-f', await put(k, 'svc.yaml', MANIFEST));
+      const config = new KubeConfig();
+      config.loadFromOptions({
+        clusters: [{ name: 'local', server: url, skipTLSVerify: true }],
+        users: [{ name: 'local' }],
+        contexts: [{ name: 'local', cluster: 'local', user: 'local' }],
+        currentContext: 'local',
+      });
+      const client = KubernetesObjectApi.makeApiClient(config);
+      const applied = {
+        apiVersion: 'v1',
+        kind: 'Service',
+        metadata: { name: 'shop', namespace: 'default', annotations: { 'kube-zk-sync.io/mirrored': 'true' } },
+        spec: { ports: [{ port: 80, protocol: 'TCP', targetPort: 9999 }] },
+      };
+      const refused = await client
+        .patch(applied, undefined, undefined, 'kube-zk-sync', false, PatchStrategy.ServerSideApply)
+        .then(
+          () => undefined,
+          (error: unknown) => error as { code?: number; body?: string },
+        );
+      expect(refused?.code).toBe(409);
+      expect(String(refused?.body)).toContain('.spec.ports[port=80,protocol=\\"TCP\\"].targetPort');
+
+      await client.patch(applied, undefined, undefined, 'kube-zk-sync', true, PatchStrategy.ServerSideApply);
+      expect(ports()).toEqual(['80->9999', '443->8443']);
+      const managers = ((service().metadata as JsonObject).managedFields as JsonObject[]).map((m) => [
+        m.manager,
+        m.operation,
+      ]);
+      expect(managers).toEqual([
+        ['kube-zk-sync', 'Apply'],
+        ['kubectl-client-side-apply', 'Update'],
+      ]);
+    }, kubectlBin());
+  });
+});
