@@ -141,6 +141,11 @@ describe('strategic merge patch', () => {
     expect(((out.spec as JsonObject).ports as JsonObject[]).map((p) => p.port)).toEqual([9090, 443]);
   });
 
+  test('a new list item keeps neither nulls nor directives', () => {
+    const out = smp({ spec: { ports: [{ port: 7000, name: null, $retainKeys: ['port'] }] } });
+    expect(((out.spec as JsonObject).ports as JsonObject[])[0]).toEqual({ port: 7000 });
+  });
+
   test('$patch: replace in a list replaces it whole', () => {
     const out = smp({ spec: { ports: [{ $patch: 'replace' }, { port: 7000 }] } });
     expect((out.spec as JsonObject).ports).toEqual([{ port: 7000 }]);

@@ -204,7 +204,7 @@ function mergeList(
       const value = keyOf(item, mergeKey);
       const at = merged.findIndex((v) => (v as JsonObject)[mergeKey] === value);
       if (at >= 0) merged[at] = mergeMap(merged[at] as JsonObject, item, schema?.items);
-      else merged.push(item);
+      else merged.push(stripDirectives(withoutNulls(item)) as Json);
     }
   }
   const [inPatch, serverOnly] = partition(merged, patchItems, mergeKey);
