@@ -33,7 +33,7 @@ export function definitionName(resource: Pick<ResourceKind, 'group' | 'version' 
 }
 
 /** The JSON schema of one field or kind, with the list and map semantics as x-kubernetes-* extensions. */
-export function jsonSchema(schema: Schema): JsonSchema {
+function jsonSchema(schema: Schema): JsonSchema {
   const described = schema.description ? { description: schema.description } : {};
   switch (schema.kind) {
     case 'scalar':

@@ -138,7 +138,7 @@ const ownerReference = struct(
   ['apiVersion', 'kind', 'name', 'uid'],
 );
 
-export const OBJECT_META = struct(
+const OBJECT_META = struct(
   'ObjectMeta is metadata that all persisted resources must have, which includes all objects users must create.',
   {
     name: str('Name must be unique within a namespace.'),

@@ -122,7 +122,7 @@ const name = (o: Obj): string => text(field(o, 'metadata', 'name'));
 const age = (o: Obj, now: Date): string => since(field(o, 'metadata', 'creationTimestamp'), now);
 
 /** Elapsed time as kubectl prints it (apimachinery's HumanDuration); `<unknown>` without a timestamp. */
-export function since(timestamp: unknown, now: Date): string {
+function since(timestamp: unknown, now: Date): string {
   if (typeof timestamp !== 'string' || timestamp === '') return '<unknown>';
   const at = Date.parse(timestamp);
   if (Number.isNaN(at)) return '<unknown>';

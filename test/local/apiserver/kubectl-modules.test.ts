@@ -14,14 +14,13 @@ import {
   openApiV3Document,
   openApiV3Index,
 } from '../../../lib/local/apiserver/openapi.ts';
-import { applyPatch, type JsonObject, recordUpdate } from '../../../lib/local/apiserver/patch/index.ts';
+import { applyPatch, type JsonObject, recordWrite } from '../../../lib/local/apiserver/patch/index.ts';
 import {
   apiVersionOf,
   findResource,
   RESOURCES,
   type ResourceKind,
 } from '../../../lib/local/apiserver/resources.ts';
-import { kindSchema } from '../../../lib/local/apiserver/schema.ts';
 import { StatusError } from '../../../lib/local/apiserver/status-error.ts';
 import { includeObjectParam, negotiate, toTable } from '../../../lib/local/apiserver/tables.ts';
 import { type Kubectl, kubectlBin, kubectlFor, kubectlMinor } from '../../support/kubectl.ts';
@@ -151,7 +150,7 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
       const created = JSON.parse(text) as JsonObject;
       (created.metadata as JsonObject).namespace = namespace ?? 'default';
       (created.metadata as JsonObject).creationTimestamp = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
-      next = recordUpdate(undefined, created, kindSchema(services), { manager, hasStatus: true });
+      next = recordWrite(services, undefined, created, { manager });
     } else if (req.method === 'PATCH') {
       if (!live && req.headers['content-type'] !== 'application/apply-patch+yaml') {
         return notFound(res, name);

@@ -7,6 +7,7 @@ import {
   jsonPatch,
   mergePatch,
   recordUpdate,
+  recordWrite,
   StatusError,
   serverSideApply,
   strategicMergePatch,
@@ -370,6 +371,46 @@ describe('server-side apply', () => {
       failure(() => applyPatch(services, undefined, 'a: [', 'application/apply-patch+yaml', { manager: 'm' }))
         .code,
     ).toBe(400);
+  });
+});
+
+describe('recordWrite (POST and PUT)', () => {
+  test('a create owns every field it set; a replace takes what it changed from the others', () => {
+    const t = new Date('2026-01-01T00:00:00Z');
+    const created = recordWrite(services, undefined, service({ type: 'ClusterIP', ports: [{ port: 80 }] }), {
+      manager: 'kubectl-create',
+      now: t,
+    });
+    expect((created.metadata as JsonObject).managedFields).toEqual([
+      {
+        manager: 'kubectl-create',
+        operation: 'Update',
+        apiVersion: 'v1',
+        time: '2026-01-01T00:00:00Z',
+        fieldsType: 'FieldsV1',
+        fieldsV1: {
+          'f:spec': {
+            'f:ports': { 'k:{"port":80,"protocol":"TCP"}': { '.': {}, 'f:port': {} } },
+            'f:type': {},
+          },
+        },
+      },
+    ]);
+    const replaced = recordWrite(
+      services,
+      created,
+      { ...created, spec: { type: 'NodePort', ports: [{ port: 80 }] } },
+      { manager: 'kubectl-replace', now: t },
+    );
+    expect(
+      ((replaced.metadata as JsonObject).managedFields as JsonObject[]).map((m) => [m.manager, m.fieldsV1]),
+    ).toEqual([
+      [
+        'kubectl-create',
+        { 'f:spec': { 'f:ports': { 'k:{"port":80,"protocol":"TCP"}': { '.': {}, 'f:port': {} } } } },
+      ],
+      ['kubectl-replace', { 'f:spec': { 'f:type': {} } }],
+    ]);
   });
 });
 

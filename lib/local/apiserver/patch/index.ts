@@ -74,11 +74,7 @@ export function applyPatch(
     );
   }
   const schema = kindSchema(resource);
-  const ownership = {
-    ...options,
-    manager: options.manager ?? '',
-    hasStatus: resource.subresources?.includes('status') ?? false,
-  };
+  const ownership = { ...options, manager: options.manager ?? '', hasStatus: hasStatus(resource) };
   if (type === 'application/apply-patch+yaml') {
     if (!options.manager) {
       throw new StatusError(
@@ -113,8 +109,26 @@ export function applyPatch(
   } else if (type === 'application/merge-patch+json' || !schema) patched = mergePatch(live, patch);
   else patched = strategicMergePatch(live, patch, schema);
   if (!isObject(patched)) throw badRequest('the patch did not produce an object');
-  return options.manager ? recordUpdate(live, patched, schema, ownership) : patched;
+  return options.manager
+    ? recordWrite(resource, live, patched, { ...options, manager: options.manager })
+    : patched;
 }
+
+/**
+ * `updated` with metadata.managedFields recording that `manager` wrote it over `old` (undefined for a create):
+ * what the HTTP layer calls for POST and PUT (applyPatch records PATCHes itself), so a later server-side apply
+ * conflicts with what kubectl edit, replace or create set, as in the real apiserver.
+ */
+export function recordWrite(
+  resource: ResourceKind,
+  old: JsonObject | undefined,
+  updated: JsonObject,
+  options: { manager: string; subresource?: string; now?: Date },
+): JsonObject {
+  return recordUpdate(old, updated, kindSchema(resource), { ...options, hasStatus: hasStatus(resource) });
+}
+
+const hasStatus = (resource: ResourceKind): boolean => resource.subresources?.includes('status') ?? false;
 
 function readJson(body: string): Json {
   try {
