@@ -24,6 +24,7 @@ import {
   SelectorError,
   selectableFields,
 } from './selector.ts';
+import { timestamp } from './services.ts';
 import { type Change, type KubeObject, keyOf, type ObjectStore } from './store.ts';
 
 export { SIMULATED_VERSION } from './discovery.ts';
@@ -115,6 +116,8 @@ export class ApiHandler {
   readonly #faults: Faults;
   readonly #watches = new Set<WatchStream>();
   readonly #clusterUid: string;
+  /** When the simulated cluster (and so its namespaces) came to be. */
+  readonly #born = timestamp();
 
   constructor(options: ApiHandlerOptions) {
     this.#clusterUid = options.clusterUid;
@@ -183,7 +186,10 @@ export class ApiHandler {
     }
     if (route.kind === 'other') throw resourceNotFound();
     const { resource, namespace, name, subresource } = route;
-    if (resource.plural === 'namespaces' && resource.group === '') return this.#namespaces(res, method, name);
+    if (resource.plural === 'namespaces' && resource.group === '') {
+      if (kind === 'watch') throw methodNotAllowed(resource);
+      return this.#namespaces(res, method, name);
+    }
     if (method === 'GET') {
       if (name !== undefined) return sendJson(res, 200, this.#registry.get(resource, namespace, name));
       if (kind === 'watch')
@@ -286,7 +292,7 @@ export class ApiHandler {
         ? this.#clusterUid
         : createHash('sha256').update(`${this.#clusterUid}/${name}`).digest('hex').slice(0, 32);
     return {
-      metadata: { name, uid, labels: { 'kubernetes.io/metadata.name': name } },
+      metadata: { name, uid, creationTimestamp: this.#born, labels: { 'kubernetes.io/metadata.name': name } },
       spec: { finalizers: ['kubernetes'] },
       status: { phase: 'Active' },
     };

@@ -25,4 +25,4 @@ export {
   type SimulatorOptions,
   type SimulatorStats,
 } from './simulator.ts';
-export type { KubeObject, ObjectMeta } from './store.ts';
+export type { KubeObject, KubeObjectInput, ObjectMeta } from './store.ts';

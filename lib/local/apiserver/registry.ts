@@ -353,10 +353,16 @@ export class Registry {
       return { object: present(resource, draft), created: !old };
     }
     if (old?.metadata.deletionTimestamp && !meta.finalizers?.length) {
-      // The last finalizer is gone: the deletion the client asked for happens now.
-      this.#store.put(resource.plural, draft);
+      // The last finalizer is gone: the update becomes the deletion the client asked for (one DELETED, as the
+      // apiserver turns such an update into a delete).
       const removed = this.#store.remove(resource.plural, meta.namespace, meta.name) as KubeObject;
-      return { object: present(resource, removed), created: false };
+      return {
+        object: present(resource, {
+          ...draft,
+          metadata: { ...meta, resourceVersion: removed.metadata.resourceVersion },
+        }),
+        created: false,
+      };
     }
     return { object: present(resource, this.#store.put(resource.plural, draft)), created: !old };
   }

@@ -20,7 +20,7 @@ import {
 } from './registry.ts';
 import { apiVersionOf, RESOURCES, type ResourceKind } from './resources.ts';
 import { type Service, ServiceAllocator, type ServiceInput, serviceFromInput } from './services.ts';
-import { type KubeObject, ObjectStore } from './store.ts';
+import { type KubeObject, type KubeObjectInput, ObjectStore } from './store.ts';
 
 const SERVICES = 'services';
 
@@ -227,7 +227,7 @@ export class ApiServerSimulator {
    * POST, in process: `object` names its kind by apiVersion and kind, as in a manifest. Throws ApiError with the
    * Status the HTTP API would answer.
    */
-  create(object: KubeObject, options: WriteOptions = {}): KubeObject {
+  create(object: KubeObjectInput, options: WriteOptions = {}): KubeObject {
     const resource = resourceFor(object.apiVersion, object.kind);
     return this.#registry.create(resource, object.metadata?.namespace, object, options);
   }

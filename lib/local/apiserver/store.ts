@@ -31,6 +31,14 @@ export interface KubeObject {
   [field: string]: unknown;
 }
 
+/** An object as a client writes it: the server fills in the system fields of metadata. */
+export interface KubeObjectInput {
+  apiVersion?: string;
+  kind?: string;
+  metadata?: Partial<ObjectMeta>;
+  [field: string]: unknown;
+}
+
 export type ChangeType = 'ADDED' | 'MODIFIED' | 'DELETED';
 
 /** One committed change. `previous` is the state before it, which is what undoing it for a snapshot restores. */

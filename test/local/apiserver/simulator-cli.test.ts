@@ -9,26 +9,10 @@ import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { ApiServerSimulator, generateServices, type Service } from '../../../lib/local/apiserver/index.ts';
 
 import { eventually } from '../../support/cli.ts';
+import { kubectlArgs as kubectlArgsIn, kubectlBin, kubectl as runKubectl } from '../../support/kubectl.ts';
 
 const run = promisify(execFile);
 const repoRoot = fileURLToPath(new URL('../../..', import.meta.url));
-
-let foundKubectl: string | undefined;
-
-/** kubectl is part of what is tested: without it each test that needs it fails and says how to get it. */
-function kubectlBin(): string {
-  if (foundKubectl) return foundKubectl;
-  const bin = process.env.KUBECTL ?? 'kubectl';
-  const probe = spawnSync(bin, ['version', '--client'], { timeout: 20_000, encoding: 'utf8' });
-  if (probe.error || probe.status !== 0) {
-    throw new Error(
-      `kubectl is required by these tests and "${bin}" did not run (${probe.error?.message ?? probe.stderr.trim()}): ` +
-        'install kubectl (https://kubernetes.io/docs/tasks/tools/) or set KUBECTL to its path.',
-    );
-  }
-  foundKubectl = bin;
-  return bin;
-}
 
 let dir: string;
 
@@ -40,15 +24,9 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-/** kubectl with a throwaway discovery cache, so nothing lands in ~/.kube. */
-function kubectlArgs(kubeconfig: string, args: string[]): string[] {
-  return ['--kubeconfig', kubeconfig, '--cache-dir', join(dir, 'kube-cache'), ...args];
-}
-
-async function kubectl(kubeconfig: string, ...args: string[]): Promise<string> {
-  const { stdout } = await run(kubectlBin(), kubectlArgs(kubeconfig, args), { timeout: 30_000 });
-  return stdout;
-}
+const kubectlArgs = (kubeconfig: string, args: string[]): string[] => kubectlArgsIn(kubeconfig, dir, args);
+const kubectl = (kubeconfig: string, ...args: string[]): Promise<string> =>
+  runKubectl(kubeconfig, dir, ...args);
 
 type Listed = { items: Service[] };
 
