@@ -1,5 +1,5 @@
 // Real kubectl against the apiserver simulator, and the `kube-zk-sync simulate` command end to end.
-import { type ChildProcess, execFile, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
