@@ -84,18 +84,18 @@ export class CloudController {
   #later(service: Service, action: string, run: () => void): void {
     const key = `${service.metadata.uid}/${action}`;
     if (this.#timers.has(key)) return;
-    this.#timers.set(
-      key,
-      setTimeout(() => {
-        this.#timers.delete(key);
-        try {
-          run();
-        } catch (error) {
-          // The Service changed or went away meanwhile: the next change of it schedules anew.
-          if (!(error instanceof ApiError)) throw error;
-        }
-      }, this.delayMs),
-    );
+    const timer = setTimeout(() => {
+      this.#timers.delete(key);
+      try {
+        run();
+      } catch (error) {
+        // The Service changed or went away meanwhile: the next change of it schedules anew.
+        if (!(error instanceof ApiError)) throw error;
+      }
+    }, this.delayMs);
+    // A simulator used only in process is not kept alive by its controller.
+    timer.unref();
+    this.#timers.set(key, timer);
   }
 
   #current(service: Service): Service | undefined {

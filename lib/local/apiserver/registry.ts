@@ -95,7 +95,7 @@ export class Registry {
         allowUnconditionalUpdate: true,
         allowCreateOnUpdate: true,
         prepare: (draft, old) => defaultService(draft, old as Service | undefined, allocator),
-        validate: (draft) => serviceErrors(draft),
+        validate: (draft, old) => serviceErrors(draft, old as Service | undefined),
       },
       endpointslices: plain((draft, old) => [
         ...metadataErrors(draft, 'dns1123-subdomain', true),

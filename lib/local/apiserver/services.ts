@@ -192,10 +192,18 @@ export function defaultService(
 
 const PROTOCOLS = ['SCTP', 'TCP', 'UDP'];
 
-/** The apiserver's checks of what kube-zk-sync reads: name, type, ports, externalName. */
-export function serviceErrors(service: KubeObject): FieldError[] {
+/** The apiserver's checks of what kube-zk-sync reads: name, type, ports, externalName, an unchanged cluster IP. */
+export function serviceErrors(service: KubeObject, old: Service | undefined): FieldError[] {
   const errors = metadataErrors(service, 'dns1035', true);
   const spec = (service.spec ?? {}) as Json;
+  const oldIPs = old?.spec.clusterIPs;
+  if (
+    oldIPs?.length &&
+    spec.type !== 'ExternalName' &&
+    old?.spec.type !== 'ExternalName' &&
+    spec.clusterIP !== oldIPs[0]
+  )
+    errors.push(invalidValue('spec.clusterIPs[0]', [spec.clusterIP], 'may not change once set'));
   const type = spec.type;
   if (typeof type !== 'string' || !SERVICE_TYPES.includes(type as ServiceType))
     errors.push(notSupported('spec.type', type, SERVICE_TYPES));

@@ -230,6 +230,18 @@ describe('writes through HTTP', () => {
     expect(replaced.status).toBe(200);
     expect(replaced.body.spec.ports[0].port).toBe(8080);
     expect(replaced.body.spec.clusterIP).toBe(created.body.spec.clusterIP);
+    const moved = await api('PUT', `${SERVICES}/fresh`, {
+      ...replaced.body,
+      spec: { ...replaced.body.spec, clusterIP: '10.99.0.1', clusterIPs: ['10.99.0.1'] },
+    });
+    expect(moved.status).toBe(422);
+    expect(moved.body.details.causes).toEqual([
+      {
+        reason: 'FieldValueInvalid',
+        field: 'spec.clusterIPs[0]',
+        message: 'Invalid value: ["10.99.0.1"]: may not change once set',
+      },
+    ]);
     const renamed = await api('PUT', `${SERVICES}/fresh`, service('other'));
     expect(renamed.status).toBe(400);
     expectStatus(renamed.body, 400, 'BadRequest');
@@ -589,6 +601,56 @@ describe('writes through HTTP', () => {
     );
     const line = JSON.parse((await gone.text()).split('\n')[0] as string);
     expect(line).toMatchObject({ type: 'ERROR', object: { code: 410, reason: 'Expired' } });
+  });
+});
+
+describe('faults', () => {
+  beforeEach(() => startSimulator());
+
+  test('API concepts: efficient detection of changes: writes made while watches were dropped arrive on resume from the last resourceVersion, for every kind', async () => {
+    const paths = [SERVICES, LEASES, EVENTS_API];
+    const start = sim.resourceVersion;
+    const first = await Promise.all(paths.map((path) => watch(path, { resourceVersion: start })));
+    await api('POST', SERVICES, service('web'));
+    await eventually('the first Service event', () => first[0]?.events.length === 1, 5000);
+    const seen = first[0]?.events[0]?.object.metadata.resourceVersion as string;
+    expect(sim.faults.dropWatches()).toBe(3);
+    await api(
+      'PATCH',
+      `${SERVICES}/web`,
+      { metadata: { labels: { a: 'b' } } },
+      'application/merge-patch+json',
+    );
+    await api('POST', LEASES, {
+      apiVersion: 'coordination.k8s.io/v1',
+      kind: 'Lease',
+      metadata: { name: 'l' },
+      spec: {},
+    });
+    await api('POST', CORE_EVENTS, {
+      apiVersion: 'v1',
+      kind: 'Event',
+      metadata: { name: 'e' },
+      involvedObject: { kind: 'Service', name: 'web', namespace: 'shop' },
+      reason: 'Published',
+      message: 'm',
+      type: 'Normal',
+    });
+    await api('DELETE', `${SERVICES}/web`);
+    const [services, leases, events] = await Promise.all([
+      watch(SERVICES, { resourceVersion: seen }),
+      watch(LEASES, { resourceVersion: start }),
+      watch(EVENTS_API, { resourceVersion: start }),
+    ]);
+    await eventually(
+      'every missed change',
+      () => services?.events.length === 2 && leases?.events.length === 1 && events?.events.length === 1,
+      5000,
+    );
+    expect(services?.events.map((e) => e.type)).toEqual(['MODIFIED', 'DELETED']);
+    expect(leases?.events[0]?.object.kind).toBe('Lease');
+    expect(events?.events[0]?.object).toMatchObject({ apiVersion: 'events.k8s.io/v1', note: 'm' });
+    for (const w of [...first, services, leases, events]) w?.stop();
   });
 });
 
