@@ -1,6 +1,6 @@
 // Real kubectl against the apiserver simulator, and the `kube-zk-sync simulate` command end to end.
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -169,6 +169,8 @@ describe('kube-zk-sync simulate', () => {
       '12',
       '--seed',
       '7',
+      '--lb-delay',
+      '0.2',
       '--kubeconfig-out',
       kubeconfig,
     ]);
@@ -180,6 +182,24 @@ describe('kube-zk-sync simulate', () => {
         (s) => s.spec.type === 'LoadBalancer' && s.status.loadBalancer.ingress?.length,
       );
       expect(published).toHaveLength(12);
+      // A load balancer made with kubectl is pending until the cloud controller gives it an address.
+      const manifest = join(dir, 'lb.json');
+      await writeFile(
+        manifest,
+        JSON.stringify({
+          apiVersion: 'v1',
+          kind: 'Service',
+          metadata: { name: 'shop', namespace: 'default' },
+          spec: { type: 'LoadBalancer', ports: [{ port: 80 }] },
+        }),
+      );
+      await kubectl(kubeconfig, 'create', '-f', manifest, '--validate=false');
+      await eventually('the address', async () => {
+        const shop = JSON.parse(await kubectl(kubeconfig, 'get', 'svc', 'shop', '-o', 'json')) as Service;
+        return (
+          shop.status.loadBalancer.ingress?.[0]?.hostname?.endsWith('.elb.us-east-1.amazonaws.com') ?? false
+        );
+      });
       killGroup(app, 'SIGINT');
       await app.exited;
       expect(app.stderr()).toContain('kube-zk-sync simulate: stopped');
@@ -239,6 +259,10 @@ describe('kube-zk-sync simulate', () => {
         [
           ['--port', '0', '--services', '1', '--churn-for', '5', '--kubeconfig-out', out],
           /--churn-for needs --churn/,
+        ],
+        [
+          ['--port', '0', '--services', '1', '--lb-delay', '-1', '--kubeconfig-out', out],
+          /--lb-delay must be a number of seconds from 0 to 3600/,
         ],
         [
           ['--port', busyPort, '--services', '1', '--kubeconfig-out', out],
