@@ -48,21 +48,26 @@ export function qualified(resource: ResourceKind, name: string): string {
   return `${resource.plural}${resource.group ? `.${resource.group}` : ''} "${name}"`;
 }
 
-export const notFound = (resource: ResourceKind, name: string): ApiError =>
+/** An error about one object: `<plural> "<name>" <what>`, with the object in details. */
+const aboutObject = (
+  code: number,
+  reason: string,
+  resource: ResourceKind,
+  name: string,
+  what: string,
+): ApiError =>
   new ApiError({
-    code: 404,
-    reason: 'NotFound',
-    message: `${qualified(resource, name)} not found`,
+    code,
+    reason,
+    message: `${qualified(resource, name)} ${what}`,
     details: named(resource, name),
   });
 
+export const notFound = (resource: ResourceKind, name: string): ApiError =>
+  aboutObject(404, 'NotFound', resource, name, 'not found');
+
 export const alreadyExists = (resource: ResourceKind, name: string): ApiError =>
-  new ApiError({
-    code: 409,
-    reason: 'AlreadyExists',
-    message: `${qualified(resource, name)} already exists`,
-    details: named(resource, name),
-  });
+  aboutObject(409, 'AlreadyExists', resource, name, 'already exists');
 
 /** 409 Conflict; `why` defaults to the stale-resourceVersion sentence every client knows. */
 export const conflict = (

@@ -155,12 +155,7 @@ export class Registry {
   ): WriteResult {
     const strategy = this.#strategy(resource, options.subresource);
     const draft = this.#decode(resource, body);
-    if (draft.metadata.name && draft.metadata.name !== name)
-      throw badRequest(
-        `the name of the object (${draft.metadata.name}) does not match the name on the URL (${name})`,
-      );
-    draft.metadata.name = name;
-    checkNamespace(resource, draft, namespace);
+    placeAtUrl(resource, draft, namespace, name);
     const old = this.#store.get(resource.plural, namespace, name);
     if (!old) {
       if (!strategy.allowCreateOnUpdate || options.subresource) throw notFound(resource, name);
@@ -205,12 +200,7 @@ export class Registry {
       subresource: options.subresource,
     });
     const draft = this.#decode(resource, patched);
-    if (draft.metadata.name && draft.metadata.name !== name)
-      throw badRequest(
-        `the name of the object (${draft.metadata.name}) does not match the name on the URL (${name})`,
-      );
-    draft.metadata.name = name;
-    checkNamespace(resource, draft, namespace);
+    placeAtUrl(resource, draft, namespace, name);
     if (!old) return this.#write(resource, strategy, undefined, draft, undefined, options);
     const rv = draft.metadata.resourceVersion;
     if (rv && rv !== old.metadata.resourceVersion) throw conflict(resource, name);
@@ -381,6 +371,21 @@ function checkNamespace(resource: ResourceKind, draft: KubeObject, namespace: st
   if (draft.metadata.namespace && namespace !== undefined && draft.metadata.namespace !== namespace)
     throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
   if (namespace !== undefined) draft.metadata.namespace = namespace;
+}
+
+/** A PUT or PATCH body names the object of its URL, or none (then it takes the URL's name and namespace). */
+function placeAtUrl(
+  resource: ResourceKind,
+  draft: KubeObject,
+  namespace: string | undefined,
+  name: string,
+): void {
+  if (draft.metadata.name && draft.metadata.name !== name)
+    throw badRequest(
+      `the name of the object (${draft.metadata.name}) does not match the name on the URL (${name})`,
+    );
+  draft.metadata.name = name;
+  checkNamespace(resource, draft, namespace);
 }
 
 function setOrDelete<K extends keyof ObjectMeta>(
