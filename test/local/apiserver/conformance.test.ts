@@ -683,6 +683,10 @@ describe('discovery and namespaces', () => {
     const leases = (await api('GET', '/apis/coordination.k8s.io/v1')).body;
     expect(leases).toMatchObject({ kind: 'APIResourceList', groupVersion: 'coordination.k8s.io/v1' });
     expect(leases.resources.map((r: Json) => r.name)).toEqual(['leases']);
+    // `ev` belongs to core Events alone, as in the apiserver; kubectl warns about a short name two groups share.
+    const events = (await api('GET', '/apis/events.k8s.io/v1')).body.resources[0];
+    expect(events).toMatchObject({ name: 'events', kind: 'Event' });
+    expect(events.shortNames).toBeUndefined();
     expect((await api('GET', '/apis/example.com/v1')).status).toBe(404);
     expect((await api('POST', '/api/v1/namespaces', { metadata: { name: 'x' } })).status).toBe(405);
   });
