@@ -44,6 +44,26 @@ export const PATCHERS: Partial<Record<PatchType, Patcher>> = {
   merge: ({ live, body }) => mergePatch(live ?? {}, parseJson(body)) as KubeObject,
 };
 
+/** What the registry tells the field manager about a write that is not an apply (create, update, other patches). */
+export interface UpdateInput {
+  resource: ResourceKind;
+  /** The stored object before the write (in the request's API version); undefined for a create. */
+  live: KubeObject | undefined;
+  /** The object about to be stored, after defaults and validation. */
+  updated: KubeObject;
+  fieldManager: string | undefined;
+  subresource: string | undefined;
+}
+
+/**
+ * The other half of server-side apply: the `managedFields` to store after a non-apply write, recording
+ * `fieldManager`'s `Update` operation (undefined: keep what the object carries).
+ */
+export type UpdateRecorder = (input: UpdateInput) => unknown[] | undefined;
+
+/** Set by the field manager module; until then non-apply writes keep the managedFields they carry. */
+export const FIELD_MANAGER: { recordUpdate?: UpdateRecorder } = {};
+
 /** The patch type for a Content-Type header (parameters such as `; charset=utf-8` ignored). */
 export function patchTypeOf(contentType: string | undefined): PatchType | undefined {
   const media = (contentType ?? '').split(';')[0]?.trim().toLowerCase();

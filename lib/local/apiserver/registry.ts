@@ -16,7 +16,7 @@ import {
   notFound,
 } from './errors.ts';
 import { fromEventsApi, toEventsApi } from './events.ts';
-import { patchObject } from './patching.ts';
+import { FIELD_MANAGER, patchObject } from './patching.ts';
 import { apiVersionOf, type ResourceKind } from './resources.ts';
 import { defaultService, type Service, type ServiceAllocator, serviceErrors, timestamp } from './services.ts';
 import type { KubeObject, ObjectMeta, ObjectStore } from './store.ts';
@@ -201,10 +201,12 @@ export class Registry {
     });
     const draft = this.#decode(resource, patched);
     placeAtUrl(resource, draft, namespace, name);
-    if (!old) return this.#write(resource, strategy, undefined, draft, undefined, options);
+    // An apply has recorded its managedFields already; the registry records those of every other write.
+    const written = { ...options, applied: isApply };
+    if (!old) return this.#write(resource, strategy, undefined, draft, undefined, written);
     const rv = draft.metadata.resourceVersion;
     if (rv && rv !== old.metadata.resourceVersion) throw conflict(resource, name);
-    return this.#write(resource, strategy, old, draft, options.subresource, options);
+    return this.#write(resource, strategy, old, draft, options.subresource, written);
   }
 
   /**
@@ -287,7 +289,7 @@ export class Registry {
     old: KubeObject | undefined,
     input: KubeObject,
     subresource: string | undefined,
-    options: WriteOptions,
+    options: WriteOptions & { applied?: boolean },
   ): WriteResult {
     let draft = input;
     if (old && subresource === 'status') {
@@ -332,6 +334,16 @@ export class Registry {
     }
     if (errors.length > 0) throw invalid(resource, meta.name, errors);
     if (meta.finalizers?.length === 0) delete meta.finalizers;
+    if (!options.applied && FIELD_MANAGER.recordUpdate) {
+      const managedFields = FIELD_MANAGER.recordUpdate({
+        resource,
+        live: old && present(resource, old),
+        updated: present(resource, draft),
+        fieldManager: options.fieldManager,
+        subresource,
+      });
+      if (managedFields) meta.managedFields = managedFields;
+    }
     if (old) {
       meta.resourceVersion = old.metadata.resourceVersion;
       // An update that changes nothing writes nothing: same resourceVersion, no watch event.
