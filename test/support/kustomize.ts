@@ -1,9 +1,6 @@
 // Renders a kustomization with kubectl's built-in kustomize (offline), as `kubectl apply -k` would apply it.
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { parseAllDocuments } from 'yaml';
-
-const KUBECTL = '/usr/bin/kubectl';
+import { kubectlOffline } from './kubectl.ts';
 
 export interface K8sObject {
   apiVersion: string;
@@ -19,7 +16,7 @@ export interface K8sObject {
 }
 
 export async function kustomize(path: string): Promise<K8sObject[]> {
-  const { stdout } = await promisify(execFile)(KUBECTL, ['kustomize', path], { timeout: 30_000 });
+  const stdout = await kubectlOffline(['kustomize', path]);
   return parseAllDocuments(stdout).map((d) => d.toJS() as K8sObject);
 }
 

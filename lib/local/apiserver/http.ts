@@ -1,13 +1,41 @@
 import { createHash } from 'node:crypto';
-// The wire protocol: discovery (enough for kubectl), GET of one Service, paged lists served from one snapshot,
-// and watches as chunked newline-delimited JSON events. Read-only: tests change Services in process.
+// The wire protocol: discovery, reads (GET, paged lists served from one snapshot, watches as chunked
+// newline-delimited JSON events) and writes (POST, PUT, PATCH, DELETE, and the status subresource) of every kind in
+// the catalog. The verbs' rules are the registry's; this module parses requests and writes responses.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { setTimeout as delay } from 'node:timers/promises';
+import { discoveryDocument, isDiscoveryPath } from './discovery.ts';
+import {
+  ApiError,
+  badRequest,
+  methodNotAllowed,
+  notSupported,
+  resourceNotFound,
+  type Status,
+  unsupportedMediaType,
+} from './errors.ts';
 import type { Faults, RequestKind } from './faults.ts';
-import { parseFieldSelector, parseLabelSelector, SelectorError, type ServiceFilter } from './selector.ts';
-import { type Change, keyOf, type Service, type ServiceStore } from './store.ts';
+import {
+  OPENAPI_V2_PROTOBUF_CONTENT_TYPE,
+  openApiV2Document,
+  openApiV2Protobuf,
+  openApiV3Document,
+  openApiV3Index,
+} from './openapi.ts';
+import { type DeleteOptions, present, type Registry } from './registry.ts';
+import { apiVersionOf, findResource, type ResourceKind } from './resources.ts';
+import {
+  type ObjectFilter,
+  parseFieldSelector,
+  parseLabelSelector,
+  SelectorError,
+  selectableFields,
+} from './selector.ts';
+import { timestamp } from './services.ts';
+import { type Change, type KubeObject, keyOf, type ObjectStore } from './store.ts';
+import { includeObjectParam, negotiate, toTable } from './tables.ts';
 
-export const SIMULATED_VERSION = { major: '1', minor: '32', gitVersion: 'v1.32.0-kube-zk-sync-simulator' };
+export { SIMULATED_VERSION } from './discovery.ts';
 
 export interface RequestStats {
   requests: Record<RequestKind, number>;
@@ -16,17 +44,10 @@ export interface RequestStats {
   eventsSent: number;
   bookmarksSent: number;
   /** The latest requests (path and query), oldest first, so a test can see what a client asked for. */
-  recent: { kind: RequestKind; url: string }[];
+  recent: { kind: RequestKind; method: string; url: string }[];
 }
 
 const RECENT_LIMIT = 500;
-
-interface Status {
-  code: number;
-  reason: string;
-  message: string;
-  details?: { name?: string; kind?: string };
-}
 
 type WatchEvent = { type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR'; object: unknown };
 
@@ -78,7 +99,8 @@ class WatchStream {
 }
 
 export interface ApiHandlerOptions {
-  store: ServiceStore;
+  store: ObjectStore;
+  registry: Registry;
   stats: RequestStats;
   bookmarkIntervalMs: () => number;
   faults: Faults;
@@ -88,18 +110,27 @@ export interface ApiHandlerOptions {
   clusterUid: string;
 }
 
+/** The largest request body accepted, as the apiserver's limit for one object (3 MiB). */
+const MAX_BODY_BYTES = 3 * 1024 * 1024;
+const JSON_MEDIA_TYPES = ['application/json'];
+const FIELD_VALIDATION = ['Ignore', 'Strict', 'Warn'];
+
 export class ApiHandler {
-  readonly #store: ServiceStore;
+  readonly #store: ObjectStore;
+  readonly #registry: Registry;
   readonly #stats: RequestStats;
   readonly #bookmarkIntervalMs: () => number;
   readonly #signal: AbortSignal;
   readonly #faults: Faults;
   readonly #watches = new Set<WatchStream>();
   readonly #clusterUid: string;
+  /** When the simulated cluster (and so its namespaces) came to be. */
+  readonly #born = timestamp();
 
   constructor(options: ApiHandlerOptions) {
     this.#clusterUid = options.clusterUid;
     this.#store = options.store;
+    this.#registry = options.registry;
     this.#stats = options.stats;
     this.#bookmarkIntervalMs = options.bookmarkIntervalMs;
     this.#faults = options.faults;
@@ -124,20 +155,15 @@ export class ApiHandler {
   readonly handle = (req: IncomingMessage, res: ServerResponse): void => {
     const url = new URL(req.url ?? '/', 'http://simulator');
     const route = routeOf(url);
-    const kind: RequestKind =
-      route.kind === 'collection'
-        ? isTrue(url.searchParams.get('watch'))
-          ? 'watch'
-          : 'list'
-        : route.kind === 'namespace'
-          ? 'get'
-          : route.kind;
+    const kind = requestKind(req.method ?? 'GET', route, url);
     this.#stats.requests[kind]++;
-    this.#stats.recent.push({ kind, url: url.pathname + url.search });
+    this.#stats.recent.push({ kind, method: req.method ?? 'GET', url: url.pathname + url.search });
     if (this.#stats.recent.length > RECENT_LIMIT) this.#stats.recent.shift();
     this.#serve(req, res, url, route, kind).catch((error: unknown) => {
-      if (!res.headersSent) sendStatus(res, { code: 500, reason: 'InternalError', message: String(error) });
-      else res.destroy();
+      if (res.headersSent) return void res.destroy();
+      if (error instanceof ApiError) return sendStatus(res, error.status);
+      if (error instanceof SelectorError) return sendStatus(res, badRequest(error.message).status);
+      sendStatus(res, { code: 500, reason: 'InternalError', message: String(error) });
     });
   };
 
@@ -148,10 +174,6 @@ export class ApiHandler {
     route: Route,
     kind: RequestKind,
   ): Promise<void> {
-    if (req.method !== 'GET') {
-      const message = `the simulator is read-only over HTTP (${req.method}): change Services through its API`;
-      return sendStatus(res, { code: 405, reason: 'MethodNotAllowed', message });
-    }
     const plan = this.#faults.planFor(kind);
     if (plan.delayMs > 0) {
       try {
@@ -163,131 +185,214 @@ export class ApiHandler {
     }
     if (plan.failStatus !== undefined)
       return sendStatus(res, injectedFailure(plan.failStatus), retryAfter(plan));
-    try {
-      switch (route.kind) {
-        case 'discovery':
-          return sendJson(res, 200, discovery(route.path, req.headers.host ?? ''));
-        case 'get':
-          return this.#get(res, route.namespace, route.name);
-        case 'namespace':
-          return this.#namespace(res, route.name);
-        case 'collection':
-          if (kind === 'watch')
-            return this.#watch(res, route.namespace, url.searchParams, plan.gone, plan.stall);
-          return this.#list(res, route.namespace, url.searchParams);
-        default:
-          return sendStatus(res, {
-            code: 404,
-            reason: 'NotFound',
-            message: 'the server could not find the requested resource',
-          });
+    const method = req.method ?? 'GET';
+    if (route.kind === 'discovery') {
+      if (method !== 'GET') throw methodNotAllowed();
+      const document = discoveryDocument(route.path, req.headers.host ?? '');
+      if (document === undefined) throw resourceNotFound();
+      return sendJson(res, 200, document);
+    }
+    if (route.kind === 'openapi') {
+      if (method !== 'GET') throw methodNotAllowed();
+      return sendOpenApi(res, route.path, req.headers.accept);
+    }
+    if (route.kind === 'other') throw resourceNotFound();
+    const { resource, namespace, name, subresource } = route;
+    if (resource.plural === 'namespaces' && resource.group === '') {
+      if (kind === 'watch') throw methodNotAllowed(resource);
+      return this.#namespaces(res, method, name);
+    }
+    if (method === 'GET') {
+      if (kind === 'watch')
+        return this.#watch(res, resource, namespace, url.searchParams, plan.gone, plan.stall);
+      // kubectl get asks for a Table: the columns its printers show (TYPE, CLUSTER-IP, EXTERNAL-IP, …).
+      const table = negotiate(req.headers.accept);
+      const tableOf = (
+        objects: readonly KubeObject[],
+        metadata: { resourceVersion?: string; continue?: string },
+      ) =>
+        toTable(resource, objects as never[], {
+          version: table.as === 'Table' ? table.version : 'v1',
+          includeObject: includeObjectParam(url.searchParams.get('includeObject')),
+          ...metadata,
+        });
+      if (name !== undefined) {
+        const object = this.#registry.get(resource, namespace, name);
+        return sendJson(res, 200, table.as === 'Table' ? tableOf([object], {}) : object);
       }
-    } catch (error) {
-      if (error instanceof SelectorError || error instanceof BadRequest) {
-        return sendStatus(res, { code: 400, reason: 'BadRequest', message: error.message });
+      const list = this.#list(resource, namespace, url.searchParams);
+      if ('code' in list) return sendStatus(res, list);
+      return sendJson(
+        res,
+        200,
+        table.as === 'Table' ? tableOf(list.objects, list.metadata) : listBody(resource, list),
+      );
+    }
+    const query = url.searchParams;
+    const options = writeOptions(query);
+    const body = await readBody(req);
+    switch (method) {
+      case 'POST': {
+        if (name !== undefined || (namespace === undefined && resource.namespaced))
+          throw methodNotAllowed(resource);
+        return sendJson(
+          res,
+          201,
+          this.#registry.create(resource, namespace, parseObject(req, body), options),
+        );
       }
-      throw error;
+      case 'PUT': {
+        if (name === undefined) throw methodNotAllowed(resource);
+        const result = this.#registry.replace(resource, namespace, name, parseObject(req, body), {
+          ...options,
+          subresource,
+        });
+        return sendJson(res, result.created ? 201 : 200, result.object);
+      }
+      case 'PATCH': {
+        if (name === undefined) throw methodNotAllowed(resource);
+        const result = this.#registry.patch(resource, namespace, name, req.headers['content-type'], body, {
+          ...options,
+          subresource,
+          force: isTrue(query.get('force')),
+        });
+        return sendJson(res, result.created ? 201 : 200, result.object);
+      }
+      case 'DELETE': {
+        if (name === undefined || subresource !== undefined) throw methodNotAllowed(resource);
+        const deleteOptions = body.trim() ? (parseObject(req, body) as DeleteOptions) : {};
+        const result = this.#registry.delete(resource, namespace, name, deleteOptions, options);
+        if (!result.removed) return sendJson(res, 200, result.object);
+        return sendJson(res, 200, {
+          kind: 'Status',
+          apiVersion: 'v1',
+          metadata: {},
+          status: 'Success',
+          details: {
+            name,
+            ...(resource.group && { group: resource.group }),
+            kind: resource.plural,
+            uid: result.object.metadata.uid,
+          },
+        });
+      }
+      default:
+        throw methodNotAllowed(resource);
     }
   }
 
-  #get(res: ServerResponse, namespace: string, name: string) {
-    const service = this.#store.get(namespace, name);
-    if (!service)
-      return sendStatus(res, { code: 404, reason: 'NotFound', message: `services "${name}" not found` });
-    sendJson(res, 200, service);
-  }
-
-  /** A namespace exists when it is one every cluster has, or when a Service lives in it. */
-  #namespace(res: ServerResponse, name: string) {
+  /** Namespaces every cluster has, and those some object lives in; kube-system's uid is the cluster's identity. */
+  #namespaces(res: ServerResponse, method: string, name: string | undefined) {
+    if (method !== 'GET') throw methodNotAllowed(findResource('', 'v1', 'namespaces'));
     if (this.#faults.refuseNamespaceRead()) {
+      const what = name === undefined ? '' : ` "${name}"`;
       return sendStatus(res, {
         code: 403,
         reason: 'Forbidden',
-        message: `namespaces "${name}" is forbidden: User "system:serviceaccount:simulator:client" cannot get resource "namespaces" in API group "" in the namespace "${name}"`,
-        details: { name, kind: 'namespaces' },
+        message: `namespaces${what} is forbidden: User "system:serviceaccount:simulator:client" cannot ${name === undefined ? 'list' : 'get'} resource "namespaces" in API group ""${name === undefined ? ' at the cluster scope' : ` in the namespace "${name}"`}`,
+        details: { ...(name !== undefined && { name }), kind: 'namespaces' },
       });
     }
-    const exists =
-      ['default', 'kube-system', 'kube-public'].includes(name) ||
-      this.#store.list().some((s) => s.metadata.namespace === name);
-    if (!exists)
-      return sendStatus(res, { code: 404, reason: 'NotFound', message: `namespaces "${name}" not found` });
+    const existing = new Set([
+      'default',
+      'kube-node-lease',
+      'kube-public',
+      'kube-system',
+      ...this.#store.namespacesInUse(),
+    ]);
+    if (name === undefined) {
+      return sendJson(res, 200, {
+        kind: 'NamespaceList',
+        apiVersion: 'v1',
+        metadata: { resourceVersion: String(this.#store.resourceVersion) },
+        items: [...existing].sort().map((n) => this.#namespace(n)),
+      });
+    }
+    if (!existing.has(name))
+      return sendStatus(res, {
+        code: 404,
+        reason: 'NotFound',
+        message: `namespaces "${name}" not found`,
+        details: { name, kind: 'namespaces' },
+      });
+    sendJson(res, 200, { kind: 'Namespace', apiVersion: 'v1', ...this.#namespace(name) });
+  }
+
+  #namespace(name: string) {
     const uid =
       name === 'kube-system'
         ? this.#clusterUid
         : createHash('sha256').update(`${this.#clusterUid}/${name}`).digest('hex').slice(0, 32);
-    sendJson(res, 200, {
-      kind: 'Namespace',
-      apiVersion: 'v1',
-      metadata: { name, uid, labels: { 'kubernetes.io/metadata.name': name } },
+    return {
+      metadata: { name, uid, creationTimestamp: this.#born, labels: { 'kubernetes.io/metadata.name': name } },
       spec: { finalizers: ['kubernetes'] },
       status: { phase: 'Active' },
-    });
+    };
   }
 
-  #list(res: ServerResponse, namespace: string | undefined, query: URLSearchParams) {
-    const filter = filterFor(namespace, query);
+  /** One page of a list, or the Status that refuses it. */
+  #list(resource: ResourceKind, namespace: string | undefined, query: URLSearchParams): ListPage | Status {
+    const filter = filterFor(resource, namespace, query);
     const limit = parseCount(query.get('limit'), 'limit');
     const requested = query.get('resourceVersion') ?? '';
     const token = query.get('continue');
     let rv: number;
-    let snapshot: Service[] | undefined;
+    let snapshot: KubeObject[] | undefined;
     let after = '';
     if (token) {
-      if (requested) throw new BadRequest('specifying resource version is not allowed when using continue');
+      if (requested) throw badRequest('specifying resource version is not allowed when using continue');
       ({ rv, after } = decodeContinue(token));
-      snapshot = this.#store.snapshotAt(rv);
-      if (!snapshot) return sendStatus(res, expired(CONTINUE_EXPIRED));
+      snapshot = this.#store.snapshotAt(resource.plural, rv);
+      if (!snapshot) return expired(CONTINUE_EXPIRED);
     } else {
       const current = this.#store.resourceVersion;
       const asked = requested ? parseCount(requested, 'resourceVersion') : undefined;
       if (asked !== undefined && asked > current) {
-        return sendStatus(res, {
+        return {
           code: 504,
           reason: 'Timeout',
           message: `Too large resource version: ${asked}, current: ${current}`,
-        });
+        };
       }
       // An exact read (explicit, or the legacy meaning of a non-zero resourceVersion with limit) comes from the
       // snapshot at that revision; any other read is served from the latest state.
       const match = query.get('resourceVersionMatch');
       const exact = match === 'Exact' || (!match && limit !== undefined && asked !== undefined && asked > 0);
       rv = exact && asked !== undefined ? asked : current;
-      snapshot = this.#store.snapshotAt(rv);
-      if (!snapshot) return sendStatus(res, expired('The resourceVersion for the provided list is too old.'));
+      snapshot = this.#store.snapshotAt(resource.plural, rv);
+      if (!snapshot) return expired('The resourceVersion for the provided list is too old.');
     }
     const matching = snapshot.filter(
-      (s) => keyOf(s.metadata.namespace, s.metadata.name) > after && filter(s),
+      (o) => keyOf(o.metadata.namespace, o.metadata.name) > after && filter(o),
     );
     const page = limit ? matching.slice(0, limit) : matching;
     const last = page[page.length - 1];
     const more = limit !== undefined && matching.length > limit && last !== undefined;
     const selective = query.has('labelSelector') || query.has('fieldSelector');
-    sendJson(res, 200, {
-      kind: 'ServiceList',
-      apiVersion: 'v1',
+    return {
+      objects: page.map((object) => present(resource, object)),
       metadata: {
         resourceVersion: String(rv),
         ...(more && { continue: encodeContinue(rv, keyOf(last.metadata.namespace, last.metadata.name)) }),
-        ...(more && !selective && { remainingItemCount: matching.length - page.length }),
       },
-      // The apiserver leaves kind and apiVersion out of list items; clients take them from the list.
-      items: page.map(({ kind: _kind, apiVersion: _apiVersion, ...item }) => item),
-    });
+      ...(more && !selective && { remainingItemCount: matching.length - page.length }),
+    };
   }
 
   #watch(
     res: ServerResponse,
+    resource: ResourceKind,
     namespace: string | undefined,
     query: URLSearchParams,
     gone: 'stream' | 'http' | undefined,
     stall: boolean,
   ) {
-    const filter = filterFor(namespace, query);
+    const filter = filterFor(resource, namespace, query);
     const requested = query.get('resourceVersion') ?? '';
     const from = requested && requested !== '0' ? parseCount(requested, 'resourceVersion') : undefined;
     const timeoutSeconds = parseCount(query.get('timeoutSeconds'), 'timeoutSeconds');
-    const changes = from === undefined ? [] : this.#store.changesSince(from);
+    const storage = resource.plural;
+    const changes = from === undefined ? [] : this.#store.changesSince(from, storage);
     const tooOld: Status = expired(
       `too old resource version: ${requested || '0'} (${this.#store.compactedThrough + 1})`,
     );
@@ -300,7 +405,8 @@ export class ApiHandler {
     this.#stats.openWatches++;
     this.#stats.watchesStarted++;
     const unsubscribe = this.#store.subscribe((change) => {
-      const event = eventFor(change, filter);
+      if (change.storage !== storage) return;
+      const event = eventFor(resource, change, filter);
       if (event) watch.send(event);
     });
     res.on('close', () => {
@@ -318,11 +424,11 @@ export class ApiHandler {
       return watch.end();
     }
     if (from === undefined) {
-      for (const service of this.#store.list())
-        if (filter(service)) watch.send({ type: 'ADDED', object: service });
+      for (const object of this.#store.list(storage))
+        if (filter(object)) watch.send({ type: 'ADDED', object: present(resource, object) });
     } else {
       for (const change of changes) {
-        const event = eventFor(change, filter);
+        const event = eventFor(resource, change, filter);
         if (event) watch.send(event);
       }
     }
@@ -331,8 +437,8 @@ export class ApiHandler {
         watch.send({
           type: 'BOOKMARK',
           object: {
-            kind: 'Service',
-            apiVersion: 'v1',
+            kind: resource.kind,
+            apiVersion: apiVersionOf(resource),
             metadata: { resourceVersion: String(this.#store.resourceVersion) },
           },
         }),
@@ -343,87 +449,175 @@ export class ApiHandler {
   }
 }
 
+/** What a request is, for counting and for faults: reads of objects are list, watch or get; writes are other. */
+function requestKind(method: string, route: Route, url: URL): RequestKind {
+  if (route.kind === 'discovery' || route.kind === 'openapi') return 'discovery';
+  if (route.kind === 'other' || method !== 'GET') return 'other';
+  if (route.name !== undefined) return 'get';
+  return isTrue(url.searchParams.get('watch')) ? 'watch' : 'list';
+}
+
+/** `?dryRun=All`, `?fieldManager=`, `?fieldValidation=` as the apiserver checks them. */
+function writeOptions(query: URLSearchParams): { dryRun: boolean; fieldManager?: string } {
+  const dryRun = query.getAll('dryRun');
+  for (const value of dryRun)
+    if (value !== 'All') throw badRequest(`dryRun: ${notSupported('dryRun', value, ['All']).message}`);
+  const validation = query.get('fieldValidation');
+  if (validation && !FIELD_VALIDATION.includes(validation))
+    throw badRequest(
+      `fieldValidation: ${notSupported('fieldValidation', validation, FIELD_VALIDATION).message}`,
+    );
+  const fieldManager = query.get('fieldManager') ?? undefined;
+  if (fieldManager !== undefined && fieldManager.length > 128)
+    throw badRequest('fieldManager: Too long: may not be more than 128 bytes');
+  return { dryRun: dryRun.length > 0, ...(fieldManager !== undefined && { fieldManager }) };
+}
+
+/** The whole body, refused past the size limit. */
+async function readBody(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_BODY_BYTES)
+      throw new ApiError({
+        code: 413,
+        reason: 'RequestEntityTooLarge',
+        message: 'Request entity too large: limit is 3145728',
+      });
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** A JSON object body (POST, PUT, DELETE options): other media types get 415, bad JSON 400. */
+function parseObject(req: IncomingMessage, body: string): unknown {
+  const media = (req.headers['content-type'] ?? 'application/json').split(';')[0]?.trim().toLowerCase() ?? '';
+  if (!JSON_MEDIA_TYPES.includes(media) && media !== '') throw unsupportedMediaType(media, JSON_MEDIA_TYPES);
+  try {
+    return JSON.parse(body);
+  } catch (error) {
+    throw badRequest(`couldn't get version/kind; json parse error: ${(error as Error).message}`);
+  }
+}
+
 /** The event a watcher with `filter` sees for a change: objects moving in or out of a selector are ADDED/DELETED. */
-function eventFor(change: Change, filter: ServiceFilter): WatchEvent | undefined {
+function eventFor(resource: ResourceKind, change: Change, filter: ObjectFilter): WatchEvent | undefined {
   const was = change.previous !== undefined && filter(change.previous);
   const is = filter(change.object);
-  if (change.type === 'DELETED') return is ? { type: 'DELETED', object: change.object } : undefined;
-  if (change.type === 'ADDED') return is ? { type: 'ADDED', object: change.object } : undefined;
-  if (was && is) return { type: 'MODIFIED', object: change.object };
-  if (is) return { type: 'ADDED', object: change.object };
-  if (was) return { type: 'DELETED', object: change.object };
-  return undefined;
+  const type =
+    change.type === 'DELETED' || change.type === 'ADDED'
+      ? is
+        ? change.type
+        : undefined
+      : was && is
+        ? 'MODIFIED'
+        : is
+          ? 'ADDED'
+          : was
+            ? 'DELETED'
+            : undefined;
+  return type && { type, object: present(resource, change.object) };
 }
 
 type Route =
   | { kind: 'discovery'; path: string }
-  | { kind: 'collection'; namespace?: string }
-  | { kind: 'get'; namespace: string; name: string }
-  | { kind: 'namespace'; name: string }
+  | { kind: 'openapi'; path: string }
+  | { kind: 'resource'; resource: ResourceKind; namespace?: string; name?: string; subresource?: string }
   | { kind: 'other' };
+
+/**
+ * `/api/v1/…` or `/apis/<group>/<version>/…`, then `<plural>[/<name>[/<subresource>]]` for cluster-wide and
+ * cluster-scoped paths, or `namespaces/<ns>/<plural>[/<name>[/<subresource>]]` for namespaced ones.
+ */
+/**
+ * OpenAPI, what `kubectl apply` validates against and `kubectl explain` reads: v3 as JSON (an index, then a
+ * document per group-version), v2 as protobuf (all kubectl asks for) or JSON when that is what the client accepts.
+ */
+function sendOpenApi(res: ServerResponse, path: string, accept: string | undefined): void {
+  if (path === '/openapi/v2' && (accept?.includes('protobuf') || !accept?.includes('json'))) {
+    const bytes = openApiV2Protobuf();
+    res.writeHead(200, {
+      'Content-Type': OPENAPI_V2_PROTOBUF_CONTENT_TYPE,
+      'Content-Length': bytes.byteLength,
+    });
+    res.end(bytes);
+    return;
+  }
+  const document =
+    path === '/openapi/v2'
+      ? openApiV2Document()
+      : path === '/openapi/v3'
+        ? openApiV3Index()
+        : openApiV3Document(path.slice('/openapi/v3/'.length));
+  if (!document) throw resourceNotFound();
+  sendJson(res, 200, document);
+}
+
+interface ListPage {
+  objects: KubeObject[];
+  metadata: { resourceVersion: string; continue?: string };
+  remainingItemCount?: number;
+}
+
+/** A list as JSON: the apiserver leaves kind and apiVersion out of the items; clients take them from the list. */
+function listBody(resource: ResourceKind, { objects, metadata, remainingItemCount }: ListPage): unknown {
+  return {
+    kind: resource.listKind,
+    apiVersion: apiVersionOf(resource),
+    metadata: { ...metadata, ...(remainingItemCount !== undefined && { remainingItemCount }) },
+    items: objects.map(({ kind: _kind, apiVersion: _apiVersion, ...item }) => item),
+  };
+}
 
 function routeOf(url: URL): Route {
   const path = url.pathname.replace(/\/+$/, '') || '/';
-  if (['/version', '/api', '/apis', '/api/v1'].includes(path)) return { kind: 'discovery', path };
-  if (path === '/api/v1/services') return { kind: 'collection' };
-  const namespaceGet = /^\/api\/v1\/namespaces\/([^/]+)$/.exec(path);
-  if (namespaceGet) return { kind: 'namespace', name: decodeURIComponent(namespaceGet[1] as string) };
-  const match = /^\/api\/v1\/namespaces\/([^/]+)\/services(?:\/([^/]+))?$/.exec(path);
-  if (!match) return { kind: 'other' };
-  const namespace = decodeURIComponent(match[1] as string);
-  return match[2]
-    ? { kind: 'get', namespace, name: decodeURIComponent(match[2]) }
-    : { kind: 'collection', namespace };
-}
-
-function discovery(path: string, host: string): unknown {
-  switch (path) {
-    case '/version':
-      return { ...SIMULATED_VERSION, platform: 'linux/amd64', goVersion: 'go1.23.0', compiler: 'gc' };
-    case '/api':
-      return {
-        kind: 'APIVersions',
-        versions: ['v1'],
-        serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress: host }],
-      };
-    case '/apis':
-      return { kind: 'APIGroupList', apiVersion: 'v1', groups: [] };
-    default:
-      return {
-        kind: 'APIResourceList',
-        apiVersion: 'v1',
-        groupVersion: 'v1',
-        resources: [
-          {
-            name: 'services',
-            singularName: 'service',
-            namespaced: true,
-            kind: 'Service',
-            verbs: ['get', 'list', 'watch'],
-            shortNames: ['svc'],
-            categories: ['all'],
-          },
-        ],
-      };
+  if (isDiscoveryPath(path)) return { kind: 'discovery', path };
+  if (path === '/openapi/v2' || path === '/openapi/v3' || path.startsWith('/openapi/v3/'))
+    return { kind: 'openapi', path };
+  const prefix = /^\/api\/(v1)\/(.+)$/.exec(path) ?? /^\/apis\/([^/]+\/[^/]+)\/(.+)$/.exec(path);
+  if (!prefix) return { kind: 'other' };
+  const groupVersion = prefix[1] as string;
+  const [group, version] = groupVersion.includes('/')
+    ? (groupVersion.split('/') as [string, string])
+    : ['', groupVersion];
+  const segments = (prefix[2] as string).split('/').map(decodeURIComponent);
+  let namespace: string | undefined;
+  if (segments[0] === 'namespaces' && segments.length >= 3) {
+    namespace = segments[1];
+    segments.splice(0, 2);
   }
+  const [plural, name, subresource, ...extra] = segments;
+  const resource = plural === undefined ? undefined : findResource(group, version, plural);
+  if (!resource || extra.length > 0 || (namespace !== undefined && !resource.namespaced))
+    return { kind: 'other' };
+  return {
+    kind: 'resource',
+    resource,
+    ...(namespace !== undefined && { namespace }),
+    ...(name !== undefined && { name }),
+    ...(subresource !== undefined && { subresource }),
+  };
 }
 
-function filterFor(namespace: string | undefined, query: URLSearchParams): ServiceFilter {
-  const filters: ServiceFilter[] = [];
-  if (namespace !== undefined) filters.push((s) => s.metadata.namespace === namespace);
+function filterFor(
+  resource: ResourceKind,
+  namespace: string | undefined,
+  query: URLSearchParams,
+): ObjectFilter {
+  const filters: ObjectFilter[] = [];
+  if (namespace !== undefined) filters.push((o) => o.metadata.namespace === namespace);
   const labels = query.get('labelSelector');
   if (labels) filters.push(parseLabelSelector(labels));
   const fields = query.get('fieldSelector');
-  if (fields) filters.push(parseFieldSelector(fields));
-  return (service) => filters.every((f) => f(service));
+  if (fields) filters.push(parseFieldSelector(fields, selectableFields(resource)));
+  return (object) => filters.every((f) => f(object));
 }
-
-class BadRequest extends Error {}
 
 function parseCount(value: string | null, name: string): number | undefined {
   if (value === null || value === '') return undefined;
   if (!/^\d+$/.test(value))
-    throw new BadRequest(`${name}: Invalid value: "${value}": must be a non-negative integer`);
+    throw badRequest(`${name}: Invalid value: "${value}": must be a non-negative integer`);
   return Number(value);
 }
 
@@ -462,7 +656,7 @@ function decodeContinue(token: string): { rv: number; after: string } {
   } catch {
     // fall through to the apiserver's answer
   }
-  throw new BadRequest(
+  throw badRequest(
     'continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)',
   );
 }
