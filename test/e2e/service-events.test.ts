@@ -3,11 +3,9 @@
 // A Service with an invalid annotation, one whose name a hand-made entry holds, and one created `<pending>` each show
 // the right Event, then the next one once fixed; a quiet cluster writes none; `kube-zk-sync status` answers for
 // each. A failing Events API (500s, a silent connection) changes nothing in the registry writes.
-import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
 import { LocalPipeline } from '../../lib/cli/local-pipeline.ts';
@@ -17,11 +15,10 @@ import type { SyncBatchResult } from '../../lib/sync/batch.ts';
 import { ZkStore } from '../../lib/zk/store.ts';
 import { eventually, runCli } from '../support/cli.ts';
 import { HttpFaultFront } from '../support/http-faults.ts';
-import { kubectlBin } from '../support/kubectl.ts';
+import { kubectl as runKubectl } from '../support/kubectl.ts';
 import { registerTakenName, takenNameService, typoService } from '../support/outcome-services.ts';
 import { TcpProxy } from '../support/tcp-proxy.ts';
 
-const run = promisify(execFile);
 const zk = inject('zkConnect');
 const CLUSTER = 'events-e2e';
 const LB_DELAY_MS = 2_000;
@@ -55,16 +52,7 @@ async function cluster(name: string) {
   await sim.writeKubeconfig(kubeconfig);
   const kc = new KubeConfig();
   kc.loadFromFile(kubeconfig);
-  const kubectl = async (...args: string[]) =>
-    (
-      await run(
-        kubectlBin(),
-        ['--kubeconfig', kubeconfig, '--cache-dir', join(dir, `${name}-cache`), ...args],
-        {
-          timeout: 30_000,
-        },
-      )
-    ).stdout;
+  const kubectl = (...args: string[]) => runKubectl(kubeconfig, join(dir, name), ...args);
   /** Every Event kube-zk-sync wrote in `namespace`, as kubectl lists them. */
   const events = async (namespace: string): Promise<EventObject[]> =>
     (
@@ -121,7 +109,7 @@ describe('Events on Services through the pipeline', () => {
       metadata: { name: 'pending', namespace: 'shop' },
       spec: { type: 'LoadBalancer', ports: [{ port: 8080 }] },
     });
-    expect(c.sim.getService('shop', 'pending')?.status?.loadBalancer?.ingress ?? []).toEqual([]);
+    expect(await c.kubectl('get', 'svc', '-n', 'shop', 'pending')).toContain('<pending>');
 
     await eventually(
       'Invalid, NameConflict and Skipped Events',
@@ -148,7 +136,22 @@ describe('Events on Services through the pipeline', () => {
     // The load balancer may have come up meanwhile: Skipped first, then Published.
     expect(reasonsOf(events, 'pending')[0]).toBe('Skipped');
 
-    // kubectl describe shows them on the Service, as its owner looks.
+    // kubectl get events lists them (the field selector its owner would use), kubectl describe shows them on the
+    // Service, as its owner looks.
+    const listed = await c.kubectl(
+      'get',
+      'events',
+      '-n',
+      'shop',
+      '--field-selector',
+      'reportingComponent=kube-zk-sync.io/sync',
+    );
+    expect(listed).toMatch(
+      /Warning\s+Invalid\s+service\/typo\s+invalid: annotation kube-zk-sync\.io\/register/,
+    );
+    expect(listed).toMatch(
+      /Warning\s+NameConflict\s+service\/db\s+conflict: "db\.shop" is held by a hand-made entry/,
+    );
     const described = await c.kubectl('describe', 'svc', '-n', 'shop', 'typo');
     expect(described).toMatch(/Warning\s+Invalid\s+.*kube-zk-sync\.io\/register is "yes please"/);
 
