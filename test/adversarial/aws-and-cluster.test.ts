@@ -258,26 +258,27 @@ describe("AWS: the functions' credentials, taken from a function, reach nothing 
 });
 
 describe('AWS: the reconcile never gets the whole cluster', () => {
-  test('its access entry puts it in its RBAC group, with no access policy', () => {
-    const entry = resolver(template, STACK).value(template.Resources.ReconcileAccessEntry.Properties);
-    expect(entry).toEqual({
-      ClusterName: 'REPLACE_ME-eks-cluster',
-      PrincipalArn: STACK.resources['ReconcileRole.Arn'],
-      Type: 'STANDARD',
-      // Its second group may only write Events on Services (infra/DEPLOY.md, step 5b).
-      KubernetesGroups: ['kube-zk-sync-reconcile', 'kube-zk-sync-events'],
-    });
-  });
-
-  test("the sync's access entry puts it in the Events group alone: it can read nothing of the cluster", () => {
-    const entry = resolver(template, STACK).value(template.Resources.SyncAccessEntry.Properties);
-    expect(entry).toEqual({
-      ClusterName: 'REPLACE_ME-eks-cluster',
-      PrincipalArn: STACK.resources['SyncRole.Arn'],
-      Type: 'STANDARD',
-      KubernetesGroups: ['kube-zk-sync-events'],
-    });
-  });
+  // The reconcile's second group, and the sync's only one, may only write Events on Services (DEPLOY.md, step 5b):
+  // the sync can read nothing of the cluster.
+  test.each([
+    [
+      'the reconcile',
+      'ReconcileAccessEntry',
+      'ReconcileRole.Arn',
+      ['kube-zk-sync-reconcile', 'kube-zk-sync-events'],
+    ],
+    ['the sync', 'SyncAccessEntry', 'SyncRole.Arn', ['kube-zk-sync-events']],
+  ])(
+    'the access entry of %s puts it in its RBAC groups, with no access policy',
+    (_who, entry, role, groups) => {
+      expect(resolver(template, STACK).value(template.Resources[entry].Properties)).toEqual({
+        ClusterName: 'REPLACE_ME-eks-cluster',
+        PrincipalArn: STACK.resources[role],
+        Type: 'STANDARD',
+        KubernetesGroups: groups,
+      });
+    },
+  );
 
   test('an empty group is refused before anything is built, rather than falling back to a view policy', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'kube-zk-sync-refused-'));
