@@ -7,8 +7,13 @@
 // entry keep it (a budget lowered under what is published stops growth, it unpublishes nothing), then their
 // growth is admitted in key order, then new Services in key order. Changes that do not grow a Service (deletions,
 // smaller entries) are never refused. Pure, like the plan it cuts.
+//
+// A cluster's contribution to a shared entry counts as if it were an entry of its own (its name, its description,
+// its endpoints and a marker): what the cluster would take alone. It is never less than what the contribution adds
+// to the shared entry, so the clusters of one shared name never fill more than their budgets together.
 import { entryBytes, ownedEntry, type RegistryDocument, type RegistryEntry } from './document.ts';
 import type { RegistryPlan } from './plan.ts';
+import { contributionOf, contributionView } from './shared.ts';
 
 export interface Budgets {
   /** Entries that the Services of one namespace may have in the document (NAMESPACE_MAX_ENTRIES). */
@@ -53,15 +58,21 @@ export function applyBudgets(current: RegistryDocument, plan: RegistryPlan, budg
   const cluster = { bytes: 0 };
   const had = new Map<string, Map<string, number>>(); // service → entry name → bytes, as the document holds them
   for (const entry of current.entries) {
-    if (entry.owner?.cluster !== owner) continue;
-    const bytes = entryBytes(entry);
-    const usage = namespaces.get(namespaceOf(entry.owner.service)) ?? { entries: 0, bytes: 0 };
-    namespaces.set(namespaceOf(entry.owner.service), usage);
+    const contribution = contributionOf(entry, owner);
+    const held = contribution ?? (entry.owner?.cluster === owner ? entry.owner : undefined);
+    if (!held) continue;
+    const bytes = contribution
+      ? entryBytes(
+          ownedEntry(contributionView(entry.name, contribution), { cluster: owner, service: held.service }),
+        )
+      : entryBytes(entry);
+    const usage = namespaces.get(namespaceOf(held.service)) ?? { entries: 0, bytes: 0 };
+    namespaces.set(namespaceOf(held.service), usage);
     usage.entries++;
     usage.bytes += bytes;
     cluster.bytes += bytes;
-    const names = had.get(entry.owner.service) ?? new Map<string, number>();
-    had.set(entry.owner.service, names);
+    const names = had.get(held.service) ?? new Map<string, number>();
+    had.set(held.service, names);
     names.set(entry.name, bytes);
   }
 

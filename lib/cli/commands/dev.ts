@@ -189,7 +189,7 @@ async function dev(options: DevOptions): Promise<void> {
     const stopWatch = pipeline.registry.watch(({ document, error, version, bytes }) => {
       if (error) return say(`document v${version}: does not parse (${error.message})`);
       const entries = document?.entries ?? [];
-      const hand = entries.filter((e) => !e.owner).length;
+      const hand = entries.filter((e) => !e.owner && !e.shared).length;
       say(`document v${version}: ${entries.length} entries (${hand} hand-made), ${bytes} bytes`);
     });
     cleanup.push(async () => stopWatch());
