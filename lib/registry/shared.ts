@@ -72,7 +72,7 @@ export const contributionView = (name: string, c: Contribution): RegistryEntry =
 
 /**
  * The marker with `cluster`'s contribution replaced by `next` (or removed when undefined). The endpoints the cluster
- * contributed before leave the unattributed ones too: they were its own. Undefined when no contribution is left.
+ * contributed before leave the unattributed ones too: they were its own. Undefined when nothing is left.
  */
 export function replaceContribution(
   marker: SharedMarker | undefined,
@@ -82,9 +82,10 @@ export function replaceContribution(
   const before = marker?.contributions.find((c) => c.cluster === cluster);
   const others = (marker?.contributions ?? []).filter((c) => c.cluster !== cluster);
   const contributions = [...others, ...(next ? [next] : [])].sort((a, b) => compare(a.cluster, b.cluster));
-  if (contributions.length === 0) return undefined;
   const mine = new Set([...(before?.endpoints ?? []), ...(next?.endpoints ?? [])]);
   const unattributed = (marker?.unattributed ?? []).filter((e) => !mine.has(e));
+  // Unattributed endpoints keep the entry: their cluster still serves them, and takes them back on its next write.
+  if (contributions.length === 0 && unattributed.length === 0) return undefined;
   return { contributions, ...(unattributed.length > 0 ? { unattributed } : {}) };
 }
 
