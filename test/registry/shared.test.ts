@@ -189,23 +189,26 @@ describe('a shared entry', () => {
       'east',
       'sync',
     );
+    // Charged as an entry of its own, and its endpoints once more (the union holds them too).
     const contributionBytes =
       JSON.stringify(
         ownedEntry(
           { name: 'web.shop', description: '', endpoints: ['a:1'] },
           { cluster: 'east', service: 'shop/web' },
         ).value,
-      ).length + 4;
+      ).length +
+      4 +
+      JSON.stringify(['a:1']).length;
     const tight = applyBudgets(doc, plan, {
       namespaceMaxEntries: 10,
       namespaceMaxBytes: 10_000,
-      clusterMaxBytes: contributionBytes + 2,
+      clusterMaxBytes: contributionBytes + 6,
     });
     expect(tight.refused.map((r) => r.service)).toEqual(['shop/web']);
     const roomy = applyBudgets(doc, plan, {
       namespaceMaxEntries: 10,
       namespaceMaxBytes: 10_000,
-      clusterMaxBytes: contributionBytes + 10,
+      clusterMaxBytes: contributionBytes + 12,
     });
     expect(roomy.refused).toEqual([]);
   });
