@@ -1,6 +1,7 @@
 // Shared entries, pure: several clusters' steps on one document, each changing only its contribution; the conflicts
 // that keep a shared name from merging an unshared one; the guards per cluster; the state's record of a contribution.
 import { describe, expect, test } from 'vitest';
+import { formatEntry, formatTable } from '../../lib/cli/commands/registry.ts';
 import { applyBudgets } from '../../lib/registry/budgets.ts';
 import {
   handEntry,
@@ -136,6 +137,13 @@ describe('a shared entry', () => {
     const out = east.step(doc, [see('3', web(['a:1'], { shared: false }))]);
     expect(out.plan.conflicts).toHaveLength(1);
     expect(view(out.document)?.endpoints).toEqual(['b:1']);
+    // Its only contributor takes it back unshared: readers see the same entry.
+    const north = new Cluster('north');
+    const alone = north.step({ entries: [] }, [see('1', web(['n:1']))]).document;
+    const back = north.step(alone, [see('2', web(['n:1'], { shared: false }))]);
+    expect(back.plan.conflicts).toEqual([]);
+    expect(back.document.entries[0]?.owner).toEqual({ cluster: 'north', service: 'shop/web' });
+    expect(view(back.document)).toEqual(view(alone));
   });
 
   test('one contribution per cluster: a second Service of the cluster asking for the name is a conflict', () => {
@@ -253,6 +261,12 @@ describe('a shared entry', () => {
       'west',
     ]);
     expect(() => adoptEntry(doc, states, 'web.shop')).toThrow(HandoverError);
+    expect(
+      formatEntry(doc.entries[0] as never)
+        .split('\n')
+        .slice(2),
+    ).toEqual(['contributions:', '  east (Service shop/web): a:1', '  west (Service shop/web): b:1']);
+    expect(formatTable(doc.entries)).toMatch(/shared:east:shop\/web,west:shop\/web/);
     const edit = registerByHand(doc, { name: 'web.shop', endpoints: ['h:1'], force: true });
     expect(edit.outcome === 'refused' && edit.refusal.reason).toBe('shared');
 
