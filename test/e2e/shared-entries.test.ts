@@ -5,32 +5,24 @@
 // cluster takes only that cluster's endpoints away; a reconcile or a restart of either pipeline changes nothing; a
 // name one cluster publishes unshared is reported there, never merged.
 
+import { randomUUID } from 'node:crypto';
 import type { KubeConfig } from '@kubernetes/client-node';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, inject, test } from 'vitest';
 import { LocalPipeline } from '../../lib/cli/local-pipeline.ts';
 import type { ApiServerSimulator } from '../../lib/local/apiserver/index.ts';
 import { startChurn } from '../../lib/local/apiserver/index.ts';
-import { ZooKeeperCluster } from '../../lib/local/zookeeper.ts';
 import { type RegistryDocument, type RegistryEntry, readerView } from '../../lib/registry/document.ts';
 import { sharedView } from '../../lib/registry/shared.ts';
 import { eventually } from '../support/cli.ts';
 import { LegacyWriter } from '../support/legacy-writers.ts';
 import { expectedEntries, simulatedCluster } from './cluster-view.ts';
 
-const PATH = '/shared-e2e/services';
+const PATH = `/shared-e2e/${randomUUID()}/services`;
 // Every name is shared in both clusters; the Service `shop/solo` in the new cluster says otherwise.
 const MAPPING_ENV = { SHARED_NAMES: '*' };
 const ENV = { ...MAPPING_ENV, REPAIR_INTERVAL_SECONDS: '1' };
 const OLD = 'old-cluster';
 const NEW = 'new-cluster';
-
-let zk: ZooKeeperCluster;
-beforeAll(async () => {
-  zk = await ZooKeeperCluster.start();
-}, 60_000);
-afterAll(async () => {
-  await zk?.destroy();
-});
 
 /** The document both clusters should make: each name's endpoints unioned, the description of the first cluster. */
 function union(clusters: ReadonlyArray<readonly [string, readonly RegistryEntry[]]>): RegistryEntry[] {
@@ -69,7 +61,7 @@ describe('a name shared by two clusters', () => {
     const start = (cluster: string, kubeConfig: KubeConfig) =>
       LocalPipeline.start({
         kubeConfig,
-        zkConnect: zk.connectString,
+        zkConnect: inject('zkConnect'),
         registryPath: PATH,
         clusterId: cluster,
         env: ENV,
@@ -127,7 +119,7 @@ describe('a name shared by two clusters', () => {
       // Churn in both clusters at once, next to a writer that round-trips the document through Go's struct.
       writer = await LegacyWriter.start({
         kind: 'go-round-trip',
-        connectString: zk.connectString,
+        connectString: inject('zkConnect'),
         path: PATH,
         name: 'legacy-go',
         everyMs: 200,

@@ -1,5 +1,6 @@
 // A cluster's history for property tests: operations played on an apiserver simulator's store, with the changes it
 // commits (real resourceVersions, real shapes) and what a complete list would have returned after each one.
+import fc from 'fast-check';
 import { ApiServerSimulator, type Service } from '../../lib/local/apiserver/index.ts';
 
 export interface Op {
@@ -73,3 +74,48 @@ export function play(ops: readonly Op[], namespace: string, annotations?: Record
   }
   return { changes, snapshots, final: sim.listServices(), versions };
 }
+
+/** What the queue makes of a history's events: copies of each (at-least-once), an order, and batch sizes. */
+export interface Delivery {
+  readonly copies: readonly number[];
+  readonly order: readonly number[];
+  readonly batchSizes: readonly number[];
+}
+
+/** Every event delivered at least once, some two or three times, in any order, in batches of up to `maxBatch`. */
+export const deliveryArb = (events: number, maxBatch: number, maxSizes: number): fc.Arbitrary<Delivery> =>
+  fc.record({
+    copies: fc.array(fc.integer({ min: 1, max: 3 }), { minLength: events, maxLength: events }),
+    // Any order: a sort key per delivery.
+    order: fc.array(fc.double({ min: 0, max: 1, noNaN: true }), {
+      minLength: 3 * events,
+      maxLength: 3 * events,
+    }),
+    batchSizes: fc.array(fc.integer({ min: 1, max: maxBatch }), { minLength: 1, maxLength: maxSizes }),
+  });
+
+/** The batches the sync receives: the changes copied, reordered and cut as `delivery` says. */
+export function deliveredBatches(changes: readonly Change[], delivery: Delivery): Change[][] {
+  const deliveries = changes
+    .flatMap((change, i) => Array.from({ length: delivery.copies[i] ?? 1 }, () => change))
+    .map((change, i) => ({ change, at: delivery.order[i] ?? 0 }))
+    .sort((a, b) => a.at - b.at)
+    .map(({ change }) => change);
+  const batches: Change[][] = [];
+  for (let i = 0, b = 0; i < deliveries.length; b++) {
+    const size = delivery.batchSizes[b % delivery.batchSizes.length] as number;
+    batches.push(deliveries.slice(i, i + size));
+    i += size;
+  }
+  return batches;
+}
+
+/** An operation on one of `names`: created or updated (an address among `addresses`, a port, or no address yet), or deleted. */
+export const opArb = (names: readonly string[], addresses: number): fc.Arbitrary<Op> =>
+  fc.record({
+    name: fc.constantFrom(...names),
+    kind: fc.constantFrom<Op['kind']>('upsert', 'upsert', 'delete'),
+    ip: fc.integer({ min: 1, max: addresses }),
+    port: fc.constantFrom(80, 443),
+    ingress: fc.boolean(),
+  });

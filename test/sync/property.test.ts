@@ -17,7 +17,7 @@ import { syncBatch } from '../../lib/sync/batch.ts';
 import { registryFromConfig, registryTarget } from '../../lib/sync/target.ts';
 import { syncStatePath, ZkRegistryStore } from '../../lib/zk/registry-store.ts';
 import { serviceRecord } from './fixtures.ts';
-import { type Change, type Op, play, type Snapshot } from './history.ts';
+import { deliveredBatches, deliveryArb, opArb, play, type Snapshot } from './history.ts';
 
 const CLUSTER = 'prop-cluster';
 const NAMESPACE = 'prop';
@@ -34,27 +34,14 @@ const entryOf = (service: Service): RegistryEntry | undefined => {
 };
 const byName = (a: RegistryEntry, b: RegistryEntry) => (a.name < b.name ? -1 : 1);
 
-const opArb: fc.Arbitrary<Op> = fc.record({
-  name: fc.constantFrom(...NAMES),
-  kind: fc.constantFrom<Op['kind']>('upsert', 'upsert', 'delete'),
-  ip: fc.integer({ min: 1, max: 3 }),
-  port: fc.constantFrom(80, 443),
-  ingress: fc.boolean(),
-});
-
 /** A history, and what the queue and the schedule make of it. */
 const scenarioArb = fc
-  .array(opArb, { minLength: 1, maxLength: 24 })
+  .array(opArb(NAMES, 3), { minLength: 1, maxLength: 24 })
   .map((ops) => play(ops, NAMESPACE))
   .chain((h) => {
-    const n = h.changes.length;
     return fc.record({
       history: fc.constant(h),
-      // Every event delivered at least once, some two or three times.
-      copies: fc.array(fc.integer({ min: 1, max: 3 }), { minLength: n, maxLength: n }),
-      // Any order: a sort key per delivery.
-      order: fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { minLength: 3 * n, maxLength: 3 * n }),
-      batchSizes: fc.array(fc.integer({ min: 1, max: 8 }), { minLength: 1, maxLength: 10 }),
+      delivery: deliveryArb(h.changes.length, 8, 10),
       // Reconciles after some batch, from a list taken at any point of the history.
       reconciles: fc.array(fc.record({ afterBatch: fc.nat(), snapshot: fc.nat() }), { maxLength: 3 }),
     });
@@ -73,23 +60,13 @@ describe('sync and reconcile, whatever the delivery', () => {
 
   test('end in the final state; never older than applied; deleted stays deleted', async () => {
     await fc.assert(
-      fc.asyncProperty(scenarioArb, async ({ history, copies, order, batchSizes, reconciles }) => {
+      fc.asyncProperty(scenarioArb, async ({ history, delivery, reconciles }) => {
         const path = `/property/${randomUUID()}/registry`;
         const registry = new ZkRegistryStore(store, path);
         await registry.modify(() => ({ document: { entries: [handEntry(HAND)] }, result: undefined }));
         const handText = (await registry.read()).document.entries[0]?.text;
 
-        const deliveries = history.changes
-          .flatMap((change, i) => Array.from({ length: copies[i] ?? 1 }, () => change))
-          .map((change, i) => ({ change, at: order[i] ?? 0 }))
-          .sort((a, b) => a.at - b.at)
-          .map(({ change }) => change);
-        const batches: Change[][] = [];
-        for (let i = 0, b = 0; i < deliveries.length; b++) {
-          const size = batchSizes[b % batchSizes.length] as number;
-          batches.push(deliveries.slice(i, i + size));
-          i += size;
-        }
+        const batches = deliveredBatches(history.changes, delivery);
 
         const known = new Map<string, string>();
         const check = async () => {

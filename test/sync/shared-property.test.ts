@@ -17,35 +17,21 @@ import { syncBatch } from '../../lib/sync/batch.ts';
 import { registryFromConfig, registryTarget, stepRules } from '../../lib/sync/target.ts';
 import { syncStatePath, ZkRegistryStore } from '../../lib/zk/registry-store.ts';
 import { serviceRecord } from './fixtures.ts';
-import { type Change, type History, type Op, play } from './history.ts';
+import { deliveredBatches, deliveryArb, type History, opArb, play } from './history.ts';
 
 const CLUSTERS = ['east', 'north', 'west'];
 const NAMESPACE = 'shop';
 const NAMES = ['web', 'api'];
 const HAND: RegistryEntry = { name: 'kafka', description: 'by hand', endpoints: ['k1.internal:9092'] };
 
-const opArb: fc.Arbitrary<Op> = fc.record({
-  name: fc.constantFrom(...NAMES),
-  kind: fc.constantFrom<Op['kind']>('upsert', 'upsert', 'delete'),
-  // Addresses overlap between clusters: the union has each once.
-  ip: fc.integer({ min: 1, max: 4 }),
-  port: fc.constantFrom(80, 443),
-  ingress: fc.boolean(),
-});
-
+// Addresses overlap between clusters (1 to 4 in each): the union has each once.
 /** One cluster: its history, and the batches the queue makes of its (duplicated, reordered) events. */
 const clusterArb = fc
-  .array(opArb, { minLength: 1, maxLength: 12 })
+  .array(opArb(NAMES, 4), { minLength: 1, maxLength: 12 })
   .map((ops) => play(ops, NAMESPACE, { 'kube-zk-sync.io/shared': 'true' }))
-  .chain((history) => {
-    const n = history.changes.length;
-    return fc.record({
-      history: fc.constant(history),
-      copies: fc.array(fc.integer({ min: 1, max: 3 }), { minLength: n, maxLength: n }),
-      order: fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { minLength: 3 * n, maxLength: 3 * n }),
-      batchSizes: fc.array(fc.integer({ min: 1, max: 5 }), { minLength: 1, maxLength: 6 }),
-    });
-  });
+  .chain((history) =>
+    fc.record({ history: fc.constant(history), delivery: deliveryArb(history.changes.length, 5, 6) }),
+  );
 
 const scenarioArb = fc.integer({ min: 2, max: 3 }).chain((count) =>
   fc.record({
@@ -56,26 +42,6 @@ const scenarioArb = fc.integer({ min: 2, max: 3 }).chain((count) =>
     legacyAfter: fc.array(fc.nat({ max: 40 }), { maxLength: 3 }),
   }),
 );
-
-function batchesOf(c: {
-  history: History;
-  copies: number[];
-  order: number[];
-  batchSizes: number[];
-}): Change[][] {
-  const deliveries = c.history.changes
-    .flatMap((change, i) => Array.from({ length: c.copies[i] ?? 1 }, () => change))
-    .map((change, i) => ({ change, at: c.order[i] ?? 0 }))
-    .sort((a, b) => a.at - b.at)
-    .map(({ change }) => change);
-  const batches: Change[][] = [];
-  for (let i = 0, b = 0; i < deliveries.length; b++) {
-    const size = c.batchSizes[b % c.batchSizes.length] as number;
-    batches.push(deliveries.slice(i, i + size));
-    i += size;
-  }
-  return batches;
-}
 
 /** The shared entries the clusters' contributions make: endpoints unioned, the first cluster's description. */
 function union(contributions: ReadonlyArray<readonly [string, RegistryEntry]>): RegistryEntry[] {
@@ -163,7 +129,7 @@ describe('shared entries, whatever the clusters and the delivery', () => {
           }
         };
 
-        const queues = clusters.map(batchesOf);
+        const queues = clusters.map((c) => deliveredBatches(c.history.changes, c.delivery));
         const sync = async (i: number) => {
           const batch = queues[i]?.shift();
           if (!batch) return;
