@@ -8,8 +8,10 @@ import type { RegistryDocument, RegistryEntry } from './document.ts';
 import { type Damage, inspectDocument, ownershipAfter, restoreMarkers } from './ownership.ts';
 import {
   applyPlan,
+  type DesiredEntries,
   type DesiredEntry,
   deletionShare,
+  nameKey,
   type Policy,
   planHasChanges,
   planRegistryChanges,
@@ -280,7 +282,7 @@ export function planStep<T>(input: StepInput<T>): PlannedStep<T> {
   );
   const unrepaired = damage.filter((d) => !repaired.includes(d));
   const ask =
-    (unrepaired.length > 0 || mismatched.length > 0) &&
+    (unrepaired.length > 0 || mismatched.length > 0 || blockedByUnmarked(current, plan, desired)) &&
     input.repairIntervalMs !== undefined &&
     (state.repairRequestedAt === undefined || input.now - state.repairRequestedAt >= input.repairIntervalMs);
 
@@ -304,6 +306,19 @@ export function planStep<T>(input: StepInput<T>): PlannedStep<T> {
     ...(restarted !== undefined ? { restarted } : {}),
     changed: planHasChanges(plan) || marked.restored > 0,
   };
+}
+
+/**
+ * Whether a Service that shares its name was refused it for an entry without any marker: a person's entry, or a
+ * shared entry whose marker a writer dropped and whose clusters have not written it back yet. A reconcile soon
+ * decides it again against the entry as they leave it.
+ */
+function blockedByUnmarked(current: RegistryDocument, plan: RegistryPlan, desired: DesiredEntries): boolean {
+  return plan.conflicts.some(
+    (c) =>
+      desired.get(c.service)?.shared === true &&
+      current.entries.some((e) => nameKey(e.name) === nameKey(c.name) && !e.owner && !e.shared),
+  );
 }
 
 /** Service → the names of the entries it holds (its contributions to shared entries included). */
