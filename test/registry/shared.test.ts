@@ -113,6 +113,16 @@ describe('a shared entry', () => {
     expect(mixed.changed).toBe(false);
     expect(mixed.plan.conflicts[0]?.heldBy).toMatch(/cluster "east", which is not shared/);
 
+    // An entry without a marker may be a shared one whose marker a writer dropped: the cluster asks for a reconcile,
+    // which decides the Service again once the entry's clusters wrote it back. An unshared claim has nothing to wait for.
+    expect(
+      new Cluster('fresh').step(hand, [see('1', web(['a:1']))], { repairIntervalMs: 1 }).requestReconcile,
+    ).toBe(true);
+    expect(
+      new Cluster('other').step(hand, [see('1', web(['a:1'], { shared: false }))], { repairIntervalMs: 1 })
+        .requestReconcile,
+    ).toBe(false);
+
     const shared = new Cluster('north').step({ entries: [] }, [see('1', web(['n:1']))]).document;
     const late = new Cluster('south').step(shared, [see('1', web(['s:1'], { shared: false }))]);
     expect(late.changed).toBe(false);
