@@ -10,7 +10,7 @@ import { ApiServerSimulator, generateServices, startChurn } from '../../local/ap
 import { ZooKeeperCluster } from '../../local/zookeeper.ts';
 import type { ReconcileResult } from '../../reconcile/reconcile.ts';
 import { describeChange, documentChanges } from '../../registry/changes.ts';
-import { emptyDocument, type RegistryDocument } from '../../registry/document.ts';
+import { emptyDocument, isHandMade, type RegistryDocument } from '../../registry/document.ts';
 import { describeDamage } from '../../registry/ownership.ts';
 import type { SyncBatchResult } from '../../sync/batch.ts';
 import { LocalPipeline } from '../local-pipeline.ts';
@@ -223,7 +223,7 @@ async function dev(options: DevOptions): Promise<void> {
     const stopWatch = pipeline.registry.watch(({ document, error, version, bytes }) => {
       if (error) return say(`document v${version}: does not parse (${error.message})`);
       const current = document ?? emptyDocument;
-      const hand = current.entries.filter((e) => !e.owner).length;
+      const hand = current.entries.filter(isHandMade).length;
       const changes = shown ? documentChanges(shown, current).map(describeChange) : [];
       shown = current;
       say(
