@@ -11,4 +11,6 @@ export const ANNOTATIONS = {
   description: `${ANNOTATION_PREFIX}description`,
   /** The one Service port (name or number) to publish, instead of every port. */
   port: `${ANNOTATION_PREFIX}port`,
+  /** `"true"` / `"false"`: publish the entry together with other clusters that share it (or not, over SHARED_NAMES). */
+  shared: `${ANNOTATION_PREFIX}shared`,
 } as const;

@@ -22,6 +22,8 @@ export interface MappingConfig {
   readonly nameOverrideNamespaces: readonly string[];
   /** Name patterns (`*` globs, any case) that no Service may publish, whatever its namespace. */
   readonly reservedNames: readonly string[];
+  /** Name patterns (`*` globs, any case) published as shared entries unless a Service's annotation says otherwise. */
+  readonly sharedNames: readonly string[];
   /** Whether spec.externalIPs are read at all; when false, addresses come from the load balancer only. */
   readonly allowExternalIPs: boolean;
   /** Namespaces (or `*` globs) whose spec.externalIPs are published, when allowExternalIPs is set. */
@@ -38,6 +40,7 @@ export const defaultMappingConfig: MappingConfig = {
   descriptionTemplate: undefined,
   nameOverrideNamespaces: [],
   reservedNames: [],
+  sharedNames: [],
   allowExternalIPs: false,
   externalIPsNamespaces: [],
 };
@@ -181,15 +184,20 @@ export function readMappingConfig(settings: Settings): MappingConfig {
         'or trust every namespace with any name (NAME_OVERRIDE_NAMESPACES=*)',
     );
   }
-  const reservedNames = settings.list('RESERVED_NAMES') ?? [];
-  for (const pattern of reservedNames) {
-    if (pattern.length > 253 || !NAME_PATTERN.test(pattern)) {
-      settings.bad(
-        'RESERVED_NAMES',
-        `"${pattern}" is not a registry name (letters, digits, ".", "_", "-"; "*" as a wildcard)`,
-      );
+  const namePatterns = (setting: string) => {
+    const patterns = settings.list(setting) ?? [];
+    for (const pattern of patterns) {
+      if (pattern.length > 253 || !NAME_PATTERN.test(pattern)) {
+        settings.bad(
+          setting,
+          `"${pattern}" is not a registry name (letters, digits, ".", "_", "-"; "*" as a wildcard)`,
+        );
+      }
     }
-  }
+    return patterns;
+  };
+  const reservedNames = namePatterns('RESERVED_NAMES');
+  const sharedNames = namePatterns('SHARED_NAMES');
 
   const allowExternalIPs = settings.boolean('ALLOW_EXTERNAL_IPS', defaultMappingConfig.allowExternalIPs);
   const externalIPsNamespaces = namespaces('EXTERNAL_IPS_NAMESPACES');
@@ -217,6 +225,7 @@ export function readMappingConfig(settings: Settings): MappingConfig {
     descriptionTemplate,
     nameOverrideNamespaces,
     reservedNames,
+    sharedNames,
     allowExternalIPs,
     externalIPsNamespaces,
   };

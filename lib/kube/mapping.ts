@@ -10,6 +10,7 @@ import { matchesLabelSelector, requirementHolds } from './label-selector.ts';
 import {
   type MappingConfig,
   matchingGlob,
+  nameMatches,
   namespaceMatches,
   renderTemplate,
   templatePlaceholders,
@@ -24,7 +25,13 @@ export {
 } from './mapping-config.ts';
 
 export type MapResult =
-  | { readonly kind: 'entry'; readonly key: ServiceKey; readonly entry: RegistryEntry }
+  | {
+      readonly kind: 'entry';
+      readonly key: ServiceKey;
+      readonly entry: RegistryEntry;
+      /** Published together with the other clusters that share the name (lib/registry/shared.ts). */
+      readonly shared?: boolean;
+    }
   /** Not meant to be published (filtered, opted out, or no address yet); not an error. */
   | {
       readonly kind: 'skipped';
@@ -163,6 +170,18 @@ function entryDescription(svc: TrimmedService, config: MappingConfig, cluster: s
 }
 
 /**
+ * Whether the entry is shared: the annotation when the Service has it, else whether its name matches SHARED_NAMES.
+ * A string is the problem with the annotation.
+ */
+function sharing(svc: TrimmedService, name: string, config: MappingConfig): boolean | string {
+  const annotated = svc.metadata.annotations?.[ANNOTATIONS.shared];
+  if (annotated === undefined) return config.sharedNames.some((pattern) => nameMatches(pattern, name));
+  const normalized = annotated.trim().toLowerCase();
+  if (normalized === 'true' || normalized === 'false') return normalized === 'true';
+  return `annotation ${ANNOTATIONS.shared} is "${annotated}"; use "true" or "false"`;
+}
+
+/**
  * Maps one Service. `cluster` is the id of the cluster it lives in, for the {cluster} placeholder and the default
  * description. Never throws for bad Service data: that is an `invalid` result naming the Service and the problem.
  */
@@ -222,7 +241,9 @@ export function mapService(svc: TrimmedService, config: MappingConfig, cluster?:
   }
   const refused = nameRefusal(entry.name, svc.metadata.namespace, svc.metadata.name, config, cluster);
   if (refused !== undefined) return invalid(`${refused} (name from ${name.from})`);
-  return { kind: 'entry', key, entry };
+  const shared = sharing(svc, entry.name, config);
+  if (typeof shared === 'string') return invalid(shared);
+  return { kind: 'entry', key, entry, ...(shared ? { shared } : {}) };
 }
 
 /** Maps many Services; one bad Service only produces its own `invalid` result. */

@@ -7,8 +7,14 @@
 // entry keep it (a budget lowered under what is published stops growth, it unpublishes nothing), then their
 // growth is admitted in key order, then new Services in key order. Changes that do not grow a Service (deletions,
 // smaller entries) are never refused. Pure, like the plan it cuts.
+//
+// A cluster's contribution to a shared entry counts as an entry of its own (its name, its description, its
+// endpoints and a marker) plus its endpoints once more: what it adds to the shared entry is its endpoints in the
+// union and its record in the marker (cluster, Service, description, endpoints), never more. So the clusters of one
+// shared name never fill more of the document than their budgets together, and each is charged for its own part.
 import { entryBytes, ownedEntry, type RegistryDocument, type RegistryEntry } from './document.ts';
 import type { RegistryPlan } from './plan.ts';
+import { contributionOf, contributionView } from './shared.ts';
 
 export interface Budgets {
   /** Entries that the Services of one namespace may have in the document (NAMESPACE_MAX_ENTRIES). */
@@ -53,15 +59,19 @@ export function applyBudgets(current: RegistryDocument, plan: RegistryPlan, budg
   const cluster = { bytes: 0 };
   const had = new Map<string, Map<string, number>>(); // service → entry name → bytes, as the document holds them
   for (const entry of current.entries) {
-    if (entry.owner?.cluster !== owner) continue;
-    const bytes = entryBytes(entry);
-    const usage = namespaces.get(namespaceOf(entry.owner.service)) ?? { entries: 0, bytes: 0 };
-    namespaces.set(namespaceOf(entry.owner.service), usage);
+    const contribution = contributionOf(entry, owner);
+    const held = contribution ?? (entry.owner?.cluster === owner ? entry.owner : undefined);
+    if (!held) continue;
+    const bytes = contribution
+      ? contributionBytes(contributionView(entry.name, contribution), owner, held.service)
+      : entryBytes(entry);
+    const usage = namespaces.get(namespaceOf(held.service)) ?? { entries: 0, bytes: 0 };
+    namespaces.set(namespaceOf(held.service), usage);
     usage.entries++;
     usage.bytes += bytes;
     cluster.bytes += bytes;
-    const names = had.get(entry.owner.service) ?? new Map<string, number>();
-    had.set(entry.owner.service, names);
+    const names = had.get(held.service) ?? new Map<string, number>();
+    had.set(held.service, names);
     names.set(entry.name, bytes);
   }
 
@@ -70,12 +80,14 @@ export function applyBudgets(current: RegistryDocument, plan: RegistryPlan, budg
     const sum = changes.get(service) ?? { entries: 0, bytes: 0 };
     changes.set(service, { entries: sum.entries + entries, bytes: sum.bytes + bytes });
   };
-  const added = (service: string, entry: RegistryEntry) =>
-    entryBytes(ownedEntry(entry, { cluster: owner, service }));
+  const added = (service: string, entry: RegistryEntry, shared?: true) =>
+    shared
+      ? contributionBytes(entry, owner, service)
+      : entryBytes(ownedEntry(entry, { cluster: owner, service }));
   const removed = (service: string, name: string) => had.get(service)?.get(name) ?? 0;
-  for (const c of plan.creates) change(c.service, 1, added(c.service, c.entry));
+  for (const c of plan.creates) change(c.service, 1, added(c.service, c.entry, c.shared));
   for (const u of plan.updates)
-    change(u.service, 0, added(u.service, u.after) - removed(u.service, u.before.name));
+    change(u.service, 0, added(u.service, u.after, u.shared) - removed(u.service, u.before.name));
   for (const d of plan.deletes) change(d.service, -1, -removed(d.service, d.entry.name));
 
   const all: Change[] = [...changes].map(([service, c]) => ({
@@ -121,6 +133,11 @@ export function applyBudgets(current: RegistryDocument, plan: RegistryPlan, budg
     refused,
   };
 }
+
+/** What a contribution to a shared entry is charged: an entry of its own, and its endpoints once more. */
+const contributionBytes = (entry: RegistryEntry, owner: string, service: string): number =>
+  entryBytes(ownedEntry(entry, { cluster: owner, service })) +
+  Buffer.byteLength(JSON.stringify(entry.endpoints));
 
 /** Which budget the change would go past, as a sentence naming it and its setting; undefined when it fits. */
 function overBudget(

@@ -19,10 +19,56 @@ export interface Ownership {
   readonly service: string;
 }
 
+/** What one cluster puts into a shared entry. */
+export interface Contribution {
+  readonly cluster: string;
+  /** `namespace/name` of the Service it comes from. */
+  readonly service: string;
+  readonly description: string;
+  readonly endpoints: readonly string[];
+}
+
+/**
+ * The marker of a shared entry: the contributions, sorted by cluster, and the endpoints the entry holds that no
+ * contribution names (kept after a writer dropped the marker, until their cluster writes its contribution back).
+ */
+export interface SharedMarker {
+  readonly contributions: readonly Contribution[];
+  readonly unattributed?: readonly string[];
+}
+
+const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+const strings = (v: unknown): v is string[] => Array.isArray(v) && v.every((s) => typeof s === 'string');
+
+/** The shared marker (lib/registry/shared.ts) in a marker field's value, or undefined when it is not one. */
+export function readSharedMarker(marker: unknown): SharedMarker | undefined {
+  if (typeof marker !== 'object' || marker === null) return undefined;
+  const { shared, unattributed } = marker as Record<string, unknown>;
+  if (!Array.isArray(shared)) return undefined;
+  const contributions: Contribution[] = [];
+  for (const c of shared) {
+    if (typeof c !== 'object' || c === null) return undefined;
+    const { cluster, service, description, endpoints } = c as Record<string, unknown>;
+    if (typeof cluster !== 'string' || typeof service !== 'string' || !strings(endpoints)) return undefined;
+    contributions.push({
+      cluster,
+      service,
+      description: typeof description === 'string' ? description : '',
+      endpoints,
+    });
+  }
+  return {
+    contributions: contributions.sort((a, b) => compare(a.cluster, b.cluster)),
+    ...(strings(unattributed) && unattributed.length > 0 ? { unattributed } : {}),
+  };
+}
+
 /** One element of the document as stored. `text` is its original JSON text when it was read from a document. */
 export interface StoredEntry {
   readonly name: string;
   readonly owner?: Ownership;
+  /** Set on an entry that several clusters may publish together (lib/registry/shared.ts): no `owner` then. */
+  readonly shared?: SharedMarker;
   /** The parsed element: the three reader fields plus anything else it carries. */
   readonly value: Readonly<Record<string, unknown>>;
   readonly text?: string;
@@ -66,11 +112,13 @@ export function parseDocument(input: string | Buffer): RegistryDocument {
         throw new DocumentError(`element ${index} of the registry document has no string "name"`);
       }
       const owner = readOwnership(record[OWNER_FIELD]);
+      const shared = owner ? undefined : readSharedMarker(record[OWNER_FIELD]);
       const span = spans[index];
       return {
         name: record.name,
         value: record,
         ...(owner ? { owner } : {}),
+        ...(shared ? { shared } : {}),
         ...(span ? { text: text.slice(span[0], span[1]) } : {}),
       };
     }),
@@ -113,6 +161,11 @@ function elementSpans(text: string): Array<[number, number]> {
   }
   if (start >= 0) spans.push([start, last + 1]);
   return spans;
+}
+
+/** Whether an entry carries no cluster's marker (neither an owner nor shared contributions): registered by hand. */
+export function isHandMade(entry: StoredEntry): boolean {
+  return !entry.owner && !entry.shared;
 }
 
 /** The first entry called `name`, if any. */

@@ -11,6 +11,7 @@ import {
   readerView,
   type StoredEntry,
 } from './document.ts';
+import { contributorsLabel } from './shared.ts';
 import { InvalidEntryError, validEntry } from './validate.ts';
 
 export interface RegisterRequest {
@@ -34,6 +35,8 @@ export type HandEditRefusal =
   /** `deregister` without force: the entry is a cluster's, not hand-made. */
   | { readonly reason: 'not-hand-made'; readonly owner: Ownership; readonly message: string }
   | { readonly reason: 'not-found'; readonly message: string }
+  /** `register` of a shared entry: clusters publish it together, nobody takes it over by hand. */
+  | { readonly reason: 'shared'; readonly message: string }
   /** The entry asked for breaks the document's rules (lib/registry/validate.ts). */
   | { readonly reason: 'invalid'; readonly message: string };
 
@@ -62,6 +65,12 @@ const refusedAsManaged = (
 /** Adds a hand-made entry, or updates one; an update keeps the fields people added to the entry. */
 export function registerByHand(doc: RegistryDocument, request: RegisterRequest): HandEdit {
   const existing = entryNamed(doc, request.name);
+  if (existing?.shared) {
+    const message =
+      `refusing to overwrite "${existing.name}": it is shared by ${contributorsLabel(existing.shared)}, ` +
+      'whose next syncs would undo it';
+    return { outcome: 'refused', refusal: { reason: 'shared', message } };
+  }
   if (existing?.owner && !request.force)
     return refusedAsManaged('taken-by-cluster', 'overwrite', existing, existing.owner);
   let wanted: RegistryEntry;
@@ -100,5 +109,11 @@ export function deregisterByHand(doc: RegistryDocument, request: DeregisterReque
     };
   if (existing.owner && !request.force)
     return refusedAsManaged('not-hand-made', 'remove', existing, existing.owner);
+  if (existing.shared && !request.force) {
+    const message =
+      `refusing to remove "${existing.name}": it is shared by ${contributorsLabel(existing.shared)} ` +
+      'and their next syncs would bring it back';
+    return { outcome: 'refused', refusal: { reason: 'shared', message } };
+  }
   return { outcome: 'removed', document: { entries: doc.entries.filter((e) => e !== existing) } };
 }

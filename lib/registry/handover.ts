@@ -2,6 +2,7 @@
 // remove everything of a decommissioned cluster (`registry purge`). The cluster's sync state is changed in the same
 // transaction, so the cluster never repairs an entry a person took, and a purged cluster leaves nothing behind.
 import {
+  type Contribution,
   OWNER_FIELD,
   type Ownership,
   parseDocument,
@@ -10,6 +11,13 @@ import {
   readerView,
   type StoredEntry,
 } from './document.ts';
+import {
+  contributionOf,
+  contributorsLabel,
+  replaceContribution,
+  restoredMarker,
+  sharedEntry,
+} from './shared.ts';
 import type { SyncState } from './sync-state.ts';
 
 /** One cluster's sync state, as found beside the document. */
@@ -22,22 +30,43 @@ export class HandoverError extends Error {
   override readonly name = 'HandoverError';
 }
 
-/** Who manages an entry: the cluster its marker names, or a cluster whose state owns its name. */
+/** Who manages an entry that is not shared: the cluster its marker names, or a cluster whose state owns its name. */
 export function managerOf(entry: StoredEntry, states: readonly ClusterState[]): Ownership | undefined {
   if (entry.owner) return entry.owner;
+  if (entry.shared) return undefined;
   for (const { cluster, state } of states) {
     const owned = state.owned?.[entry.name];
-    if (owned) return { cluster, service: owned.service };
+    if (owned && !owned.contribution) return { cluster, service: owned.service };
   }
   return undefined;
 }
 
-/** The document with every entry a cluster's state owns shown as that cluster's, marker or not. */
+/** The contributions the clusters' states record to a shared entry called `name`. */
+function recordedContributions(name: string, states: readonly ClusterState[]): Contribution[] {
+  return states.flatMap(({ cluster, state }) => {
+    const owned = state.owned?.[name];
+    return owned?.contribution ? [{ cluster, service: owned.service, ...owned.contribution }] : [];
+  });
+}
+
+/**
+ * The document with every entry a cluster's state owns shown as that cluster's, marker or not, and every shared
+ * entry whose marker was dropped shown with the contributions the states record.
+ */
 export function withManagers(document: RegistryDocument, states: readonly ClusterState[]): RegistryDocument {
   if (states.length === 0) return document;
   return {
     entries: document.entries.map((e) => {
-      const manager = e.owner ? undefined : managerOf(e, states);
+      if (e.owner || e.shared) return e;
+      const [first, ...others] = recordedContributions(e.name, states);
+      if (first) {
+        const marker = others.reduce(
+          (m, c) => replaceContribution(m, c.cluster, c) ?? m,
+          restoredMarker(readerView(e), first),
+        );
+        return { ...e, shared: marker };
+      }
+      const manager = managerOf(e, states);
       return manager ? { ...e, owner: manager } : e;
     }),
   };
@@ -62,6 +91,12 @@ export function adoptEntry(
 ): Adoption {
   const entry = document.entries.find((e) => e.name === name);
   if (!entry) throw new HandoverError(`there is no entry "${name}" in the registry`);
+  if (entry.shared) {
+    throw new HandoverError(
+      `"${name}" is shared by ${contributorsLabel(entry.shared)}; it cannot be taken over by hand while clusters ` +
+        'publish it: remove it from each cluster (or `registry purge --cluster-id`) first',
+    );
+  }
   const manager = managerOf(entry, states);
   if (!manager) throw new HandoverError(`"${name}" is already hand-made; nothing to adopt`);
   const { [OWNER_FIELD]: _marker, ...rest } = entry.value;
@@ -85,18 +120,43 @@ export interface Purge {
   readonly removed: readonly RegistryEntry[];
 }
 
-/** The document without any entry of `cluster`: those its marker names, and those its state owns. */
+/**
+ * The document without any entry of `cluster`: those its marker names, and those its state owns; of a shared entry,
+ * only the cluster's contribution goes (the entry goes with the last one). `removed` lists what readers lose: the
+ * cluster's entries, and its contributions as entries of their own.
+ */
 export function purgeCluster(
   document: RegistryDocument,
   cluster: string,
   state: SyncState | undefined,
 ): Purge {
   const owned = state?.owned ?? {};
-  const theirs = (e: StoredEntry) => (e.owner ? e.owner.cluster === cluster : owned[e.name] !== undefined);
-  return {
-    document: { entries: document.entries.filter((e) => !theirs(e)) },
-    removed: document.entries.filter(theirs).map(readerView),
-  };
+  const entries: StoredEntry[] = [];
+  const removed: RegistryEntry[] = [];
+  for (const e of document.entries) {
+    const recorded = owned[e.name];
+    const contribution =
+      contributionOf(e, cluster) ??
+      (recorded?.contribution && !e.owner
+        ? { cluster, service: recorded.service, ...recorded.contribution }
+        : undefined);
+    if (contribution) {
+      removed.push({
+        name: e.name,
+        description: contribution.description,
+        endpoints: contribution.endpoints,
+      });
+      const marker = replaceContribution(
+        e.shared ?? restoredMarker(readerView(e), contribution),
+        cluster,
+        undefined,
+      );
+      if (marker) entries.push(sharedEntry(e.name, marker));
+    } else if (e.owner ? e.owner.cluster === cluster : recorded !== undefined && !e.shared) {
+      removed.push(readerView(e));
+    } else entries.push(e);
+  }
+  return { document: { entries }, removed };
 }
 
 /**

@@ -10,6 +10,7 @@
 import { createHash } from 'node:crypto';
 import { type RegistryDocument, type RegistryEntry, readerView } from './document.ts';
 import type { RegistryPlan } from './plan.ts';
+import { contributionOf, contributionView } from './shared.ts';
 import type { SyncState } from './sync-state.ts';
 
 /** Why a Service that nothing is wrong with is not published (see lib/kube/mapping.ts). */
@@ -322,12 +323,18 @@ export function statusRows(outcomes: ReadonlyMap<string, ServiceOutcome>): Statu
   });
 }
 
-/** Service → the reader view of the entries `owner` holds for it in `document`. */
+/**
+ * Service → what `owner` holds for it in `document`: its entries as readers see them, and its contributions to
+ * shared entries as the plan compares them (the cluster's own description and endpoints).
+ */
 export function entriesHeld(document: RegistryDocument, owner: string): Map<string, RegistryEntry[]> {
   const held = new Map<string, RegistryEntry[]>();
   for (const e of document.entries) {
-    if (e.owner?.cluster === owner)
-      held.set(e.owner.service, [...(held.get(e.owner.service) ?? []), readerView(e)]);
+    const contribution = contributionOf(e, owner);
+    const service = e.owner?.cluster === owner ? e.owner.service : contribution?.service;
+    if (service === undefined) continue;
+    const view = contribution ? contributionView(e.name, contribution) : readerView(e);
+    held.set(service, [...(held.get(service) ?? []), view]);
   }
   return held;
 }

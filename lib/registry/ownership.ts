@@ -12,6 +12,13 @@ import {
   type StoredEntry,
 } from './document.ts';
 import {
+  contributionOf,
+  contributionView,
+  replaceContribution,
+  restoredMarker,
+  sharedEntry,
+} from './shared.ts';
+import {
   fingerprint,
   type OwnedEntry,
   PREVIOUS_FINGERPRINTS,
@@ -36,6 +43,11 @@ export interface Damage {
   readonly name: string;
   /** The Service the entry belongs to. */
   readonly service: string;
+  /**
+   * Set for the cluster's contribution to a shared entry. Its state knows the contribution, so damage to an entry
+   * that is still there (a lost marker, an edit) is repaired by any write of the cluster.
+   */
+  readonly shared?: true;
 }
 
 export interface Inspection {
@@ -68,6 +80,17 @@ export function inspectDocument(
     const record = owned[entry.name];
     present.add(entry.name);
     if (entry.owner && entry.owner.cluster !== owner) return entry;
+    if (record?.contribution) {
+      const repaired = inspectContribution(entry, record, owner);
+      if (repaired.damage) damage.push(repaired.damage);
+      return repaired.entry;
+    }
+    if (entry.shared) {
+      // Its marker names this cluster, but the state does not know it: an old copy written back, as below.
+      const mine = contributionOf(entry, owner);
+      if (mine) damage.push({ kind: 'unexpected', name: entry.name, service: mine.service, shared: true });
+      return entry;
+    }
     if (!record) {
       if (entry.owner) {
         damage.push({ kind: 'unexpected', name: entry.name, service: entry.owner.service });
@@ -88,18 +111,63 @@ export function inspectDocument(
     return entry.owner ? entry : { ...entry, owner: { cluster: owner, service: record.service } };
   });
   for (const [name, record] of Object.entries(owned)) {
-    if (!present.has(name)) damage.push({ kind: 'vanished', name, service: record.service });
+    if (!present.has(name))
+      damage.push({
+        kind: 'vanished',
+        name,
+        service: record.service,
+        ...(record.contribution ? { shared: true as const } : {}),
+      });
   }
   return { document: { entries }, damage };
 }
 
-/** The document with the marker written back on every entry of `owner` that lacks it (the reader fields kept). */
+/**
+ * A shared entry the state says the cluster contributes to, with that contribution as the state records it: a lost
+ * marker is rebuilt (the other endpoints kept, unattributed, until their clusters write theirs back), a changed
+ * contribution is put back, and readers' fields that do not match the marker are written again from it.
+ */
+function inspectContribution(
+  entry: StoredEntry,
+  record: OwnedEntry,
+  owner: string,
+): { entry: StoredEntry; damage?: Damage } {
+  const part = record.contribution as NonNullable<OwnedEntry['contribution']>;
+  const contribution = { cluster: owner, service: record.service, ...part };
+  const at = { name: entry.name, service: record.service, shared: true as const };
+  if (!entry.shared) {
+    const marker = restoredMarker(readerView(entry), contribution);
+    return { entry: { ...entry, shared: marker }, damage: { kind: 'unmarked', ...at } };
+  }
+  const found = contributionOf(entry, owner);
+  const marker =
+    found && fingerprint(contributionView(entry.name, found)) === record.fingerprint
+      ? entry.shared
+      : (replaceContribution(entry.shared, owner, contribution) as NonNullable<StoredEntry['shared']>);
+  const edited = marker !== entry.shared || !renderedAsMarked(entry);
+  return { entry: { ...entry, shared: marker }, ...(edited ? { damage: { kind: 'edited', ...at } } : {}) };
+}
+
+/** Whether a shared entry is stored exactly as its marker renders it (readers' fields included). */
+const renderedAsMarked = (entry: StoredEntry): boolean =>
+  entry.shared !== undefined &&
+  JSON.stringify(entry.value) === JSON.stringify(sharedEntry(entry.name, entry.shared).value);
+
+/**
+ * The document with the marker written back on every entry of `owner` that lacks it (the reader fields kept), and
+ * every shared entry it contributes to written as its marker says.
+ */
 export function restoreMarkers(
   document: RegistryDocument,
   owner: string,
 ): { document: RegistryDocument; restored: number } {
   let restored = 0;
   const entries = document.entries.map((entry) => {
+    if (entry.shared && contributionOf(entry, owner)) {
+      if (renderedAsMarked(entry)) return entry;
+      restored++;
+      return sharedEntry(entry.name, entry.shared);
+    }
     if (entry.owner?.cluster !== owner || hasOwnMarker(entry, owner)) return entry;
     restored++;
     return ownedEntry(readerView(entry), entry.owner as Ownership);
@@ -117,7 +185,8 @@ export function restoreMarkers(
  */
 /** The record of an entry now at `print`, remembering the versions it had before. */
 function withVersion(record: OwnedEntry | undefined, service: string, print: string): OwnedEntry {
-  if (!record || record.fingerprint === print) return { ...(record ?? {}), service, fingerprint: print };
+  const { contribution: _part, ...kept } = record ?? {};
+  if (!record || record.fingerprint === print) return { ...kept, service, fingerprint: print };
   const previous = [record.fingerprint, ...(record.previous ?? [])]
     .filter((p) => p !== print)
     .slice(0, PREVIOUS_FINGERPRINTS);
@@ -134,6 +203,14 @@ export function ownershipAfter(
   const owned: Record<string, OwnedEntry> = {};
   const known = before.owned;
   for (const entry of document.entries) {
+    const contribution = contributionOf(entry, owner);
+    if (contribution) {
+      // Its contribution is always as the step left it: repaired from the state, or as the plan wants it.
+      const { cluster: _c, service, ...part } = contribution;
+      const print = fingerprint(contributionView(entry.name, contribution));
+      owned[entry.name] = { ...withVersion(known?.[entry.name], service, print), contribution: part };
+      continue;
+    }
     if (entry.owner?.cluster !== owner) continue;
     const service = entry.owner.service;
     const record = known?.[entry.name];

@@ -4,7 +4,7 @@
 // observations cover is repaired at once, and the rest is left to a reconcile, which the step asks for.
 import { compareResourceVersions } from '../events/resource-version.ts';
 import { applyBudgets, type Budgets } from './budgets.ts';
-import type { RegistryDocument, RegistryEntry } from './document.ts';
+import { isHandMade, type RegistryDocument, type RegistryEntry } from './document.ts';
 import {
   type Decided,
   entriesHeld,
@@ -17,19 +17,23 @@ import {
 import { type Damage, inspectDocument, ownershipAfter, restoreMarkers } from './ownership.ts';
 import {
   applyPlan,
+  type DesiredEntries,
+  type DesiredEntry,
   deletionShare,
+  nameKey,
   type Policy,
   planHasChanges,
   planRegistryChanges,
   type RegistryPlan,
 } from './plan.ts';
+import { serviceBehind } from './shared.ts';
 import { admitObservations, type Observation, raiseFloor, type SyncState } from './sync-state.ts';
 
 export type { SkipCause };
 
 /** What the mapping decided for one Service (lib/kube's MapResult fits this shape). */
 export type EntryDecision =
-  | { readonly kind: 'entry'; readonly entry: RegistryEntry }
+  | { readonly kind: 'entry'; readonly entry: RegistryEntry; readonly shared?: boolean }
   | { readonly kind: 'skipped'; readonly reason: string; readonly cause?: SkipCause }
   | { readonly kind: 'invalid'; readonly error: string };
 
@@ -123,7 +127,10 @@ export function completeListObservations<T>(
 ): Observation<T>[] {
   const present = new Set(listed.map((l) => l.key));
   const known = new Set([
-    ...document.entries.flatMap((e) => (e.owner?.cluster === owner ? [e.owner.service] : [])),
+    ...document.entries.flatMap((e) => {
+      const service = serviceBehind(e, owner);
+      return service === undefined ? [] : [service];
+    }),
     ...Object.values(state.owned ?? {}).map((o) => o.service),
     // An entry it removed may have come back in an old copy, without its marker: its Service is decided too.
     ...Object.values(state.released ?? {}).map((r) => r.service),
@@ -227,7 +234,7 @@ export function planStep<T>(input: StepInput<T>): PlannedStep<T> {
     services: tracked(admission.next.services),
     tombstones: tracked(admission.next.tombstones),
   };
-  const desired = new Map<string, RegistryEntry | null>();
+  const desired = new Map<string, DesiredEntry | null>();
   const skipped: Array<{ key: string; reason: string; cause?: SkipCause }> = [];
   const invalid: Array<{ key: string; error: string }> = [];
   const decisions = new Map<string, Decided>();
@@ -245,7 +252,7 @@ export function planStep<T>(input: StepInput<T>): PlannedStep<T> {
     }
     const decision = input.toEntry(o.value);
     if (decision.kind === 'entry') {
-      desired.set(key, decision.entry);
+      desired.set(key, decision.shared ? { ...decision.entry, shared: true } : decision.entry);
       decisions.set(key, { kind: 'entry' });
     } else if (decision.kind === 'skipped') {
       desired.set(key, null);
@@ -308,10 +315,13 @@ export function planStep<T>(input: StepInput<T>): PlannedStep<T> {
   const damage = inspection.damage.filter(
     (d) => !(input.policy === 'create-only' && d.kind === 'edited' && decided.has(d.service)),
   );
-  const repaired = damage.filter((d) => decided.has(d.service) || d.kind === 'unmarked');
+  // A contribution to a shared entry that is still there is put back from the state by any write.
+  const repaired = damage.filter(
+    (d) => decided.has(d.service) || d.kind === 'unmarked' || (d.shared && d.kind === 'edited'),
+  );
   const unrepaired = damage.filter((d) => !repaired.includes(d));
   const ask =
-    (unrepaired.length > 0 || mismatched.length > 0) &&
+    (unrepaired.length > 0 || mismatched.length > 0 || blockedByUnmarked(current, plan, desired)) &&
     input.repairIntervalMs !== undefined &&
     (state.repairRequestedAt === undefined || input.now - state.repairRequestedAt >= input.repairIntervalMs);
 
@@ -342,6 +352,19 @@ export function planStep<T>(input: StepInput<T>): PlannedStep<T> {
     ...(restarted !== undefined ? { restarted } : {}),
     changed: planHasChanges(plan) || marked.restored > 0,
   };
+}
+
+/**
+ * Whether a Service that shares its name was refused it for an entry without any marker: a person's entry, or a
+ * shared entry whose marker a writer dropped and whose clusters have not written it back yet. A reconcile soon
+ * decides it again against the entry as they leave it.
+ */
+function blockedByUnmarked(current: RegistryDocument, plan: RegistryPlan, desired: DesiredEntries): boolean {
+  return plan.conflicts.some(
+    (c) =>
+      desired.get(c.service)?.shared === true &&
+      current.entries.some((e) => nameKey(e.name) === nameKey(c.name) && isHandMade(e)),
+  );
 }
 
 function refusedStep<T>(input: StepInput<T>, refused: string): PlannedStep<T> {

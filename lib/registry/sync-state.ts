@@ -8,6 +8,8 @@
 //   the floor is covered by that list, so versions and tombstones at or below it are dropped (the state holds only
 //   what changed since the last reconcile), and an event older than the floor for a Service the state does not
 //   know is stale, even when the state was lost and rebuilt;
+// - what the cluster contributes to each shared entry (`contributions`, layout 3), since a writer that drops the
+//   marker also drops the record of who contributed which endpoints;
 // - the `identity` of the cluster (the kube-system namespace's uid), since resourceVersions are ordered only within
 //   one etcd;
 // - `outcomes`: for each Service in scope that is not published (skipped with an address to wait for or an opt-out,
@@ -27,6 +29,17 @@ export interface OwnedEntry {
   readonly fingerprint: string;
   /** The fingerprints it wrote before (newest first, at most PREVIOUS_FINGERPRINTS): an old copy may hold those. */
   readonly previous?: readonly string[];
+  /**
+   * Set when the entry is shared (lib/registry/shared.ts): what this cluster contributes to it, so that its part is
+   * known again after a writer dropped the marker. The fingerprint is then the contribution's.
+   */
+  readonly contribution?: SharedContribution;
+}
+
+/** A cluster's part of a shared entry, as its state records it. */
+export interface SharedContribution {
+  readonly description: string;
+  readonly endpoints: readonly string[];
 }
 
 /** How many earlier versions of an entry the cluster recognises as its own in an old copy of the document. */
@@ -104,8 +117,9 @@ const isRecord = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
- * Reads a state. Both layouts are read: the compact one (`"v": 2`) and the first one (`services` and `tombstones`
- * only), which carries no ownership. An empty or missing znode is the empty state.
+ * Reads a state. Every layout is read: the compact one (`"v": 2`), the same with the cluster's contributions to
+ * shared entries (`"v": 3`), and the first one (`services` and `tombstones` only), which carries no ownership. An
+ * empty or missing znode is the empty state.
  */
 export function parseSyncState(data: Buffer | string | null): SyncState {
   const text = data === null ? '' : data.toString();
@@ -117,7 +131,7 @@ export function parseSyncState(data: Buffer | string | null): SyncState {
     throw new SyncStateError(`it is not valid JSON (${(error as Error).message})`);
   }
   if (!isRecord(value)) throw new SyncStateError('it is not a JSON object');
-  return value.v === 2 ? readCompact(value) : readFirstLayout(value);
+  return value.v === 2 || value.v === 3 ? readCompact(value) : readFirstLayout(value);
 }
 
 function readFirstLayout(value: Record<string, unknown>): SyncState {
@@ -142,13 +156,15 @@ z.config(en());
 
 /** The compact layout as written by serializeSyncState: per-key records as tuples. */
 const compactSchema = z.object({
-  v: z.literal(2),
+  v: z.union([z.literal(2), z.literal(3)]),
   identity: z.optional(z.string()),
   floor: z.optional(z.string()),
   floorAt: z.optional(z.number()),
   repairRequestedAt: z.optional(z.number()),
   owned: z.optional(z.record(z.string(), z.tuple([z.string(), z.string()], z.string()))),
   released: z.optional(z.record(z.string(), z.tuple([z.string(), z.string(), z.number()], z.string()))),
+  /** Entry name → [description, ...endpoints] of the cluster's contribution to a shared entry it owns. */
+  contributions: z.optional(z.record(z.string(), z.tuple([z.string()], z.string()))),
   services: z.record(z.string(), z.string()),
   tombstones: z.record(z.string(), z.tuple([z.string(), z.number()])),
   outcomes: z.optional(z.record(z.string(), z.string())),
@@ -163,8 +179,22 @@ function readCompact(value: Record<string, unknown>): SyncState {
     const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(state)'}: ${i.message}`);
     throw new SyncStateError(problems.join('; '));
   }
-  const { owned, released, services, tombstones, identity, floor, floorAt, repairRequestedAt, outcomes } =
-    parsed.data;
+  const {
+    owned,
+    released,
+    contributions,
+    services,
+    tombstones,
+    identity,
+    floor,
+    floorAt,
+    repairRequestedAt,
+    outcomes,
+  } = parsed.data;
+  const contributionTo = (name: string) => {
+    const c = contributions?.[name];
+    return c ? { contribution: { description: c[0], endpoints: c.slice(1) as string[] } } : {};
+  };
   const map = <V, W>(record: Record<string, V>, f: (v: V) => W) =>
     Object.fromEntries(Object.entries(record).map(([k, v]) => [k, f(v)]));
   return {
@@ -172,11 +202,12 @@ function readCompact(value: Record<string, unknown>): SyncState {
     tombstones: map(tombstones, ([rv, at]) => ({ rv, at })),
     ...(owned
       ? {
-          owned: map(owned, ([service, print, ...rest]) => ({
-            service,
-            fingerprint: print,
-            ...previousOf(rest),
-          })),
+          owned: Object.fromEntries(
+            Object.entries(owned).map(([name, [service, print, ...rest]]) => [
+              name,
+              { service, fingerprint: print, ...previousOf(rest), ...contributionTo(name) },
+            ]),
+          ),
         }
       : {}),
     ...(released
@@ -206,14 +237,26 @@ const sorted = <V, W>(record: Readonly<Record<string, V>>, map: (v: V) => W): Re
       .map(([k, v]) => [k, map(v)]),
   );
 
-/** Deterministic, compact bytes (keys sorted, tuples for the per-key records): an unchanged state is identical. */
+/**
+ * Deterministic, compact bytes (keys sorted, tuples for the per-key records): an unchanged state is identical. A
+ * cluster that contributes to no shared entry writes layout 2, which the version before sharing reads.
+ */
 export function serializeSyncState(state: SyncState): string {
+  const contributions = Object.fromEntries(
+    Object.entries(state.owned ?? {}).flatMap(([name, o]) =>
+      o.contribution ? [[name, o.contribution]] : [],
+    ),
+  );
+  const shares = Object.keys(contributions).length > 0;
   return `${JSON.stringify({
-    v: 2,
+    v: shares ? 3 : 2,
     ...(state.identity !== undefined ? { identity: state.identity } : {}),
     ...(state.floor !== undefined ? { floor: state.floor, floorAt: state.floorAt } : {}),
     ...(state.repairRequestedAt !== undefined ? { repairRequestedAt: state.repairRequestedAt } : {}),
     ...(state.owned ? { owned: sorted(state.owned, (o) => [o.service, o.fingerprint, ...history(o)]) } : {}),
+    ...(shares
+      ? { contributions: sorted(contributions, (c: SharedContribution) => [c.description, ...c.endpoints]) }
+      : {}),
     ...(state.released && Object.keys(state.released).length > 0
       ? { released: sorted(state.released, (r) => [r.service, r.fingerprint, r.at, ...history(r)]) }
       : {}),

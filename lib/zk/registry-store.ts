@@ -13,6 +13,7 @@ import {
   withManagers,
 } from '../registry/handover.ts';
 import { type Damage, inspectDocument } from '../registry/ownership.ts';
+import { serviceBehind } from '../registry/shared.ts';
 import { type PlannedStep, planStep, type StepInput } from '../registry/step.ts';
 import {
   emptySyncState,
@@ -114,7 +115,7 @@ function readState(
   } catch (error) {
     problem = unreadableState(path, error);
   }
-  if (data === null && document.entries.some((e) => e.owner?.cluster === cluster)) {
+  if (data === null && document.entries.some((e) => serviceBehind(e, cluster) !== undefined)) {
     problem = `the sync state ${path} is missing, but the document holds entries of cluster "${cluster}"`;
   }
   if (options.resetState) return { state, resetState: options.resetState };

@@ -40,6 +40,7 @@ describe('parseMappingConfig', () => {
       DESCRIPTION_TEMPLATE: '{namespace}/{name} on {cluster}',
       NAME_OVERRIDE_NAMESPACES: 'platform, infra-*',
       RESERVED_NAMES: 'kafka,solr,*.db',
+      SHARED_NAMES: 'web.shop,*.global',
       ALLOW_EXTERNAL_IPS: 'TRUE',
       EXTERNAL_IPS_NAMESPACES: 'legacy',
     });
@@ -59,6 +60,7 @@ describe('parseMappingConfig', () => {
       descriptionTemplate: '{namespace}/{name} on {cluster}',
       nameOverrideNamespaces: ['platform', 'infra-*'],
       reservedNames: ['kafka', 'solr', '*.db'],
+      sharedNames: ['web.shop', '*.global'],
       allowExternalIPs: true,
       externalIPsNamespaces: ['legacy'],
     });

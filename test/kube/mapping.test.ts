@@ -608,3 +608,43 @@ describe('mapService: properties', () => {
     );
   });
 });
+
+describe('mapService: shared entries', () => {
+  const shared = (value: string): Patch => ({ annotations: { 'kube-zk-sync.io/shared': value } });
+  const sharing = (patch: Patch, env: Record<string, string> = {}) => {
+    const m = mapService(service(patch), config(env), 'prod');
+    return m.kind === 'entry' ? (m.shared ?? false) : m;
+  };
+
+  test('the annotation opts a Service in, or out of SHARED_NAMES; SHARED_NAMES decides the rest', () => {
+    expect(sharing({})).toBe(false);
+    expect(sharing(shared('true'))).toBe(true);
+    expect(sharing(shared(' TRUE '))).toBe(true);
+    expect(sharing({}, { SHARED_NAMES: 'web.*' })).toBe(true);
+    expect(sharing({}, { SHARED_NAMES: 'WEB.SHOP' })).toBe(true);
+    expect(sharing({}, { SHARED_NAMES: 'api.*' })).toBe(false);
+    expect(sharing(shared('false'), { SHARED_NAMES: '*' })).toBe(false);
+  });
+
+  test('a bad annotation is invalid, naming it', () => {
+    expect(sharing(shared('yes'))).toMatchObject({
+      kind: 'invalid',
+      error: 'Service shop/web: annotation kube-zk-sync.io/shared is "yes"; use "true" or "false"',
+    });
+  });
+
+  test('sharing takes no name the name policy refuses: another namespace cannot join web.shop', () => {
+    const m = mapService(
+      service({
+        namespace: 'payments',
+        annotations: { 'kube-zk-sync.io/shared': 'true', 'kube-zk-sync.io/name': 'web.shop' },
+      }),
+      config({ SHARED_NAMES: '*' }),
+      'prod',
+    );
+    expect(m).toMatchObject({
+      kind: 'invalid',
+      error: expect.stringMatching(/"web.shop" is not namespace payments's/),
+    });
+  });
+});

@@ -4,6 +4,7 @@
 import { describe, expect, test } from 'vitest';
 import { handEntry, ownedEntry, type RegistryDocument } from '../../lib/registry/document.ts';
 import { describeOutcome, NOTE_LIMIT, type OutcomeEvent } from '../../lib/registry/outcome.ts';
+import { sharedEntry } from '../../lib/registry/shared.ts';
 import { type EntryDecision, type PlannedStep, planStep } from '../../lib/registry/step.ts';
 import {
   emptySyncState,
@@ -14,7 +15,7 @@ import {
 } from '../../lib/registry/sync-state.ts';
 
 type Svc =
-  | { name: string; port: number }
+  | { name: string; port: number; shared?: true }
   | { bad: string }
   | { pending: true }
   | { optOut: true }
@@ -25,7 +26,11 @@ const toEntry = (s: Svc): EntryDecision => {
   if ('pending' in s) return { kind: 'skipped', reason: 'no ingress yet', cause: 'no-address' };
   if ('optOut' in s) return { kind: 'skipped', reason: 'opted out', cause: 'opted-out' };
   if ('filtered' in s) return { kind: 'skipped', reason: 'type ClusterIP', cause: 'filtered' };
-  return { kind: 'entry', entry: { name: s.name, description: '', endpoints: [`h:${s.port}`] } };
+  return {
+    kind: 'entry',
+    entry: { name: s.name, description: '', endpoints: [`h:${s.port}`] },
+    ...(s.shared ? { shared: true } : {}),
+  };
 };
 
 let rv = 0;
@@ -171,6 +176,19 @@ describe('events on transitions', () => {
       ],
     });
     expect(world.step([seen('ns/a', { name: 'a', port: 1 })]).events).toEqual([]);
+  });
+
+  test("a contribution to a shared entry is the Service's published entry: its endpoints, not the union", () => {
+    const other = { cluster: 'x', service: 'ns/a', description: 'x', endpoints: ['x:1'] };
+    const world = new World({ entries: [sharedEntry('a', { contributions: [other] })] });
+    const joined = world.step([seen('ns/a', { name: 'a', port: 1, shared: true })]);
+    expect(told(joined.events)).toEqual([['ns/a', 'Published', 'Normal']]);
+    expect(joined.events[0]?.note).toBe('published as "a" h:1');
+    // Published already (the contribution is in the document): nothing to tell.
+    expect(world.step([seen('ns/a', { name: 'a', port: 1, shared: true })]).events).toEqual([]);
+    expect(world.step([seen('ns/a', { bad: 'x' })]).events.map((e) => e.note)).toEqual([
+      'invalid: x; it keeps "a"',
+    ]);
   });
 
   test('the same problem again has the same series key; another problem another', () => {

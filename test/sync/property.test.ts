@@ -9,7 +9,7 @@ import { parseRegistryConfig } from '../../lib/config/config.ts';
 import { compareResourceVersions } from '../../lib/events/resource-version.ts';
 import { defaultMappingConfig, mapService } from '../../lib/kube/mapping.ts';
 import { trimService } from '../../lib/kube/trim.ts';
-import { ApiServerSimulator, type Service } from '../../lib/local/apiserver/index.ts';
+import type { Service } from '../../lib/local/apiserver/index.ts';
 import { reconcile } from '../../lib/reconcile/reconcile.ts';
 import { handEntry, type RegistryEntry, readerView } from '../../lib/registry/document.ts';
 import { knownVersion, parseSyncState } from '../../lib/registry/sync-state.ts';
@@ -17,6 +17,7 @@ import { syncBatch } from '../../lib/sync/batch.ts';
 import { registryFromConfig, registryTarget } from '../../lib/sync/target.ts';
 import { syncStatePath, ZkRegistryStore } from '../../lib/zk/registry-store.ts';
 import { serviceRecord } from './fixtures.ts';
+import { deliveredBatches, deliveryArb, opArb, play, type Snapshot } from './history.ts';
 
 const CLUSTER = 'prop-cluster';
 const NAMESPACE = 'prop';
@@ -27,104 +28,20 @@ const HAND: RegistryEntry = {
   endpoints: ['zk.internal:2181'],
 };
 
-interface Op {
-  readonly name: string;
-  readonly kind: 'upsert' | 'delete';
-  readonly ip: number;
-  readonly port: number;
-  readonly ingress: boolean;
-}
-
-/** One change the cluster committed, as the forwarder reports it. */
-interface Change {
-  readonly service: Service;
-  readonly deleted: boolean;
-}
-
-/** What a reconcile could have listed: the whole cluster at one resourceVersion. */
-interface Snapshot {
-  readonly items: readonly Service[];
-  readonly resourceVersion: string;
-}
-
-interface History {
-  readonly changes: readonly Change[];
-  readonly snapshots: readonly Snapshot[];
-  readonly final: readonly Service[];
-  /** Every version of every Service: key → resourceVersion → the Service then. */
-  readonly versions: ReadonlyMap<string, ReadonlyMap<string, Service>>;
-}
-
-/** Plays the operations on a simulator store: the changes it commits, and a snapshot after each one. */
-function play(ops: readonly Op[]): History {
-  const sim = new ApiServerSimulator();
-  const changes: Change[] = [];
-  const snapshots: Snapshot[] = [{ items: [], resourceVersion: sim.resourceVersion }];
-  for (const op of ops) {
-    const exists = sim.getService(NAMESPACE, op.name);
-    let change: Change | undefined;
-    if (op.kind === 'delete') {
-      if (exists) change = { service: sim.deleteService(NAMESPACE, op.name), deleted: true };
-    } else if (exists) {
-      const service = sim.updateService(NAMESPACE, op.name, (draft) => {
-        draft.spec.ports = [
-          { name: 'p', protocol: 'TCP', port: op.port, targetPort: op.port, nodePort: 30080 },
-        ];
-        draft.status.loadBalancer = op.ingress ? { ingress: [{ ip: `198.51.100.${op.ip}` }] } : {};
-      });
-      // An update that changes nothing commits nothing, as in Kubernetes: no event.
-      if (service !== exists) change = { service, deleted: false };
-    } else {
-      const service = sim.createService({
-        namespace: NAMESPACE,
-        name: op.name,
-        type: 'LoadBalancer',
-        ports: [{ name: 'p', port: op.port }],
-        ...(op.ingress ? { ingress: [{ ip: `198.51.100.${op.ip}` }] } : {}),
-      });
-      change = { service, deleted: false };
-    }
-    if (change) {
-      changes.push(change);
-      snapshots.push({ items: sim.listServices(), resourceVersion: sim.resourceVersion });
-    }
-  }
-  const versions = new Map<string, Map<string, Service>>();
-  for (const { service, deleted } of changes) {
-    if (deleted) continue;
-    const key = `${service.metadata.namespace}/${service.metadata.name}`;
-    versions.set(key, (versions.get(key) ?? new Map()).set(service.metadata.resourceVersion, service));
-  }
-  return { changes, snapshots, final: sim.listServices(), versions };
-}
-
 const entryOf = (service: Service): RegistryEntry | undefined => {
   const m = mapService(trimService(service), defaultMappingConfig, CLUSTER);
   return m.kind === 'entry' ? m.entry : undefined;
 };
 const byName = (a: RegistryEntry, b: RegistryEntry) => (a.name < b.name ? -1 : 1);
 
-const opArb: fc.Arbitrary<Op> = fc.record({
-  name: fc.constantFrom(...NAMES),
-  kind: fc.constantFrom<Op['kind']>('upsert', 'upsert', 'delete'),
-  ip: fc.integer({ min: 1, max: 3 }),
-  port: fc.constantFrom(80, 443),
-  ingress: fc.boolean(),
-});
-
 /** A history, and what the queue and the schedule make of it. */
 const scenarioArb = fc
-  .array(opArb, { minLength: 1, maxLength: 24 })
-  .map(play)
+  .array(opArb(NAMES, 3), { minLength: 1, maxLength: 24 })
+  .map((ops) => play(ops, NAMESPACE))
   .chain((h) => {
-    const n = h.changes.length;
     return fc.record({
       history: fc.constant(h),
-      // Every event delivered at least once, some two or three times.
-      copies: fc.array(fc.integer({ min: 1, max: 3 }), { minLength: n, maxLength: n }),
-      // Any order: a sort key per delivery.
-      order: fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { minLength: 3 * n, maxLength: 3 * n }),
-      batchSizes: fc.array(fc.integer({ min: 1, max: 8 }), { minLength: 1, maxLength: 10 }),
+      delivery: deliveryArb(h.changes.length, 8, 10),
       // Reconciles after some batch, from a list taken at any point of the history.
       reconciles: fc.array(fc.record({ afterBatch: fc.nat(), snapshot: fc.nat() }), { maxLength: 3 }),
     });
@@ -143,23 +60,13 @@ describe('sync and reconcile, whatever the delivery', () => {
 
   test('end in the final state; never older than applied; deleted stays deleted', async () => {
     await fc.assert(
-      fc.asyncProperty(scenarioArb, async ({ history, copies, order, batchSizes, reconciles }) => {
+      fc.asyncProperty(scenarioArb, async ({ history, delivery, reconciles }) => {
         const path = `/property/${randomUUID()}/registry`;
         const registry = new ZkRegistryStore(store, path);
         await registry.modify(() => ({ document: { entries: [handEntry(HAND)] }, result: undefined }));
         const handText = (await registry.read()).document.entries[0]?.text;
 
-        const deliveries = history.changes
-          .flatMap((change, i) => Array.from({ length: copies[i] ?? 1 }, () => change))
-          .map((change, i) => ({ change, at: order[i] ?? 0 }))
-          .sort((a, b) => a.at - b.at)
-          .map(({ change }) => change);
-        const batches: Change[][] = [];
-        for (let i = 0, b = 0; i < deliveries.length; b++) {
-          const size = batchSizes[b % batchSizes.length] as number;
-          batches.push(deliveries.slice(i, i + size));
-          i += size;
-        }
+        const batches = deliveredBatches(history.changes, delivery);
 
         const known = new Map<string, string>();
         const check = async () => {

@@ -2,20 +2,22 @@
 // (one it starts when none is given). It shows what happens as it happens and leaves nothing running on Ctrl-C.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { KubeConfig } from '@kubernetes/client-node';
 import type { Command } from 'commander';
 import { ApiServerSimulator, generateServices, startChurn } from '../../local/apiserver/index.ts';
 import { ZooKeeperCluster } from '../../local/zookeeper.ts';
 import type { ReconcileResult } from '../../reconcile/reconcile.ts';
 import { describeChange, documentChanges } from '../../registry/changes.ts';
-import { emptyDocument, type RegistryDocument } from '../../registry/document.ts';
+import { emptyDocument, isHandMade, type RegistryDocument } from '../../registry/document.ts';
 import { describeDamage } from '../../registry/ownership.ts';
 import type { SyncBatchResult } from '../../sync/batch.ts';
 import type { EventCounts } from '../../sync/owner-events.ts';
 import { LocalPipeline } from '../local-pipeline.ts';
 import { block } from '../output.ts';
 import { CliError } from '../run.ts';
+import { lbDelayOption, parseLbDelay } from './simulate.ts';
 
 interface DevOptions {
   kubeconfig?: string;
@@ -28,6 +30,7 @@ interface DevOptions {
   windowMs: string;
   batchSize: string;
   reconcileEvery: string;
+  lbDelay: string;
 }
 
 export function registerDev(program: Command): void {
@@ -41,6 +44,7 @@ export function registerDev(program: Command): void {
     .option('--simulate', 'use a simulated Kubernetes API with churning Services instead of a cluster')
     .option('--services <n>', 'with --simulate: LoadBalancer Services to start with', '200')
     .option('--churn <per-second>', 'with --simulate: random creates, updates and deletes per second', '2')
+    .addOption(lbDelayOption())
     .option('--zk <hosts>', 'ZooKeeper connect string (default: start one on a free local port)')
     .option('--path <znode>', 'znode of the registry document', '/registry/services')
     .option('--cluster-id <id>', 'owner id of this cluster in the document', 'local')
@@ -129,6 +133,29 @@ function describeReconcile(result: ReconcileResult | Error, why: string): string
   );
 }
 
+/** The example Service of the tour, as a path the user can paste from where they are. */
+function examplePath(): string {
+  const file = fileURLToPath(new URL('../../../infra/examples/web-service.yaml', import.meta.url));
+  const near = relative(process.cwd(), file);
+  return near.startsWith('..') ? file : near;
+}
+
+/** Three commands to paste: a Service created, renamed and deleted, and the lines the registry answers with. */
+function tour(kubeconfig: string, lbDelayMs: number): string {
+  const example = examplePath();
+  const pending = lbDelayMs > 0 ? `, once its load balancer has an address (${lbDelayMs / 1000} s)` : '';
+  return [
+    'try it, in another terminal (the document lines below name each entry: + added, ~ changed, - removed):',
+    `    export KUBECONFIG=${kubeconfig}`,
+    `    kubectl apply -f ${example}`,
+    `        → + web.demo${pending}; kubectl get svc -n demo shows EXTERNAL-IP <pending> until then`,
+    '    kubectl annotate service web -n demo kube-zk-sync.io/name=storefront.demo',
+    '        → - web.demo, + storefront.demo',
+    `    kubectl delete -f ${example}`,
+    '        → - storefront.demo',
+  ].join('\n');
+}
+
 async function dev(options: DevOptions): Promise<void> {
   if (options.simulate && options.kubeconfig)
     throw new CliError('use either --kubeconfig or --simulate, not both', 2);
@@ -136,6 +163,7 @@ async function dev(options: DevOptions): Promise<void> {
   const batchSize = count(options.batchSize, '--batch-size', 1);
   const reconcileEvery = count(options.reconcileEvery, '--reconcile-every');
   const services = count(options.services, '--services');
+  const lbDelayMs = parseLbDelay(options.lbDelay);
   const churn = Number(options.churn);
   if (!Number.isFinite(churn) || churn < 0)
     throw new CliError(`--churn must be a number ≥ 0, not "${options.churn}"`, 2);
@@ -146,8 +174,9 @@ async function dev(options: DevOptions): Promise<void> {
   };
   try {
     const kubeConfig = new KubeConfig();
+    let simulatorKubeconfig: string | undefined;
     if (options.simulate) {
-      const simulator = new ApiServerSimulator({ bookmarkIntervalMs: 10_000 });
+      const simulator = new ApiServerSimulator({ bookmarkIntervalMs: 10_000, lbDelayMs });
       for (const s of generateServices(services)) simulator.createService(s);
       const url = await simulator.start();
       cleanup.push(() => simulator.stop());
@@ -156,6 +185,7 @@ async function dev(options: DevOptions): Promise<void> {
       const file = join(dir, 'kubeconfig');
       await simulator.writeKubeconfig(file);
       kubeConfig.loadFromFile(file);
+      simulatorKubeconfig = file;
       say(
         `Kubernetes: simulator at ${url} with ${simulator.listServices().length} Services (kubectl --kubeconfig ${file} get services -A)`,
       );
@@ -204,12 +234,13 @@ async function dev(options: DevOptions): Promise<void> {
       `registry: ${options.path} on ${zkConnect}, owner "${options.clusterId}"; window ${windowMs} ms, reconcile every ${reconcileEvery} s`,
     );
     say(`watch it: npx kube-zk-sync registry watch --zk ${zkConnect} --path ${options.path}`);
+    if (simulatorKubeconfig) say(tour(simulatorKubeconfig, lbDelayMs));
 
     let shown: RegistryDocument | undefined;
     const stopWatch = pipeline.registry.watch(({ document, error, version, bytes }) => {
       if (error) return say(`document v${version}: does not parse (${error.message})`);
       const current = document ?? emptyDocument;
-      const hand = current.entries.filter((e) => !e.owner).length;
+      const hand = current.entries.filter(isHandMade).length;
       const changes = shown ? documentChanges(shown, current).map(describeChange) : [];
       shown = current;
       say(

@@ -2,7 +2,13 @@
 // writes, like the sync's, so a person and the Lambdas never lose each other's updates.
 import { type Command, Option } from 'commander';
 import { describeChange, documentChanges } from '../../registry/changes.ts';
-import { entryNamed, type RegistryDocument, readerView, type StoredEntry } from '../../registry/document.ts';
+import {
+  entryNamed,
+  isHandMade,
+  type RegistryDocument,
+  readerView,
+  type StoredEntry,
+} from '../../registry/document.ts';
 import {
   deregisterByHand,
   type HandEdit,
@@ -10,12 +16,18 @@ import {
   registerByHand,
 } from '../../registry/hand-edits.ts';
 import { HandoverError, withManagers } from '../../registry/handover.ts';
+import { contributorsLabel } from '../../registry/shared.ts';
 import type { ZkRegistryStore } from '../../zk/registry-store.ts';
 import { oneLine, type Print, printError, printers } from '../output.ts';
 import { CliError } from '../run.ts';
 import { addZkOptions, registryFromCliOptions, withRegistry, type ZkCliOptions } from '../zk-options.ts';
 
-const ownerLabel = (e: StoredEntry) => (e.owner ? `${e.owner.cluster}:${e.owner.service}` : 'hand-made');
+const ownerLabel = (e: StoredEntry) =>
+  e.shared
+    ? `shared:${contributorsLabel(e.shared)}`
+    : e.owner
+      ? `${e.owner.cluster}:${e.owner.service}`
+      : 'hand-made';
 
 /** A plain-text table: one row an entry, columns padded to their widest cell, every cell on one line. */
 export function formatTable(entries: readonly StoredEntry[]): string {
@@ -37,6 +49,20 @@ export function formatTable(entries: readonly StoredEntry[]): string {
     .join('\n');
 }
 
+/** One entry as `registry get` shows it: its row, then each cluster's contribution when it is shared. */
+export function formatEntry(entry: StoredEntry): string {
+  const parts = (entry.shared?.contributions ?? []).map(
+    (c) =>
+      `  ${oneLine(c.cluster)} (Service ${oneLine(c.service)}): ${c.endpoints.map(oneLine).join(',') || '-'}`,
+  );
+  const unattributed = entry.shared?.unattributed ?? [];
+  if (unattributed.length > 0)
+    parts.push(`  not attributed yet (a writer dropped the marker): ${unattributed.map(oneLine).join(',')}`);
+  return parts.length === 0
+    ? formatTable([entry])
+    : [formatTable([entry]), 'contributions:', ...parts].join('\n');
+}
+
 /** A refused edit as the CLI says it; input that can never work is a usage error (status 2). */
 function refusalError(refusal: HandEditRefusal, path: string): CliError {
   switch (refusal.reason) {
@@ -47,6 +73,8 @@ function refusalError(refusal: HandEditRefusal, path: string): CliError {
     case 'taken-by-cluster':
     case 'not-hand-made':
       return new CliError(`${refusal.message}; pass --force to take it over by hand`);
+    case 'shared':
+      return new CliError(refusal.message);
   }
 }
 
@@ -79,7 +107,7 @@ async function adoptOrExplain(store: ZkRegistryStore, name: string) {
 
 async function adoptIfManaged(store: ZkRegistryStore, name: string, print: Print): Promise<void> {
   const entry = entryNamed((await store.readWithManagers()).document, name);
-  if (!entry?.owner) return;
+  if (!entry?.owner && !entry?.shared) return;
   const adopted = await adoptOrExplain(store, name);
   print(`adopted "${name}" from cluster "${adopted.cluster}" (Service ${adopted.service}) to take it over`);
 }
@@ -136,7 +164,7 @@ export function registerRegistryCommands(program: Command, write?: Print): void 
       withRegistry(options, async (store) => {
         const entry = entryNamed(await readToShow(store), options.name);
         if (!entry) throw new CliError(`no entry named "${options.name}" in ${store.path}`);
-        printBlock(options.json ? JSON.stringify(entry.value, null, 2) : formatTable([entry]));
+        printBlock(options.json ? JSON.stringify(entry.value, null, 2) : formatEntry(entry));
       }),
     );
 
@@ -245,7 +273,7 @@ export function registerRegistryCommands(program: Command, write?: Print): void 
               );
             } else {
               const entries = document?.entries ?? [];
-              const hand = entries.filter((e) => !e.owner).length;
+              const hand = entries.filter(isHandMade).length;
               const state =
                 version < 0
                   ? 'does not exist'

@@ -1,7 +1,7 @@
 // `kube-zk-sync simulate`: a kube-apiserver for Services (and EndpointSlices, Leases, Events) on this machine, so the forwarder, the reconcile and kubectl
 // can be tried without a cluster. The simulator is lib/local/apiserver; this module only parses options and runs it.
 import { resolve } from 'node:path';
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
 import { ApiServerSimulator, generateServices, startChurn } from '../../local/apiserver/index.ts';
 import { CliError } from '../run.ts';
 
@@ -13,6 +13,22 @@ interface SimulateOptions {
   seed: string;
   lbDelay: string;
   kubeconfigOut: string;
+}
+
+/** `--lb-delay`: how long the simulated cloud controller takes to give a LoadBalancer Service its address. */
+export function lbDelayOption(): Option {
+  return new Option(
+    '--lb-delay <seconds>',
+    'seconds until a LoadBalancer Service created through the API (kubectl) gets its address (0: at once)',
+  ).default('5');
+}
+
+/** The `--lb-delay` value in milliseconds; a usage error for anything but 0 to 3600 seconds. */
+export function parseLbDelay(value: string): number {
+  const seconds = Number(value);
+  if (value.trim() === '' || !Number.isFinite(seconds) || seconds < 0 || seconds > 3600)
+    throw new CliError(`--lb-delay must be a number of seconds from 0 to 3600, not "${value}"`);
+  return seconds * 1000;
 }
 
 export function registerSimulate(program: Command): void {
@@ -31,11 +47,7 @@ export function registerSimulate(program: Command): void {
       'stop the churn after this many seconds (default: run until interrupted)',
     )
     .option('--seed <seed>', 'seed for the generated Services and the churn', '1')
-    .option(
-      '--lb-delay <seconds>',
-      'seconds until a LoadBalancer Service created through the API (kubectl) gets its address (0: at once)',
-      '5',
-    )
+    .addOption(lbDelayOption())
     .requiredOption('--kubeconfig-out <file>', 'write a kubeconfig for the simulator here')
     .action((options: SimulateOptions) => simulate(options));
 }
@@ -48,9 +60,7 @@ async function simulate(options: SimulateOptions): Promise<void> {
   const churnFor = options.churnFor === undefined ? undefined : positive(options.churnFor, '--churn-for');
   if (churnFor !== undefined && rate === undefined)
     throw new CliError('--churn-for needs --churn <changes-per-second>');
-  const lbDelay = Number(options.lbDelay);
-  if (options.lbDelay.trim() === '' || !Number.isFinite(lbDelay) || lbDelay < 0 || lbDelay > 3600)
-    throw new CliError(`--lb-delay must be a number of seconds from 0 to 3600, not "${options.lbDelay}"`);
+  const lbDelayMs = parseLbDelay(options.lbDelay);
   const kubeconfig = resolve(options.kubeconfigOut);
   // Listening for signals before anything is announced: whoever sees the kubeconfig may interrupt at once.
   const interrupted = new Promise<void>((done) => {
@@ -63,7 +73,7 @@ async function simulate(options: SimulateOptions): Promise<void> {
     process.on('SIGTERM', stop);
   });
 
-  const simulator = new ApiServerSimulator({ seed, lbDelayMs: lbDelay * 1000 });
+  const simulator = new ApiServerSimulator({ seed, lbDelayMs });
   for (const input of generateServices(services, { seed })) simulator.createService(input);
   try {
     await simulator.start({ port });
