@@ -1,5 +1,7 @@
 // Planning: what to change in the document so that the entries of one cluster match what it wants, without ever
 // touching an entry that is not that cluster's. Pure: the same inputs always give the same plan.
+
+import { deletionShare as shareOf } from '../util/deletion-guard.ts';
 import {
   type Ownership,
   ownedEntry,
@@ -153,6 +155,5 @@ export function applyPlan(current: RegistryDocument, plan: RegistryPlan): Regist
 
 /** Share of this cluster's entries that the plan deletes (0 when it has none). */
 export function deletionShare(current: RegistryDocument, plan: RegistryPlan): number {
-  const owned = current.entries.filter((e) => e.owner?.cluster === plan.owner).length;
-  return owned === 0 ? 0 : plan.deletes.length / owned;
+  return shareOf(plan.deletes.length, current.entries.filter((e) => e.owner?.cluster === plan.owner).length);
 }
