@@ -10,7 +10,6 @@ import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda'
 import { createSyncHandler } from '../../functions/sync-handler.ts';
 import { parseRegistryConfig, type RegistryConfig } from '../config/config.ts';
 import { Forwarder, type ForwarderOptions } from '../forwarder/forwarder.ts';
-import { type Logger as ForwarderLogger, silentLogger } from '../forwarder/log.ts';
 import { serviceListApiFor } from '../kube/connect.ts';
 import { LocalEventBridge } from '../local/eventbridge/server.ts';
 import { rulePatternsFromServerlessYml } from '../local/eventbridge/serverless-rules.ts';
@@ -26,6 +25,7 @@ import type { SyncBatchResult } from '../sync/batch.ts';
 import { eventBridgeReconcileRequester } from '../sync/reconcile-requests.ts';
 import { registryFromConfig, registryTarget } from '../sync/target.ts';
 import { LIST_PAGE_SIZE } from '../util/defaults.ts';
+import { type Logger as ForwarderLogger, silentLogger } from '../util/log.ts';
 import type { Env } from '../util/settings.ts';
 import type { ZkRegistryStore } from '../zk/registry-store.ts';
 import type { DigestCredentials } from '../zk/session.ts';

@@ -8,8 +8,8 @@ import {
   WATCH_STALL_SECONDS,
   WATCH_TIMEOUT_SECONDS,
 } from '../util/defaults.ts';
+import { LOG_LEVELS, type LogLevel } from '../util/log.ts';
 import { type Env, Settings } from '../util/settings.ts';
-import { LOG_LEVELS, type LogLevel } from './log.ts';
 
 export class ForwarderConfigError extends Error {
   override readonly name = 'ForwarderConfigError';

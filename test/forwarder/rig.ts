@@ -14,7 +14,7 @@ import {
 } from '../../lib/events/contract.ts';
 import { compareResourceVersions } from '../../lib/events/resource-version.ts';
 import { Forwarder, type ForwarderOptions } from '../../lib/forwarder/forwarder.ts';
-import { type Logger, silentLogger } from '../../lib/forwarder/log.ts';
+import { type Logger, silentLogger } from '../../lib/util/log.ts';
 import { trimService } from '../../lib/kube/trim.ts';
 import {
   ApiServerSimulator,

@@ -11,9 +11,9 @@ import {
   SETTINGS,
 } from '../../forwarder/config.ts';
 import { Forwarder } from '../../forwarder/forwarder.ts';
-import { type HealthServer, startHealthServer } from '../../forwarder/http.ts';
-import { jsonLogger } from '../../forwarder/log.ts';
 import { KubeConfigError, kubeConfigFor } from '../../kube/connect.ts';
+import { type HealthServer, startHealthServer } from '../../util/health-server.ts';
+import { jsonLogger } from '../../util/log.ts';
 import { CliError } from '../run.ts';
 
 /** Adds the forwarder's options and action to `command` (a subcommand of the CLI, or the image's own program). */
