@@ -9,7 +9,7 @@ import {
   WATCH_TIMEOUT_SECONDS,
 } from '../util/defaults.ts';
 import { LOG_LEVELS, type LogLevel } from '../util/log.ts';
-import { type Env, Settings } from '../util/settings.ts';
+import { type Env, settingsFromFlags } from '../util/settings.ts';
 
 export class ForwarderConfigError extends Error {
   override readonly name = 'ForwarderConfigError';
@@ -139,17 +139,7 @@ const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 type Key = keyof typeof SETTINGS;
 
 export function parseForwarderConfig(flags: ForwarderFlags, env: Env): ForwarderConfig {
-  const keys = Object.keys(SETTINGS) as Key[];
-  const settings = new Settings(env, {
-    // A flag wins over its variable, even a blank one (which then means unset).
-    overrides: Object.fromEntries(
-      keys.flatMap((key) => (flags[key] !== undefined ? [[SETTINGS[key].env, flags[key]]] : [])),
-    ),
-    label: (variable) => {
-      const key = keys.find((k) => SETTINGS[k].env === variable);
-      return key ? `${SETTINGS[key].flag} / ${variable}` : variable;
-    },
-  });
+  const settings = settingsFromFlags(SETTINGS, flags, env);
   const text = (key: Key) => settings.text(SETTINGS[key].env);
   const bad = (key: Key, expected: string) => settings.bad(SETTINGS[key].env, expected);
   const required = (key: Key) => settings.required(SETTINGS[key].env, `set it to the ${SETTINGS[key].help}`);

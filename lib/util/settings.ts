@@ -111,3 +111,36 @@ export class Settings {
     if (this.#problems.length > 0) throw fail(this.#problems.join('; '));
   }
 }
+
+/** A setting that a flag or its environment variable sets (the in-cluster processes' settings tables). */
+export interface FlagSetting {
+  /** e.g. `--cluster-id` */
+  readonly flag: string;
+  /** The value's name in --help. */
+  readonly arg: string;
+  readonly env: string;
+  readonly help: string;
+  readonly required?: true;
+  readonly default?: string | number | boolean;
+}
+
+/**
+ * Settings where a flag wins over its variable (even a blank flag, which then means unset), and messages name both:
+ * `--port / HTTP_PORT="x": …`. `flags` is keyed like `table` (commander's camelCase option names).
+ */
+export function settingsFromFlags<K extends string>(
+  table: Readonly<Record<K, FlagSetting>>,
+  flags: Partial<Record<K, string | undefined>>,
+  env: Env,
+): Settings {
+  const keys = Object.keys(table) as K[];
+  return new Settings(env, {
+    overrides: Object.fromEntries(
+      keys.flatMap((key) => (flags[key] !== undefined ? [[table[key].env, flags[key]]] : [])),
+    ),
+    label: (variable) => {
+      const key = keys.find((k) => table[k].env === variable);
+      return key ? `${table[key].flag} / ${variable}` : variable;
+    },
+  });
+}
