@@ -265,7 +265,7 @@ describe('infra/forwarder/iam-policy.json', () => {
 });
 
 describe('infra/forwarder/Dockerfile', () => {
-  test('Node 22 on Alpine, only the bundle, a numeric non-root user, an exec-form entry point', async () => {
+  test('Node 22 on Alpine, only the bundles (forwarder, mirror), a numeric non-root user, an exec-form entry point', async () => {
     const lines = (await readFile(`${dir}Dockerfile`, 'utf8'))
       .split('\n')
       .map((l) => l.trim())
@@ -273,7 +273,7 @@ describe('infra/forwarder/Dockerfile', () => {
     expect(lines.filter((l) => l.startsWith('FROM '))).toEqual(['FROM node:22-alpine']);
     const copies = lines.filter((l) => /^(COPY|ADD) /.test(l));
     expect(copies).toHaveLength(1);
-    expect(copies[0]).toMatch(/ dist\/forwarder\.mjs \/app\/forwarder\.mjs$/);
+    expect(copies[0]).toMatch(/ dist\/forwarder\.mjs dist\/mirror\.mjs \/app\/$/);
     expect(lines.filter((l) => l.startsWith('RUN '))).toEqual([]);
     const user = lines.find((l) => l.startsWith('USER '));
     expect(user).toMatch(/^USER [1-9]\d*(:\d+)?$/);

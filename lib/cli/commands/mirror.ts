@@ -27,8 +27,12 @@ import { addZkOptions, registryFromCliOptions, withRegistry, type ZkCliOptions }
 type MirrorCommandOptions = MirrorFlags & ZkCliOptions & { dryRun?: boolean };
 
 export function registerMirror(program: Command): void {
-  const command = program
-    .command('mirror')
+  configureMirrorCommand(program.command('mirror'));
+}
+
+/** Adds the mirror's options and action to `command` (a subcommand of the CLI, or the image's own program). */
+export function configureMirrorCommand(command: Command): Command {
+  command
     .description(
       "Keep the registry's hand-made entries (and, with --include-clusters, other clusters') as Services and " +
         'EndpointSlices in one namespace, so pods reach them by DNS. Runs in the cluster as 2 replicas; one writes.',
@@ -38,7 +42,7 @@ export function registerMirror(program: Command): void {
       'read the document and the namespace once, print what a sync would do and why entries are not mirrored; write nothing',
     );
   addSettingOptions(command, MIRROR_SETTINGS);
-  addZkOptions(command).action((options: MirrorCommandOptions) => runMirrorCommand(options));
+  return addZkOptions(command).action((options: MirrorCommandOptions) => runMirrorCommand(options));
 }
 
 function configFrom(options: MirrorCommandOptions): MirrorConfig {
