@@ -14,6 +14,8 @@ import { serviceListApiFor } from '../kube/connect.ts';
 import { LocalEventBridge } from '../local/eventbridge/server.ts';
 import { rulePatternsFromServerlessYml } from '../local/eventbridge/serverless-rules.ts';
 import { LocalQueue, type LocalQueueOptions } from '../local/queue.ts';
+import { parseMirrorConfig } from '../mirror/config.ts';
+import { type MirrorProcess, startMirrorProcess } from '../mirror/process.ts';
 import {
   type DamageCheck,
   type ReconcileResult,
@@ -61,6 +63,8 @@ export interface LocalPipelineOptions {
   readonly onSyncReport?: (result: SyncBatchResult) => void;
   /** Each reconcile's result, and why it ran (a timer, a sync's request, a damage check, a person). */
   readonly onReconcile?: (result: ReconcileResult | Error, why: string) => void;
+  /** Run the mirror too: the hand-made entries as Services in `namespace` of the same cluster. */
+  readonly mirror?: { readonly namespace: string; readonly logger?: ForwarderLogger };
 }
 
 type ReconcileOptions = { dryRun?: boolean; force?: boolean; resetState?: boolean };
@@ -104,6 +108,8 @@ export class LocalPipeline {
   readonly forwarders: Forwarder[];
   readonly registry: ZkRegistryStore;
   readonly config: RegistryConfig;
+  /** The mirror, when the options ask for it. */
+  mirror: MirrorProcess | undefined;
   private readonly store: ZkStore;
   private readonly options: LocalPipelineOptions;
   private reconcileTimer: NodeJS.Timeout | undefined;
@@ -149,6 +155,20 @@ export class LocalPipeline {
     });
     const pipeline = new LocalPipeline(options, eventBridge);
     pipeline.run();
+    if (options.mirror) {
+      // The mirror's defaults, as the deployed one runs with them, in the namespace asked for.
+      const config = parseMirrorConfig(
+        { clusterId: options.clusterId, namespace: options.mirror.namespace },
+        {},
+        'kube-zk-sync-dev',
+      );
+      pipeline.mirror = await startMirrorProcess({
+        config: { ...config, port: null },
+        source: pipeline.registry,
+        kubeConfig: options.kubeConfig,
+        ...(options.mirror.logger ? { logger: options.mirror.logger } : {}),
+      });
+    }
     return pipeline;
   }
 
@@ -238,6 +258,7 @@ export class LocalPipeline {
   async stop(): Promise<void> {
     clearInterval(this.reconcileTimer);
     clearInterval(this.checkTimer);
+    await this.mirror?.stop();
     await Promise.all(this.forwarders.map((f) => f.stop({ flushMs: 2000 })));
     await this.reconciling;
     await this.queue.stop();

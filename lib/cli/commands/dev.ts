@@ -8,6 +8,7 @@ import type { Command } from 'commander';
 import { ApiServerSimulator, generateServices, startChurn } from '../../local/apiserver/index.ts';
 import { ZooKeeperCluster } from '../../local/zookeeper.ts';
 import type { ReconcileResult } from '../../reconcile/reconcile.ts';
+import { handEntry } from '../../registry/document.ts';
 import { describeDamage } from '../../registry/ownership.ts';
 import type { SyncBatchResult } from '../../sync/batch.ts';
 import { LocalPipeline } from '../local-pipeline.ts';
@@ -25,6 +26,8 @@ interface DevOptions {
   windowMs: string;
   batchSize: string;
   reconcileEvery: string;
+  mirror?: boolean;
+  mirrorNamespace: string;
 }
 
 export function registerDev(program: Command): void {
@@ -44,6 +47,9 @@ export function registerDev(program: Command): void {
     .option('--window-ms <ms>', 'the batching window of the queue (the debounce)', '1000')
     .option('--batch-size <n>', 'the most records in one sync invocation', '1000')
     .option('--reconcile-every <seconds>', 'seconds between reconciles (0: none)', '60')
+    .option('--mirror', 'run the mirror too (the default with --simulate): hand-made entries as Services')
+    .option('--no-mirror', 'do not run the mirror')
+    .option('--mirror-namespace <namespace>', 'the namespace the mirror writes', 'registry')
     .action((options: DevOptions) => dev(options));
 }
 
@@ -110,6 +116,42 @@ function describeReconcile(result: ReconcileResult | Error, why: string): string
   );
 }
 
+/** What the mirror did, one line each (its log is JSON for a cluster; here a person reads it). */
+const mirrorLog = {
+  debug() {},
+  info: (message: string, fields: Readonly<Record<string, unknown>> = {}) =>
+    message.startsWith('created') || message.startsWith('updated') || message.startsWith('deleted')
+      ? say(`mirror: ${message} ${String(fields.name)}`)
+      : message.startsWith('leading')
+        ? say('mirror: leading, writing')
+        : undefined,
+  warn: (message: string, fields: Readonly<Record<string, unknown>> = {}) =>
+    say(
+      `mirror: ${message}${fields.entry ? ` "${String(fields.entry)}"` : ''}${fields.reason ? `: ${String(fields.reason)}` : ''}`,
+    ),
+  error: (message: string, fields: Readonly<Record<string, unknown>> = {}) =>
+    say(`mirror: ${message}${fields.reason ? `: ${String(fields.reason)}` : ''}`),
+};
+
+/** A few databases and queues, as people register them, so the simulated registry has something to mirror. */
+const EXAMPLES = [
+  { name: 'kafka', description: 'Kafka brokers (example)', endpoints: ['kafka.example.internal:9092'] },
+  {
+    name: 'postgres.orders',
+    description: 'Orders database (example)',
+    endpoints: ['10.20.0.11:5432', '10.20.0.12:5432'],
+  },
+  { name: 'redis', description: 'Cache (example)', endpoints: ['10.20.1.5:6379', '[fd00:20::5]:6379'] },
+];
+
+async function registerExamples(pipeline: LocalPipeline): Promise<void> {
+  const { written } = await pipeline.registry.modify((doc) => {
+    if (doc.entries.some((e) => !e.owner)) return { result: undefined };
+    return { document: { entries: [...doc.entries, ...EXAMPLES.map(handEntry)] }, result: undefined };
+  });
+  if (written) say(`registry: registered ${EXAMPLES.map((e) => e.name).join(', ')} by hand (examples)`);
+}
+
 async function dev(options: DevOptions): Promise<void> {
   if (options.simulate && options.kubeconfig)
     throw new CliError('use either --kubeconfig or --simulate, not both', 2);
@@ -167,6 +209,7 @@ async function dev(options: DevOptions): Promise<void> {
       say(`ZooKeeper: started at ${zkConnect} (stopped on exit)`);
     }
 
+    const mirroring = options.mirror ?? options.simulate === true;
     const pipeline = await LocalPipeline.start({
       kubeConfig,
       zkConnect,
@@ -179,12 +222,19 @@ async function dev(options: DevOptions): Promise<void> {
       damageCheckEveryMs: DAMAGE_CHECK_EVERY_MS,
       onSyncReport: (result) => say(describeBatch(result)),
       onReconcile: (result, why) => say(describeReconcile(result, why)),
+      ...(mirroring ? { mirror: { namespace: options.mirrorNamespace, logger: mirrorLog } } : {}),
     });
     cleanup.push(() => pipeline.stop());
     say(
       `registry: ${options.path} on ${zkConnect}, owner "${options.clusterId}"; window ${windowMs} ms, reconcile every ${reconcileEvery} s`,
     );
     say(`watch it: npx kube-zk-sync registry watch --zk ${zkConnect} --path ${options.path}`);
+    if (mirroring) {
+      if (options.simulate) await registerExamples(pipeline);
+      say(
+        `mirror: hand-made entries as Services in namespace ${options.mirrorNamespace} (kubectl get svc,endpointslices -n ${options.mirrorNamespace})`,
+      );
+    }
 
     const stopWatch = pipeline.registry.watch(({ document, error, version, bytes }) => {
       if (error) return say(`document v${version}: does not parse (${error.message})`);
