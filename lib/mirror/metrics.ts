@@ -28,6 +28,10 @@ export class MirrorMetrics extends PrometheusMetrics {
   );
   readonly #held = this.#gauge('deletions_held', '1 while the deletion guard holds deletions of Services.');
   readonly #leader = this.#gauge('leader', '1 while this replica holds the Lease and writes.');
+  readonly #version = this.#gauge(
+    'document_version',
+    'The znode version of the document last read (-1: missing); a version that does not parse included.',
+  );
   readonly #ready = this.#gauge('ready', '1 once the first complete read (and, as leader, sync) is done.');
   readonly #written = new Counter({
     name: `${PREFIX}objects_written_total`,
@@ -83,6 +87,9 @@ export class MirrorMetrics extends PrometheusMetrics {
   }
   writeFailed(): void {
     this.#writeErrors.inc();
+  }
+  documentVersion(version: number): void {
+    this.#version.set(version);
   }
   documentError(): void {
     this.#readErrors.inc();

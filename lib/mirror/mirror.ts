@@ -112,6 +112,7 @@ export class Mirror {
     if (this.#loop) return;
     this.#stopWatch = this.#o.source.watch(
       (v) => {
+        this.#o.metrics?.documentVersion(v.version);
         if (v.error) {
           this.#o.metrics?.documentError();
           this.#log.error('the registry document does not parse; nothing is changed until it does', {
