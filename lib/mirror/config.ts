@@ -3,7 +3,7 @@
 // --auth-file, --timeout) are the CLI's shared ones.
 import { timingsProblem } from '../kube/leader-election.ts';
 import { LOG_LEVELS, type LogLevel } from '../util/log.ts';
-import { type Env, settingsFromFlags } from '../util/settings.ts';
+import { type Env, PROCESS_SETTINGS, settingsFromFlags } from '../util/settings.ts';
 import { checkClusterId, InvalidClusterIdError } from '../zk/registry-store.ts';
 
 export class MirrorConfigError extends Error {
@@ -65,12 +65,7 @@ export const MIRROR_SETTINGS = {
     help: "hold deletions that would remove more than this share (0–1) of the mirror's Services",
     default: 0.5,
   },
-  kubeconfig: {
-    flag: '--kubeconfig',
-    arg: 'file',
-    env: 'KUBECONFIG',
-    help: 'kubeconfig file; default: $KUBECONFIG, ~/.kube/config, then the in-cluster service account',
-  },
+  kubeconfig: PROCESS_SETTINGS.kubeconfig,
   leaseName: {
     flag: '--lease-name',
     arg: 'name',
@@ -119,13 +114,7 @@ export const MIRROR_SETTINGS = {
     help: 'ZooKeeper session timeout: a connection silent this long is replaced',
     default: 15,
   },
-  port: {
-    flag: '--port',
-    arg: 'port',
-    env: 'HTTP_PORT',
-    help: 'port of /healthz, /readyz and /metrics',
-    default: 8080,
-  },
+  port: PROCESS_SETTINGS.port,
   concurrency: {
     flag: '--concurrency',
     arg: 'n',
@@ -133,13 +122,7 @@ export const MIRROR_SETTINGS = {
     help: 'applies and deletes in flight at once',
     default: 8,
   },
-  logLevel: {
-    flag: '--log-level',
-    arg: 'level',
-    env: 'LOG_LEVEL',
-    help: 'debug, info, warn or error',
-    default: 'info' as LogLevel,
-  },
+  logLevel: { ...PROCESS_SETTINGS.logLevel, default: 'info' as LogLevel },
 } as const;
 
 export type MirrorFlags = Partial<Record<keyof typeof MIRROR_SETTINGS, string | undefined>>;

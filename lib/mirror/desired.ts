@@ -273,33 +273,29 @@ export function desiredObjects(document: RegistryDocument, selection: MirrorSele
       labels: { ...labels, ...ownership },
       annotations,
     });
-    if ('externalName' in shape) {
-      mirrored.push({
-        entry: entry.name,
-        service: {
-          apiVersion: 'v1',
-          kind: 'Service',
-          metadata: meta(name, {}),
-          spec: { type: 'ExternalName', externalName: shape.externalName },
-        },
-        slices: [],
-      });
-      continue;
-    }
-    mirrored.push({
-      entry: entry.name,
-      service: {
-        apiVersion: 'v1',
-        kind: 'Service',
-        metadata: meta(name, {}),
-        spec: {
-          type: 'ClusterIP',
-          ports: shape.ports.map(mirrorPort),
-          ...(shape.byFamily.has('IPv6') ? { ipFamilyPolicy: 'PreferDualStack' as const } : {}),
-        },
-      },
-      slices: slicesFor(name, shape.byFamily, meta),
+    const service = (spec: DesiredService['spec']): DesiredService => ({
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: meta(name, {}),
+      spec,
     });
+    mirrored.push(
+      'externalName' in shape
+        ? {
+            entry: entry.name,
+            service: service({ type: 'ExternalName', externalName: shape.externalName }),
+            slices: [],
+          }
+        : {
+            entry: entry.name,
+            service: service({
+              type: 'ClusterIP',
+              ports: shape.ports.map(mirrorPort),
+              ...(shape.byFamily.has('IPv6') ? { ipFamilyPolicy: 'PreferDualStack' as const } : {}),
+            }),
+            slices: slicesFor(name, shape.byFamily, meta),
+          },
+    );
   }
   return { mirrored, unmirrorable, skipped };
 }

@@ -144,3 +144,27 @@ export function settingsFromFlags<K extends string>(
     },
   });
 }
+
+/** The settings every in-cluster process has, in its settings table, spelled once. */
+export const PROCESS_SETTINGS = {
+  kubeconfig: {
+    flag: '--kubeconfig',
+    arg: 'file',
+    env: 'KUBECONFIG',
+    help: 'kubeconfig file; default: $KUBECONFIG, ~/.kube/config, then the in-cluster service account',
+  },
+  port: {
+    flag: '--port',
+    arg: 'port',
+    env: 'HTTP_PORT',
+    help: 'port of /healthz, /readyz and /metrics',
+    default: 8080,
+  },
+  logLevel: {
+    flag: '--log-level',
+    arg: 'level',
+    env: 'LOG_LEVEL',
+    help: 'debug, info, warn or error',
+    default: 'info',
+  },
+} as const;

@@ -4,27 +4,11 @@
 // only and nothing cluster-wide, the ZooKeeper identity from a Secret, the mirror's bundle in the forwarder's image,
 // and settings the mirror knows.
 import { fileURLToPath } from 'node:url';
-import { Deployment } from 'kubernetes-models/apps/v1';
-import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
-import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
-import { Role, RoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1';
-import { ConfigMap, Namespace, ServiceAccount } from 'kubernetes-models/v1';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { MIRROR_SETTINGS } from '../../lib/mirror/config.ts';
-import { type K8sObject, kustomize, theOne } from '../support/kustomize.ts';
+import { type K8sObject, kustomize, modelFor, theOne } from '../support/kustomize.ts';
 
 const dir = fileURLToPath(new URL('../../infra/mirror/', import.meta.url));
-
-const MODELS = {
-  'v1/Namespace': Namespace,
-  'v1/ServiceAccount': ServiceAccount,
-  'v1/ConfigMap': ConfigMap,
-  'apps/v1/Deployment': Deployment,
-  'policy/v1/PodDisruptionBudget': PodDisruptionBudget,
-  'networking.k8s.io/v1/NetworkPolicy': NetworkPolicy,
-  'rbac.authorization.k8s.io/v1/Role': Role,
-  'rbac.authorization.k8s.io/v1/RoleBinding': RoleBinding,
-} as const;
 
 let base: K8sObject[];
 let overlay: K8sObject[];
@@ -37,7 +21,7 @@ describe('kubectl kustomize infra/mirror', () => {
   test('every object validates, all in the write namespace, nothing cluster-wide', () => {
     for (const objects of [base, overlay]) {
       for (const object of objects) {
-        const Model = MODELS[`${object.apiVersion}/${object.kind}` as keyof typeof MODELS];
+        const Model = modelFor(object);
         expect(Model, `${object.apiVersion} ${object.kind}`).toBeDefined();
         expect(() => new Model(object as never).validate(), `${object.kind}`).not.toThrow();
         if (object.kind !== 'Namespace') expect(object.metadata.namespace, object.kind).toBe('registry');
