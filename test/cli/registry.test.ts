@@ -362,4 +362,26 @@ describe('kube-zk-sync registry', () => {
     const code = await new Promise((resolve) => watcher.child.once('exit', resolve));
     expect(code).toBe(0);
   });
+
+  test('watch names each entry a version adds, changes and removes', async () => {
+    const path = newPath();
+    await cli(path, 'registry', 'register', '--name', 'kept', '--endpoint', 'k:1');
+    const watcher = startCli(['registry', 'watch'], { ZK_CONNECT: zk, REGISTRY_PATH: path });
+    try {
+      await eventually('the first version', () => watcher.lines.some((l) => / version 0: /.test(l)));
+      await cli(path, 'registry', 'register', '--name', 'db', '--endpoint', 'db:5432');
+      await eventually('the addition', () => watcher.lines.includes('  + db  db:5432'));
+      await cli(path, 'registry', 'register', '--name', 'db', '--endpoint', 'db:5433');
+      await eventually('the change', () => watcher.lines.includes('  ~ db  db:5433'));
+      await cli(path, 'registry', 'deregister', '--name', 'db');
+      await eventually('the removal', () => watcher.lines.includes('  - db  db:5433'));
+      expect(watcher.lines.filter((l) => l.startsWith('  '))).toEqual([
+        '  + db  db:5432',
+        '  ~ db  db:5433',
+        '  - db  db:5433',
+      ]);
+    } finally {
+      watcher.child.kill('SIGINT');
+    }
+  });
 });

@@ -1,6 +1,4 @@
 // Renders a kustomization with kubectl's built-in kustomize (offline), as `kubectl apply -k` would apply it.
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { Deployment } from 'kubernetes-models/apps/v1';
 import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
@@ -12,8 +10,7 @@ import {
 } from 'kubernetes-models/rbac.authorization.k8s.io/v1';
 import { ConfigMap, Namespace, ServiceAccount } from 'kubernetes-models/v1';
 import { parseAllDocuments } from 'yaml';
-
-const KUBECTL = '/usr/bin/kubectl';
+import { kubectlOffline } from './kubectl.ts';
 
 export interface K8sObject {
   apiVersion: string;
@@ -29,7 +26,7 @@ export interface K8sObject {
 }
 
 export async function kustomize(path: string): Promise<K8sObject[]> {
-  const { stdout } = await promisify(execFile)(KUBECTL, ['kustomize', path], { timeout: 30_000 });
+  const stdout = await kubectlOffline(['kustomize', path]);
   return parseAllDocuments(stdout).map((d) => d.toJS() as K8sObject);
 }
 

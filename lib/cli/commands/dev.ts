@@ -8,7 +8,8 @@ import type { Command } from 'commander';
 import { ApiServerSimulator, generateServices, startChurn } from '../../local/apiserver/index.ts';
 import { ZooKeeperCluster } from '../../local/zookeeper.ts';
 import type { ReconcileResult } from '../../reconcile/reconcile.ts';
-import { handEntry } from '../../registry/document.ts';
+import { describeChange, documentChanges } from '../../registry/changes.ts';
+import { emptyDocument, handEntry, type RegistryDocument } from '../../registry/document.ts';
 import { describeDamage } from '../../registry/ownership.ts';
 import type { SyncBatchResult } from '../../sync/batch.ts';
 import { LocalPipeline } from '../local-pipeline.ts';
@@ -236,11 +237,16 @@ async function dev(options: DevOptions): Promise<void> {
       );
     }
 
+    let shown: RegistryDocument | undefined;
     const stopWatch = pipeline.registry.watch(({ document, error, version, bytes }) => {
       if (error) return say(`document v${version}: does not parse (${error.message})`);
-      const entries = document?.entries ?? [];
-      const hand = entries.filter((e) => !e.owner).length;
-      say(`document v${version}: ${entries.length} entries (${hand} hand-made), ${bytes} bytes`);
+      const current = document ?? emptyDocument;
+      const hand = current.entries.filter((e) => !e.owner).length;
+      const changes = shown ? documentChanges(shown, current).map(describeChange) : [];
+      shown = current;
+      say(
+        `document v${version}: ${current.entries.length} entries (${hand} hand-made), ${bytes} bytes${details(changes)}`,
+      );
     });
     cleanup.push(async () => stopWatch());
     const status = setInterval(() => {

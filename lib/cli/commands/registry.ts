@@ -1,6 +1,7 @@
 // `kube-zk-sync registry …`: for the people who register databases and queues by hand. Edits are compare-and-set
 // writes, like the sync's, so a person and the Lambdas never lose each other's updates.
 import { type Command, Option } from 'commander';
+import { describeChange, documentChanges } from '../../registry/changes.ts';
 import { entryNamed, type RegistryDocument, readerView, type StoredEntry } from '../../registry/document.ts';
 import {
   deregisterByHand,
@@ -212,17 +213,24 @@ export function registerRegistryCommands(program: Command, write?: Print): void 
     .action((options: ZkCliOptions & { clusterId: string; dryRun?: boolean }) =>
       withRegistry(options, async (store) => {
         const purge = await store.purge(options.clusterId, { dryRun: options.dryRun === true });
-        for (const e of purge.removed) print(`- ${e.name}  ${e.endpoints.join(',') || '-'}`);
+        for (const e of purge.removed) print(describeChange({ kind: '-', ...e }));
         const what = `${purge.removed.length} entries of cluster "${options.clusterId}"`;
         if (options.dryRun) print(`dry run: would remove ${what} from ${store.path}, and its sync state`);
         else print(`removed ${what} from ${store.path}${purge.stateRemoved ? ', and its sync state' : ''}`);
       }),
     );
 
-  addZkOptions(registry.command('watch').description('print one line for every new version of the document'))
+  addZkOptions(
+    registry
+      .command('watch')
+      .description(
+        'print one line for every new version of the document, and a line for each entry it changes',
+      ),
+  )
     .option('--json', 'print each version as one JSON line with its entries')
     .action(async (options: ZkCliOptions & { json?: boolean }) => {
       const store = registryFromCliOptions(options);
+      let shown: RegistryDocument | undefined;
       await new Promise<void>((resolve) => {
         const stop = store.watch(
           ({ document, error, version, bytes }) => {
@@ -243,6 +251,10 @@ export function registerRegistryCommands(program: Command, write?: Print): void 
                   ? 'does not exist'
                   : `${entries.length} entries (${hand} hand-made), ${bytes} bytes`;
               print(`${at} version ${version}: ${state}`);
+              const current = document ?? { entries: [] };
+              if (shown)
+                for (const change of documentChanges(shown, current)) print(`  ${describeChange(change)}`);
+              shown = current;
             }
           },
           (error) => printError(`${new Date().toISOString()} ${error.message}; retrying`),

@@ -1,5 +1,5 @@
 // Real kubectl against the apiserver simulator, and the `kube-zk-sync simulate` command end to end.
-import { type ChildProcess, execFile, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,26 +9,10 @@ import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { ApiServerSimulator, generateServices, type Service } from '../../../lib/local/apiserver/index.ts';
 
 import { eventually } from '../../support/cli.ts';
+import { kubectlBin } from '../../support/kubectl.ts';
 
 const run = promisify(execFile);
 const repoRoot = fileURLToPath(new URL('../../..', import.meta.url));
-
-let foundKubectl: string | undefined;
-
-/** kubectl is part of what is tested: without it each test that needs it fails and says how to get it. */
-function kubectlBin(): string {
-  if (foundKubectl) return foundKubectl;
-  const bin = process.env.KUBECTL ?? 'kubectl';
-  const probe = spawnSync(bin, ['version', '--client'], { timeout: 20_000, encoding: 'utf8' });
-  if (probe.error || probe.status !== 0) {
-    throw new Error(
-      `kubectl is required by these tests and "${bin}" did not run (${probe.error?.message ?? probe.stderr.trim()}): ` +
-        'install kubectl (https://kubernetes.io/docs/tasks/tools/) or set KUBECTL to its path.',
-    );
-  }
-  foundKubectl = bin;
-  return bin;
-}
 
 let dir: string;
 

@@ -1,0 +1,109 @@
+// Real kubectl for the tests: found on the PATH (or at KUBECTL), run with a throwaway kubeconfig and discovery cache
+// so nothing lands in ~/.kube. `npm test` runs infra/ensure-kubectl.sh first, which installs it when it can.
+import { execFile, spawnSync } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+
+let found: string | undefined;
+
+/** The kubectl to run: KUBECTL if set, else `kubectl` from the PATH; throws saying how to get it when it does not run. */
+export function kubectlBin(): string {
+  if (found) return found;
+  const bin = process.env.KUBECTL || 'kubectl';
+  const probe = spawnSync(bin, ['version', '--client'], { timeout: 20_000, encoding: 'utf8' });
+  if (probe.error || probe.status !== 0) {
+    throw new Error(
+      `kubectl is required by these tests and "${bin}" did not run (${probe.error?.message ?? probe.stderr.trim()}): ` +
+        "run 'bash infra/ensure-kubectl.sh' (as root on Debian it installs kubernetes-client), install kubectl " +
+        '(https://kubernetes.io/docs/tasks/tools/) or set KUBECTL to its path.',
+    );
+  }
+  found = bin;
+  return bin;
+}
+
+/** A kubeconfig whose one context talks plain HTTP to `server`, with no credentials. */
+export function kubeconfigFor(server: string, namespace = 'default'): string {
+  return [
+    'apiVersion: v1',
+    'kind: Config',
+    'clusters:',
+    `- name: local\n  cluster:\n    server: ${server}`,
+    'users:',
+    '- name: local\n  user: {}',
+    'contexts:',
+    `- name: local\n  context:\n    cluster: local\n    user: local\n    namespace: ${namespace}`,
+    'current-context: local',
+    '',
+  ].join('\n');
+}
+
+export interface KubectlResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** kubectl pointed at one server, in a temporary folder it owns; `close()` removes the folder. */
+export interface Kubectl {
+  /** Runs kubectl with `args`; resolves with the exit code and output (never rejects on a non-zero exit). */
+  run(
+    args: readonly string[],
+    options?: { env?: Record<string, string>; bin?: string },
+  ): Promise<KubectlResult>;
+  /** Like run, but rejects with the stderr when kubectl fails; resolves with stdout. */
+  ok(...args: string[]): Promise<string>;
+  /** The folder for the test's own files (manifests), removed by close(). */
+  readonly dir: string;
+  readonly kubeconfig: string;
+  close(): Promise<void>;
+}
+
+/** kubectl (`options.bin`, else kubectlBin()) with a kubeconfig for `server` in a temporary folder. */
+export async function kubectlFor(
+  server: string,
+  options: { timeoutMs?: number; bin?: string } = {},
+): Promise<Kubectl> {
+  const dir = await mkdtemp(join(tmpdir(), 'kube-zk-sync-kubectl-'));
+  const kubeconfig = join(dir, 'kubeconfig');
+  await writeFile(kubeconfig, kubeconfigFor(server), { mode: 0o600 });
+  const timeout = options.timeoutMs ?? 30_000;
+  const run: Kubectl['run'] = (args, opts = {}) =>
+    new Promise((resolve) => {
+      execFile(
+        opts.bin ?? options.bin ?? kubectlBin(),
+        ['--kubeconfig', kubeconfig, '--cache-dir', join(dir, 'cache'), ...args],
+        { timeout, env: { ...process.env, KUBECONFIG: kubeconfig, HOME: dir, ...opts.env } },
+        (error, stdout, stderr) => {
+          const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
+          resolve({ code, stdout, stderr });
+        },
+      );
+    });
+  return {
+    dir,
+    kubeconfig,
+    run,
+    async ok(...args) {
+      const r = await run(args);
+      if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')} exited ${r.code}: ${r.stderr.trim()}`);
+      return r.stdout;
+    },
+    close: () => rm(dir, { recursive: true, force: true }),
+  };
+}
+
+/** The client's minor version (`20` for 1.20), from `kubectl version --client -o json`. */
+export function kubectlMinor(bin = kubectlBin()): number {
+  const probe = spawnSync(bin, ['version', '--client', '-o', 'json'], { timeout: 20_000, encoding: 'utf8' });
+  const minor = (JSON.parse(probe.stdout) as { clientVersion: { minor: string } }).clientVersion.minor;
+  return Number.parseInt(minor, 10);
+}
+
+/** Runs kubectl without a server (`kustomize`, `version --client`). */
+export async function kubectlOffline(args: readonly string[], timeoutMs = 30_000): Promise<string> {
+  const { stdout } = await promisify(execFile)(kubectlBin(), args, { timeout: timeoutMs });
+  return stdout;
+}
