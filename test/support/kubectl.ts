@@ -107,3 +107,16 @@ export async function kubectlOffline(args: readonly string[], timeoutMs = 30_000
   const { stdout } = await promisify(execFile)(kubectlBin(), args, { timeout: timeoutMs });
   return stdout;
 }
+
+/** Arguments that point kubectl at `kubeconfig`, with its discovery cache under `dir` so nothing lands in ~/.kube. */
+export function kubectlArgs(kubeconfig: string, dir: string, args: readonly string[]): string[] {
+  return ['--kubeconfig', kubeconfig, '--cache-dir', join(dir, 'kube-cache'), ...args];
+}
+
+/** Runs kubectl with an existing kubeconfig and returns its stdout; a non-zero exit rejects with stderr in the error. */
+export async function kubectl(kubeconfig: string, dir: string, ...args: string[]): Promise<string> {
+  const { stdout } = await promisify(execFile)(kubectlBin(), kubectlArgs(kubeconfig, dir, args), {
+    timeout: 30_000,
+  });
+  return stdout;
+}

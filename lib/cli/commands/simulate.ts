@@ -1,4 +1,4 @@
-// `kube-zk-sync simulate`: a kube-apiserver for Services on this machine, so the forwarder, the reconcile and kubectl
+// `kube-zk-sync simulate`: a kube-apiserver for Services (and EndpointSlices, Leases, Events) on this machine, so the forwarder, the reconcile and kubectl
 // can be tried without a cluster. The simulator is lib/local/apiserver; this module only parses options and runs it.
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
@@ -11,6 +11,7 @@ interface SimulateOptions {
   churn?: string;
   churnFor?: string;
   seed: string;
+  lbDelay: string;
   kubeconfigOut: string;
 }
 
@@ -18,7 +19,8 @@ export function registerSimulate(program: Command): void {
   program
     .command('simulate')
     .description(
-      'Serve simulated Kubernetes Services (list, watch, kubectl discovery) on 127.0.0.1 until interrupted. ' +
+      'Serve simulated Kubernetes Services (read and written with kubectl, a cloud controller giving load balancers ' +
+        'their address) on 127.0.0.1 until interrupted. ' +
         '--services N makes N LoadBalancer Services with an ingress, plus ClusterIP Services and pending load balancers.',
     )
     .requiredOption('--port <port>', 'TCP port to listen on (0: any free port)')
@@ -29,6 +31,11 @@ export function registerSimulate(program: Command): void {
       'stop the churn after this many seconds (default: run until interrupted)',
     )
     .option('--seed <seed>', 'seed for the generated Services and the churn', '1')
+    .option(
+      '--lb-delay <seconds>',
+      'seconds until a LoadBalancer Service created through the API (kubectl) gets its address (0: at once)',
+      '5',
+    )
     .requiredOption('--kubeconfig-out <file>', 'write a kubeconfig for the simulator here')
     .action((options: SimulateOptions) => simulate(options));
 }
@@ -41,6 +48,9 @@ async function simulate(options: SimulateOptions): Promise<void> {
   const churnFor = options.churnFor === undefined ? undefined : positive(options.churnFor, '--churn-for');
   if (churnFor !== undefined && rate === undefined)
     throw new CliError('--churn-for needs --churn <changes-per-second>');
+  const lbDelay = Number(options.lbDelay);
+  if (options.lbDelay.trim() === '' || !Number.isFinite(lbDelay) || lbDelay < 0 || lbDelay > 3600)
+    throw new CliError(`--lb-delay must be a number of seconds from 0 to 3600, not "${options.lbDelay}"`);
   const kubeconfig = resolve(options.kubeconfigOut);
   // Listening for signals before anything is announced: whoever sees the kubeconfig may interrupt at once.
   const interrupted = new Promise<void>((done) => {
@@ -53,7 +63,7 @@ async function simulate(options: SimulateOptions): Promise<void> {
     process.on('SIGTERM', stop);
   });
 
-  const simulator = new ApiServerSimulator({ seed });
+  const simulator = new ApiServerSimulator({ seed, lbDelayMs: lbDelay * 1000 });
   for (const input of generateServices(services, { seed })) simulator.createService(input);
   try {
     await simulator.start({ port });

@@ -1,7 +1,7 @@
 // Realistic Services for demos and benchmarks, and a churn driver that keeps changing them. Everything is
 // drawn from a seeded generator, so a seed names one reproducible cluster and one reproducible change sequence.
 import { seededRandom } from '../random.ts';
-import type { LoadBalancerIngress, Service, ServiceInput } from './store.ts';
+import type { LoadBalancerIngress, Service, ServiceInput } from './services.ts';
 
 export const DEFAULT_NAMESPACES = ['payments', 'search', 'checkout', 'platform', 'data'];
 const APPS = [

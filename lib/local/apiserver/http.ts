@@ -1,13 +1,33 @@
 import { createHash } from 'node:crypto';
-// The wire protocol: discovery (enough for kubectl), GET of one Service, paged lists served from one snapshot,
-// and watches as chunked newline-delimited JSON events. Read-only: tests change Services in process.
+// The wire protocol: discovery, reads (GET, paged lists served from one snapshot, watches as chunked
+// newline-delimited JSON events) and writes (POST, PUT, PATCH, DELETE, and the status subresource) of every kind in
+// the catalog. The verbs' rules are the registry's; this module parses requests and writes responses.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { setTimeout as delay } from 'node:timers/promises';
+import { discoveryDocument, isDiscoveryPath } from './discovery.ts';
+import {
+  ApiError,
+  badRequest,
+  methodNotAllowed,
+  notSupported,
+  resourceNotFound,
+  type Status,
+  unsupportedMediaType,
+} from './errors.ts';
 import type { Faults, RequestKind } from './faults.ts';
-import { parseFieldSelector, parseLabelSelector, SelectorError, type ServiceFilter } from './selector.ts';
-import { type Change, keyOf, type Service, type ServiceStore } from './store.ts';
+import { type DeleteOptions, present, type Registry } from './registry.ts';
+import { apiVersionOf, findResource, type ResourceKind } from './resources.ts';
+import {
+  type ObjectFilter,
+  parseFieldSelector,
+  parseLabelSelector,
+  SelectorError,
+  selectableFields,
+} from './selector.ts';
+import { timestamp } from './services.ts';
+import { type Change, type KubeObject, keyOf, type ObjectStore } from './store.ts';
 
-export const SIMULATED_VERSION = { major: '1', minor: '32', gitVersion: 'v1.32.0-kube-zk-sync-simulator' };
+export { SIMULATED_VERSION } from './discovery.ts';
 
 export interface RequestStats {
   requests: Record<RequestKind, number>;
@@ -20,13 +40,6 @@ export interface RequestStats {
 }
 
 const RECENT_LIMIT = 500;
-
-interface Status {
-  code: number;
-  reason: string;
-  message: string;
-  details?: { name?: string; kind?: string };
-}
 
 type WatchEvent = { type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR'; object: unknown };
 
@@ -78,7 +91,8 @@ class WatchStream {
 }
 
 export interface ApiHandlerOptions {
-  store: ServiceStore;
+  store: ObjectStore;
+  registry: Registry;
   stats: RequestStats;
   bookmarkIntervalMs: () => number;
   faults: Faults;
@@ -88,18 +102,27 @@ export interface ApiHandlerOptions {
   clusterUid: string;
 }
 
+/** The largest request body accepted, as the apiserver's limit for one object (3 MiB). */
+const MAX_BODY_BYTES = 3 * 1024 * 1024;
+const JSON_MEDIA_TYPES = ['application/json'];
+const FIELD_VALIDATION = ['Ignore', 'Strict', 'Warn'];
+
 export class ApiHandler {
-  readonly #store: ServiceStore;
+  readonly #store: ObjectStore;
+  readonly #registry: Registry;
   readonly #stats: RequestStats;
   readonly #bookmarkIntervalMs: () => number;
   readonly #signal: AbortSignal;
   readonly #faults: Faults;
   readonly #watches = new Set<WatchStream>();
   readonly #clusterUid: string;
+  /** When the simulated cluster (and so its namespaces) came to be. */
+  readonly #born = timestamp();
 
   constructor(options: ApiHandlerOptions) {
     this.#clusterUid = options.clusterUid;
     this.#store = options.store;
+    this.#registry = options.registry;
     this.#stats = options.stats;
     this.#bookmarkIntervalMs = options.bookmarkIntervalMs;
     this.#faults = options.faults;
@@ -124,20 +147,15 @@ export class ApiHandler {
   readonly handle = (req: IncomingMessage, res: ServerResponse): void => {
     const url = new URL(req.url ?? '/', 'http://simulator');
     const route = routeOf(url);
-    const kind: RequestKind =
-      route.kind === 'collection'
-        ? isTrue(url.searchParams.get('watch'))
-          ? 'watch'
-          : 'list'
-        : route.kind === 'namespace'
-          ? 'get'
-          : route.kind;
+    const kind = requestKind(req.method ?? 'GET', route, url);
     this.#stats.requests[kind]++;
     this.#stats.recent.push({ kind, url: url.pathname + url.search });
     if (this.#stats.recent.length > RECENT_LIMIT) this.#stats.recent.shift();
     this.#serve(req, res, url, route, kind).catch((error: unknown) => {
-      if (!res.headersSent) sendStatus(res, { code: 500, reason: 'InternalError', message: String(error) });
-      else res.destroy();
+      if (res.headersSent) return void res.destroy();
+      if (error instanceof ApiError) return sendStatus(res, error.status);
+      if (error instanceof SelectorError) return sendStatus(res, badRequest(error.message).status);
+      sendStatus(res, { code: 500, reason: 'InternalError', message: String(error) });
     });
   };
 
@@ -148,10 +166,6 @@ export class ApiHandler {
     route: Route,
     kind: RequestKind,
   ): Promise<void> {
-    if (req.method !== 'GET') {
-      const message = `the simulator is read-only over HTTP (${req.method}): change Services through its API`;
-      return sendStatus(res, { code: 405, reason: 'MethodNotAllowed', message });
-    }
     const plan = this.#faults.planFor(kind);
     if (plan.delayMs > 0) {
       try {
@@ -163,80 +177,139 @@ export class ApiHandler {
     }
     if (plan.failStatus !== undefined)
       return sendStatus(res, injectedFailure(plan.failStatus), retryAfter(plan));
-    try {
-      switch (route.kind) {
-        case 'discovery':
-          return sendJson(res, 200, discovery(route.path, req.headers.host ?? ''));
-        case 'get':
-          return this.#get(res, route.namespace, route.name);
-        case 'namespace':
-          return this.#namespace(res, route.name);
-        case 'collection':
-          if (kind === 'watch')
-            return this.#watch(res, route.namespace, url.searchParams, plan.gone, plan.stall);
-          return this.#list(res, route.namespace, url.searchParams);
-        default:
-          return sendStatus(res, {
-            code: 404,
-            reason: 'NotFound',
-            message: 'the server could not find the requested resource',
-          });
+    const method = req.method ?? 'GET';
+    if (route.kind === 'discovery') {
+      if (method !== 'GET') throw methodNotAllowed();
+      const document = discoveryDocument(route.path, req.headers.host ?? '');
+      if (document === undefined) throw resourceNotFound();
+      return sendJson(res, 200, document);
+    }
+    if (route.kind === 'other') throw resourceNotFound();
+    const { resource, namespace, name, subresource } = route;
+    if (resource.plural === 'namespaces' && resource.group === '') {
+      if (kind === 'watch') throw methodNotAllowed(resource);
+      return this.#namespaces(res, method, name);
+    }
+    if (method === 'GET') {
+      if (name !== undefined) return sendJson(res, 200, this.#registry.get(resource, namespace, name));
+      if (kind === 'watch')
+        return this.#watch(res, resource, namespace, url.searchParams, plan.gone, plan.stall);
+      return this.#list(res, resource, namespace, url.searchParams);
+    }
+    const query = url.searchParams;
+    const options = writeOptions(query);
+    const body = await readBody(req);
+    switch (method) {
+      case 'POST': {
+        if (name !== undefined || (namespace === undefined && resource.namespaced))
+          throw methodNotAllowed(resource);
+        return sendJson(
+          res,
+          201,
+          this.#registry.create(resource, namespace, parseObject(req, body), options),
+        );
       }
-    } catch (error) {
-      if (error instanceof SelectorError || error instanceof BadRequest) {
-        return sendStatus(res, { code: 400, reason: 'BadRequest', message: error.message });
+      case 'PUT': {
+        if (name === undefined) throw methodNotAllowed(resource);
+        const result = this.#registry.replace(resource, namespace, name, parseObject(req, body), {
+          ...options,
+          subresource,
+        });
+        return sendJson(res, result.created ? 201 : 200, result.object);
       }
-      throw error;
+      case 'PATCH': {
+        if (name === undefined) throw methodNotAllowed(resource);
+        const result = this.#registry.patch(resource, namespace, name, req.headers['content-type'], body, {
+          ...options,
+          subresource,
+          force: isTrue(query.get('force')),
+        });
+        return sendJson(res, result.created ? 201 : 200, result.object);
+      }
+      case 'DELETE': {
+        if (name === undefined || subresource !== undefined) throw methodNotAllowed(resource);
+        const deleteOptions = body.trim() ? (parseObject(req, body) as DeleteOptions) : {};
+        const result = this.#registry.delete(resource, namespace, name, deleteOptions, options);
+        if (!result.removed) return sendJson(res, 200, result.object);
+        return sendJson(res, 200, {
+          kind: 'Status',
+          apiVersion: 'v1',
+          metadata: {},
+          status: 'Success',
+          details: {
+            name,
+            ...(resource.group && { group: resource.group }),
+            kind: resource.plural,
+            uid: result.object.metadata.uid,
+          },
+        });
+      }
+      default:
+        throw methodNotAllowed(resource);
     }
   }
 
-  #get(res: ServerResponse, namespace: string, name: string) {
-    const service = this.#store.get(namespace, name);
-    if (!service)
-      return sendStatus(res, { code: 404, reason: 'NotFound', message: `services "${name}" not found` });
-    sendJson(res, 200, service);
-  }
-
-  /** A namespace exists when it is one every cluster has, or when a Service lives in it. */
-  #namespace(res: ServerResponse, name: string) {
+  /** Namespaces every cluster has, and those some object lives in; kube-system's uid is the cluster's identity. */
+  #namespaces(res: ServerResponse, method: string, name: string | undefined) {
+    if (method !== 'GET') throw methodNotAllowed(findResource('', 'v1', 'namespaces'));
     if (this.#faults.refuseNamespaceRead()) {
+      const what = name === undefined ? '' : ` "${name}"`;
       return sendStatus(res, {
         code: 403,
         reason: 'Forbidden',
-        message: `namespaces "${name}" is forbidden: User "system:serviceaccount:simulator:client" cannot get resource "namespaces" in API group "" in the namespace "${name}"`,
-        details: { name, kind: 'namespaces' },
+        message: `namespaces${what} is forbidden: User "system:serviceaccount:simulator:client" cannot ${name === undefined ? 'list' : 'get'} resource "namespaces" in API group ""${name === undefined ? ' at the cluster scope' : ` in the namespace "${name}"`}`,
+        details: { ...(name !== undefined && { name }), kind: 'namespaces' },
       });
     }
-    const exists =
-      ['default', 'kube-system', 'kube-public'].includes(name) ||
-      this.#store.list().some((s) => s.metadata.namespace === name);
-    if (!exists)
-      return sendStatus(res, { code: 404, reason: 'NotFound', message: `namespaces "${name}" not found` });
+    const existing = new Set([
+      'default',
+      'kube-node-lease',
+      'kube-public',
+      'kube-system',
+      ...this.#store.namespacesInUse(),
+    ]);
+    if (name === undefined) {
+      return sendJson(res, 200, {
+        kind: 'NamespaceList',
+        apiVersion: 'v1',
+        metadata: { resourceVersion: String(this.#store.resourceVersion) },
+        items: [...existing].sort().map((n) => this.#namespace(n)),
+      });
+    }
+    if (!existing.has(name))
+      return sendStatus(res, {
+        code: 404,
+        reason: 'NotFound',
+        message: `namespaces "${name}" not found`,
+        details: { name, kind: 'namespaces' },
+      });
+    sendJson(res, 200, { kind: 'Namespace', apiVersion: 'v1', ...this.#namespace(name) });
+  }
+
+  #namespace(name: string) {
     const uid =
       name === 'kube-system'
         ? this.#clusterUid
         : createHash('sha256').update(`${this.#clusterUid}/${name}`).digest('hex').slice(0, 32);
-    sendJson(res, 200, {
-      kind: 'Namespace',
-      apiVersion: 'v1',
-      metadata: { name, uid, labels: { 'kubernetes.io/metadata.name': name } },
+    return {
+      metadata: { name, uid, creationTimestamp: this.#born, labels: { 'kubernetes.io/metadata.name': name } },
       spec: { finalizers: ['kubernetes'] },
       status: { phase: 'Active' },
-    });
+    };
   }
 
-  #list(res: ServerResponse, namespace: string | undefined, query: URLSearchParams) {
-    const filter = filterFor(namespace, query);
+  #list(res: ServerResponse, resource: ResourceKind, namespace: string | undefined, query: URLSearchParams) {
+    const filter = filterFor(resource, namespace, query);
     const limit = parseCount(query.get('limit'), 'limit');
     const requested = query.get('resourceVersion') ?? '';
     const token = query.get('continue');
     let rv: number;
-    let snapshot: Service[] | undefined;
+    let snapshot: KubeObject[] | undefined;
     let after = '';
     if (token) {
-      if (requested) throw new BadRequest('specifying resource version is not allowed when using continue');
+      if (requested) throw badRequest('specifying resource version is not allowed when using continue');
       ({ rv, after } = decodeContinue(token));
-      snapshot = this.#store.snapshotAt(rv);
+      snapshot = this.#store.snapshotAt(resource.plural, rv);
       if (!snapshot) return sendStatus(res, expired(CONTINUE_EXPIRED));
     } else {
       const current = this.#store.resourceVersion;
@@ -253,41 +326,46 @@ export class ApiHandler {
       const match = query.get('resourceVersionMatch');
       const exact = match === 'Exact' || (!match && limit !== undefined && asked !== undefined && asked > 0);
       rv = exact && asked !== undefined ? asked : current;
-      snapshot = this.#store.snapshotAt(rv);
+      snapshot = this.#store.snapshotAt(resource.plural, rv);
       if (!snapshot) return sendStatus(res, expired('The resourceVersion for the provided list is too old.'));
     }
     const matching = snapshot.filter(
-      (s) => keyOf(s.metadata.namespace, s.metadata.name) > after && filter(s),
+      (o) => keyOf(o.metadata.namespace, o.metadata.name) > after && filter(o),
     );
     const page = limit ? matching.slice(0, limit) : matching;
     const last = page[page.length - 1];
     const more = limit !== undefined && matching.length > limit && last !== undefined;
     const selective = query.has('labelSelector') || query.has('fieldSelector');
     sendJson(res, 200, {
-      kind: 'ServiceList',
-      apiVersion: 'v1',
+      kind: resource.listKind,
+      apiVersion: apiVersionOf(resource),
       metadata: {
         resourceVersion: String(rv),
         ...(more && { continue: encodeContinue(rv, keyOf(last.metadata.namespace, last.metadata.name)) }),
         ...(more && !selective && { remainingItemCount: matching.length - page.length }),
       },
       // The apiserver leaves kind and apiVersion out of list items; clients take them from the list.
-      items: page.map(({ kind: _kind, apiVersion: _apiVersion, ...item }) => item),
+      items: page.map((object) => {
+        const { kind: _kind, apiVersion: _apiVersion, ...item } = present(resource, object);
+        return item;
+      }),
     });
   }
 
   #watch(
     res: ServerResponse,
+    resource: ResourceKind,
     namespace: string | undefined,
     query: URLSearchParams,
     gone: 'stream' | 'http' | undefined,
     stall: boolean,
   ) {
-    const filter = filterFor(namespace, query);
+    const filter = filterFor(resource, namespace, query);
     const requested = query.get('resourceVersion') ?? '';
     const from = requested && requested !== '0' ? parseCount(requested, 'resourceVersion') : undefined;
     const timeoutSeconds = parseCount(query.get('timeoutSeconds'), 'timeoutSeconds');
-    const changes = from === undefined ? [] : this.#store.changesSince(from);
+    const storage = resource.plural;
+    const changes = from === undefined ? [] : this.#store.changesSince(from, storage);
     const tooOld: Status = expired(
       `too old resource version: ${requested || '0'} (${this.#store.compactedThrough + 1})`,
     );
@@ -300,7 +378,8 @@ export class ApiHandler {
     this.#stats.openWatches++;
     this.#stats.watchesStarted++;
     const unsubscribe = this.#store.subscribe((change) => {
-      const event = eventFor(change, filter);
+      if (change.storage !== storage) return;
+      const event = eventFor(resource, change, filter);
       if (event) watch.send(event);
     });
     res.on('close', () => {
@@ -318,11 +397,11 @@ export class ApiHandler {
       return watch.end();
     }
     if (from === undefined) {
-      for (const service of this.#store.list())
-        if (filter(service)) watch.send({ type: 'ADDED', object: service });
+      for (const object of this.#store.list(storage))
+        if (filter(object)) watch.send({ type: 'ADDED', object: present(resource, object) });
     } else {
       for (const change of changes) {
-        const event = eventFor(change, filter);
+        const event = eventFor(resource, change, filter);
         if (event) watch.send(event);
       }
     }
@@ -331,8 +410,8 @@ export class ApiHandler {
         watch.send({
           type: 'BOOKMARK',
           object: {
-            kind: 'Service',
-            apiVersion: 'v1',
+            kind: resource.kind,
+            apiVersion: apiVersionOf(resource),
             metadata: { resourceVersion: String(this.#store.resourceVersion) },
           },
         }),
@@ -343,87 +422,132 @@ export class ApiHandler {
   }
 }
 
+/** What a request is, for counting and for faults: reads of objects are list, watch or get; writes are other. */
+function requestKind(method: string, route: Route, url: URL): RequestKind {
+  if (route.kind === 'discovery') return 'discovery';
+  if (route.kind === 'other' || method !== 'GET') return 'other';
+  if (route.name !== undefined) return 'get';
+  return isTrue(url.searchParams.get('watch')) ? 'watch' : 'list';
+}
+
+/** `?dryRun=All`, `?fieldManager=`, `?fieldValidation=` as the apiserver checks them. */
+function writeOptions(query: URLSearchParams): { dryRun: boolean; fieldManager?: string } {
+  const dryRun = query.getAll('dryRun');
+  for (const value of dryRun)
+    if (value !== 'All') throw badRequest(`dryRun: ${notSupported('dryRun', value, ['All']).message}`);
+  const validation = query.get('fieldValidation');
+  if (validation && !FIELD_VALIDATION.includes(validation))
+    throw badRequest(
+      `fieldValidation: ${notSupported('fieldValidation', validation, FIELD_VALIDATION).message}`,
+    );
+  const fieldManager = query.get('fieldManager') ?? undefined;
+  if (fieldManager !== undefined && fieldManager.length > 128)
+    throw badRequest('fieldManager: Too long: may not be more than 128 bytes');
+  return { dryRun: dryRun.length > 0, ...(fieldManager !== undefined && { fieldManager }) };
+}
+
+/** The whole body, refused past the size limit. */
+async function readBody(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_BODY_BYTES)
+      throw new ApiError({
+        code: 413,
+        reason: 'RequestEntityTooLarge',
+        message: 'Request entity too large: limit is 3145728',
+      });
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** A JSON object body (POST, PUT, DELETE options): other media types get 415, bad JSON 400. */
+function parseObject(req: IncomingMessage, body: string): unknown {
+  const media = (req.headers['content-type'] ?? 'application/json').split(';')[0]?.trim().toLowerCase() ?? '';
+  if (!JSON_MEDIA_TYPES.includes(media) && media !== '') throw unsupportedMediaType(media, JSON_MEDIA_TYPES);
+  try {
+    return JSON.parse(body);
+  } catch (error) {
+    throw badRequest(`couldn't get version/kind; json parse error: ${(error as Error).message}`);
+  }
+}
+
 /** The event a watcher with `filter` sees for a change: objects moving in or out of a selector are ADDED/DELETED. */
-function eventFor(change: Change, filter: ServiceFilter): WatchEvent | undefined {
+function eventFor(resource: ResourceKind, change: Change, filter: ObjectFilter): WatchEvent | undefined {
   const was = change.previous !== undefined && filter(change.previous);
   const is = filter(change.object);
-  if (change.type === 'DELETED') return is ? { type: 'DELETED', object: change.object } : undefined;
-  if (change.type === 'ADDED') return is ? { type: 'ADDED', object: change.object } : undefined;
-  if (was && is) return { type: 'MODIFIED', object: change.object };
-  if (is) return { type: 'ADDED', object: change.object };
-  if (was) return { type: 'DELETED', object: change.object };
-  return undefined;
+  const type =
+    change.type === 'DELETED' || change.type === 'ADDED'
+      ? is
+        ? change.type
+        : undefined
+      : was && is
+        ? 'MODIFIED'
+        : is
+          ? 'ADDED'
+          : was
+            ? 'DELETED'
+            : undefined;
+  return type && { type, object: present(resource, change.object) };
 }
 
 type Route =
   | { kind: 'discovery'; path: string }
-  | { kind: 'collection'; namespace?: string }
-  | { kind: 'get'; namespace: string; name: string }
-  | { kind: 'namespace'; name: string }
+  | { kind: 'resource'; resource: ResourceKind; namespace?: string; name?: string; subresource?: string }
   | { kind: 'other' };
 
+/**
+ * `/api/v1/…` or `/apis/<group>/<version>/…`, then `<plural>[/<name>[/<subresource>]]` for cluster-wide and
+ * cluster-scoped paths, or `namespaces/<ns>/<plural>[/<name>[/<subresource>]]` for namespaced ones.
+ */
 function routeOf(url: URL): Route {
   const path = url.pathname.replace(/\/+$/, '') || '/';
-  if (['/version', '/api', '/apis', '/api/v1'].includes(path)) return { kind: 'discovery', path };
-  if (path === '/api/v1/services') return { kind: 'collection' };
-  const namespaceGet = /^\/api\/v1\/namespaces\/([^/]+)$/.exec(path);
-  if (namespaceGet) return { kind: 'namespace', name: decodeURIComponent(namespaceGet[1] as string) };
-  const match = /^\/api\/v1\/namespaces\/([^/]+)\/services(?:\/([^/]+))?$/.exec(path);
-  if (!match) return { kind: 'other' };
-  const namespace = decodeURIComponent(match[1] as string);
-  return match[2]
-    ? { kind: 'get', namespace, name: decodeURIComponent(match[2]) }
-    : { kind: 'collection', namespace };
-}
-
-function discovery(path: string, host: string): unknown {
-  switch (path) {
-    case '/version':
-      return { ...SIMULATED_VERSION, platform: 'linux/amd64', goVersion: 'go1.23.0', compiler: 'gc' };
-    case '/api':
-      return {
-        kind: 'APIVersions',
-        versions: ['v1'],
-        serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress: host }],
-      };
-    case '/apis':
-      return { kind: 'APIGroupList', apiVersion: 'v1', groups: [] };
-    default:
-      return {
-        kind: 'APIResourceList',
-        apiVersion: 'v1',
-        groupVersion: 'v1',
-        resources: [
-          {
-            name: 'services',
-            singularName: 'service',
-            namespaced: true,
-            kind: 'Service',
-            verbs: ['get', 'list', 'watch'],
-            shortNames: ['svc'],
-            categories: ['all'],
-          },
-        ],
-      };
+  if (isDiscoveryPath(path)) return { kind: 'discovery', path };
+  const prefix = /^\/api\/(v1)\/(.+)$/.exec(path) ?? /^\/apis\/([^/]+\/[^/]+)\/(.+)$/.exec(path);
+  if (!prefix) return { kind: 'other' };
+  const groupVersion = prefix[1] as string;
+  const [group, version] = groupVersion.includes('/')
+    ? (groupVersion.split('/') as [string, string])
+    : ['', groupVersion];
+  const segments = (prefix[2] as string).split('/').map(decodeURIComponent);
+  let namespace: string | undefined;
+  if (segments[0] === 'namespaces' && segments.length >= 3) {
+    namespace = segments[1];
+    segments.splice(0, 2);
   }
+  const [plural, name, subresource, ...extra] = segments;
+  const resource = plural === undefined ? undefined : findResource(group, version, plural);
+  if (!resource || extra.length > 0 || (namespace !== undefined && !resource.namespaced))
+    return { kind: 'other' };
+  return {
+    kind: 'resource',
+    resource,
+    ...(namespace !== undefined && { namespace }),
+    ...(name !== undefined && { name }),
+    ...(subresource !== undefined && { subresource }),
+  };
 }
 
-function filterFor(namespace: string | undefined, query: URLSearchParams): ServiceFilter {
-  const filters: ServiceFilter[] = [];
-  if (namespace !== undefined) filters.push((s) => s.metadata.namespace === namespace);
+function filterFor(
+  resource: ResourceKind,
+  namespace: string | undefined,
+  query: URLSearchParams,
+): ObjectFilter {
+  const filters: ObjectFilter[] = [];
+  if (namespace !== undefined) filters.push((o) => o.metadata.namespace === namespace);
   const labels = query.get('labelSelector');
   if (labels) filters.push(parseLabelSelector(labels));
   const fields = query.get('fieldSelector');
-  if (fields) filters.push(parseFieldSelector(fields));
-  return (service) => filters.every((f) => f(service));
+  if (fields) filters.push(parseFieldSelector(fields, selectableFields(resource)));
+  return (object) => filters.every((f) => f(object));
 }
-
-class BadRequest extends Error {}
 
 function parseCount(value: string | null, name: string): number | undefined {
   if (value === null || value === '') return undefined;
   if (!/^\d+$/.test(value))
-    throw new BadRequest(`${name}: Invalid value: "${value}": must be a non-negative integer`);
+    throw badRequest(`${name}: Invalid value: "${value}": must be a non-negative integer`);
   return Number(value);
 }
 
@@ -462,7 +586,7 @@ function decodeContinue(token: string): { rv: number; after: string } {
   } catch {
     // fall through to the apiserver's answer
   }
-  throw new BadRequest(
+  throw badRequest(
     'continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)',
   );
 }

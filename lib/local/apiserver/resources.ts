@@ -86,7 +86,8 @@ export const RESOURCES: readonly ResourceKind[] = [
     kind: 'Event',
     listKind: 'EventList',
     namespaced: true,
-    shortNames: ['ev'],
+    // `ev` is the core group's alone: with it here too, kubectl warns that the short name is ambiguous.
+    shortNames: [],
     verbs: WRITE_VERBS,
   },
 ];

@@ -1,9 +1,11 @@
 // Label and field selectors as the apiserver parses them. Labels: `a=b`, `a==b`, `a!=b`, `a`, `!a`,
-// `a in (x,y)`, `a notin (x,y)`, joined by commas. Fields: only the two every resource supports for Services here,
-// `metadata.name` and `metadata.namespace`, with `=`, `==` and `!=`.
-import type { Service } from './store.ts';
+// `a in (x,y)`, `a notin (x,y)`, joined by commas. Fields: `metadata.name` and `metadata.namespace` for every kind,
+// plus what each kind adds (core Events: `involvedObject.*`, as `kubectl describe` sends), with `=`, `==` and `!=`.
+import type { ResourceKind } from './resources.ts';
+import type { KubeObject } from './store.ts';
 
-export type ServiceFilter = (service: Service) => boolean;
+export type ObjectFilter = (object: KubeObject) => boolean;
+type FieldReader = (object: KubeObject) => string;
 
 /** A selector the apiserver would refuse with 400 Bad Request. */
 export class SelectorError extends Error {
@@ -19,26 +21,66 @@ const SET = new RegExp(`^(${KEY})\\s+(in|notin)\\s+\\(([^()]*)\\)$`);
 
 type Labels = Record<string, string> | undefined;
 
-export function parseLabelSelector(text: string): ServiceFilter {
+export function parseLabelSelector(text: string): ObjectFilter {
   const requirements = splitTerms(text).map(parseRequirement);
-  return (service) => requirements.every((matches) => matches(service.metadata.labels));
+  return (object) => requirements.every((matches) => matches(object.metadata.labels));
 }
 
-export function parseFieldSelector(text: string): ServiceFilter {
-  const requirements = splitTerms(text).map((term): ServiceFilter => {
+const text = (value: unknown): string => (value === undefined || value === null ? '' : String(value));
+const at =
+  (...path: string[]): FieldReader =>
+  (object) => {
+    let value: unknown = object;
+    for (const step of path) value = (value as Record<string, unknown> | undefined)?.[step];
+    return text(value);
+  };
+
+const META_FIELDS: Record<string, FieldReader> = {
+  'metadata.name': at('metadata', 'name'),
+  'metadata.namespace': at('metadata', 'namespace'),
+};
+
+/** Events are stored in their core/v1 shape; events.k8s.io/v1 names the same fields its own way. */
+const INVOLVED = ['kind', 'namespace', 'name', 'uid', 'apiVersion', 'resourceVersion', 'fieldPath'];
+const CORE_EVENT_FIELDS: Record<string, FieldReader> = {
+  ...Object.fromEntries(INVOLVED.map((f) => [`involvedObject.${f}`, at('involvedObject', f)])),
+  reason: at('reason'),
+  reportingComponent: at('reportingComponent'),
+  source: at('source', 'component'),
+  type: at('type'),
+};
+const EVENTS_API_FIELDS: Record<string, FieldReader> = {
+  ...Object.fromEntries(INVOLVED.map((f) => [`regarding.${f}`, at('involvedObject', f)])),
+  reason: at('reason'),
+  reportingController: at('reportingComponent'),
+  type: at('type'),
+};
+const SERVICE_FIELDS: Record<string, FieldReader> = {
+  'spec.clusterIP': at('spec', 'clusterIP'),
+  'spec.type': at('spec', 'type'),
+};
+
+/** The field selectors a kind supports, read from its stored objects. */
+export function selectableFields(resource: ResourceKind): Record<string, FieldReader> {
+  if (resource.plural === 'events')
+    return { ...META_FIELDS, ...(resource.group === '' ? CORE_EVENT_FIELDS : EVENTS_API_FIELDS) };
+  if (resource.plural === 'services' && resource.group === '') return { ...META_FIELDS, ...SERVICE_FIELDS };
+  return META_FIELDS;
+}
+
+export function parseFieldSelector(
+  text: string,
+  fields: Record<string, FieldReader> = META_FIELDS,
+): ObjectFilter {
+  const requirements = splitTerms(text).map((term): ObjectFilter => {
     const match = /^([a-zA-Z.]+)\s*(==|=|!=)\s*(.*)$/.exec(term);
     if (!match) throw new SelectorError(`invalid field selector: '${term}'`);
     const [, field, op, value] = match as unknown as [string, string, string, string];
-    const read =
-      field === 'metadata.name'
-        ? (s: Service) => s.metadata.name
-        : field === 'metadata.namespace'
-          ? (s: Service) => s.metadata.namespace
-          : undefined;
+    const read = fields[field];
     if (!read) throw new SelectorError(`field label not supported: ${field}`);
-    return op === '!=' ? (s) => read(s) !== value : (s) => read(s) === value;
+    return op === '!=' ? (o) => read(o) !== value : (o) => read(o) === value;
   });
-  return (service) => requirements.every((matches) => matches(service));
+  return (object) => requirements.every((matches) => matches(object));
 }
 
 function parseRequirement(term: string): (labels: Labels) => boolean {

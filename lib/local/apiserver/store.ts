@@ -1,85 +1,65 @@
-// The simulator's etcd: Services keyed `namespace/name`, one integer revision shared by every object, and the
-// history of changes since the last compaction. History is what lets a watch resume from an old resourceVersion
-// and a paged list serve every page from one snapshot; compaction is what makes both answer 410 Gone.
-import { randomUUID } from 'node:crypto';
+// The simulator's etcd: every object of every kind, keyed by storage (the resource's plural) and `namespace/name`,
+// one integer revision shared by all of them, and the history of changes since the last compaction. History is what
+// lets a watch resume from an old resourceVersion and a paged list serve every page from one snapshot; compaction is
+// what makes both answer 410 Gone. The store keeps what it is given: defaults, validation and the verbs' rules live
+// in the registry above it.
 
-export type ServiceType = 'ClusterIP' | 'NodePort' | 'LoadBalancer' | 'ExternalName';
-
-export interface ServicePort {
-  name?: string;
-  protocol: string;
-  port: number;
-  targetPort: number | string;
-  nodePort?: number;
-}
-
-export interface LoadBalancerIngress {
-  ip?: string;
-  hostname?: string;
-}
-
-/** A Service as the apiserver serves it (JSON, `v1`). */
-export interface Service {
-  kind: 'Service';
-  apiVersion: 'v1';
-  metadata: {
-    name: string;
-    namespace: string;
-    uid: string;
-    resourceVersion: string;
-    creationTimestamp: string;
-    labels?: Record<string, string>;
-    annotations?: Record<string, string>;
-  };
-  spec: {
-    type: ServiceType;
-    ports: ServicePort[];
-    selector?: Record<string, string>;
-    clusterIP: string;
-    clusterIPs: string[];
-    externalIPs?: string[];
-    sessionAffinity: 'None';
-    ipFamilies: ['IPv4'];
-    ipFamilyPolicy: 'SingleStack';
-    internalTrafficPolicy: 'Cluster';
-    externalTrafficPolicy?: 'Cluster';
-    allocateLoadBalancerNodePorts?: boolean;
-  };
-  status: { loadBalancer: { ingress?: LoadBalancerIngress[] } };
-}
-
-/** What a test says about a new Service; the store fills in what the apiserver would (uid, clusterIP, …). */
-export interface ServiceInput {
-  namespace: string;
+/** Object metadata as the apiserver serves it; the store reads only namespace, name and resourceVersion. */
+export interface ObjectMeta {
   name: string;
-  type?: ServiceType;
-  ports?: { name?: string; port: number; protocol?: string }[];
+  /** '' or absent for cluster-scoped objects. */
+  namespace?: string;
+  uid: string;
+  resourceVersion: string;
+  creationTimestamp: string;
+  generateName?: string;
+  generation?: number;
   labels?: Record<string, string>;
   annotations?: Record<string, string>;
-  externalIPs?: string[];
-  ingress?: LoadBalancerIngress[];
+  finalizers?: string[];
+  deletionTimestamp?: string;
+  deletionGracePeriodSeconds?: number;
+  ownerReferences?: unknown[];
+  managedFields?: unknown[];
+}
+
+/** Any stored object: JSON with metadata. */
+export interface KubeObject {
+  apiVersion?: string;
+  kind?: string;
+  metadata: ObjectMeta;
+  [field: string]: unknown;
+}
+
+/** An object as a client writes it: the server fills in the system fields of metadata. */
+export interface KubeObjectInput {
+  apiVersion?: string;
+  kind?: string;
+  metadata?: Partial<ObjectMeta>;
+  [field: string]: unknown;
 }
 
 export type ChangeType = 'ADDED' | 'MODIFIED' | 'DELETED';
 
 /** One committed change. `previous` is the state before it, which is what undoing it for a snapshot restores. */
-export interface Change {
+export interface Change<T extends KubeObject = KubeObject> {
   readonly rv: number;
   readonly type: ChangeType;
-  readonly object: Service;
-  readonly previous?: Service;
+  /** The resource plural the object is stored under (both Event APIs share `events`). */
+  readonly storage: string;
+  readonly object: T;
+  readonly previous?: T;
 }
 
-export const keyOf = (namespace: string, name: string): string => `${namespace}/${name}`;
+export const keyOf = (namespace: string | undefined, name: string): string => `${namespace ?? ''}/${name}`;
 
-const DNS_LABEL = /^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/;
+const keyOfObject = (object: KubeObject): string => keyOf(object.metadata.namespace, object.metadata.name);
 
-export class ServiceStore {
-  #objects = new Map<string, Service>();
+export class ObjectStore {
+  readonly #objects = new Map<string, Map<string, KubeObject>>();
   #history: Change[] = [];
   #rv = 1;
   #compactedThrough = 1;
-  #allocated = 0;
   #listeners = new Set<(change: Change) => void>();
   readonly #historyLimit: number;
 
@@ -98,99 +78,47 @@ export class ServiceStore {
     return this.#compactedThrough;
   }
 
-  get size(): number {
-    return this.#objects.size;
+  size(storage: string): number {
+    return this.#objects.get(storage)?.size ?? 0;
   }
 
-  get(namespace: string, name: string): Service | undefined {
-    return this.#objects.get(keyOf(namespace, name));
+  get<T extends KubeObject = KubeObject>(
+    storage: string,
+    namespace: string | undefined,
+    name: string,
+  ): T | undefined {
+    return this.#objects.get(storage)?.get(keyOf(namespace, name)) as T | undefined;
   }
 
-  /** Current objects in key order (the order etcd returns them in). */
-  list(): Service[] {
-    return sortByKey([...this.#objects.values()]);
+  /** Current objects of one storage in key order (the order etcd returns them in). */
+  list<T extends KubeObject = KubeObject>(storage: string): T[] {
+    return sortByKey([...(this.#objects.get(storage)?.values() ?? [])]) as T[];
   }
 
-  create(input: ServiceInput): Service {
-    for (const [what, value] of [
-      ['namespace', input.namespace],
-      ['name', input.name],
-    ] as const) {
-      if (!DNS_LABEL.test(value)) throw new Error(`Service ${what} "${value}" is not a valid DNS label`);
-    }
-    const key = keyOf(input.namespace, input.name);
-    if (this.#objects.has(key))
-      throw new Error(`services "${input.name}" already exists in ${input.namespace}`);
-    const type = input.type ?? 'ClusterIP';
-    const n = ++this.#allocated;
-    const clusterIP = `10.100.${(n >> 8) & 255}.${n & 255}`;
-    const external = type === 'LoadBalancer' || type === 'NodePort';
-    const service: Service = {
-      kind: 'Service',
-      apiVersion: 'v1',
-      metadata: {
-        name: input.name,
-        namespace: input.namespace,
-        uid: randomUUID(),
-        resourceVersion: '',
-        creationTimestamp: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
-        ...(input.labels && { labels: { ...input.labels } }),
-        ...(input.annotations && { annotations: { ...input.annotations } }),
-      },
-      spec: {
-        type,
-        ports: (input.ports ?? []).map((p, i) => ({
-          ...(p.name !== undefined && { name: p.name }),
-          protocol: p.protocol ?? 'TCP',
-          port: p.port,
-          targetPort: p.port,
-          ...(external && { nodePort: 30000 + ((n * 3 + i) % 2768) }),
-        })),
-        selector: { app: input.name },
-        clusterIP,
-        clusterIPs: [clusterIP],
-        ...(input.externalIPs && { externalIPs: [...input.externalIPs] }),
-        sessionAffinity: 'None',
-        ipFamilies: ['IPv4'],
-        ipFamilyPolicy: 'SingleStack',
-        internalTrafficPolicy: 'Cluster',
-        ...(external && { externalTrafficPolicy: 'Cluster' as const }),
-        ...(type === 'LoadBalancer' && { allocateLoadBalancerNodePorts: true }),
-      },
-      status: { loadBalancer: input.ingress ? { ingress: input.ingress.map((i) => ({ ...i })) } : {} },
-    };
-    return this.#commit('ADDED', key, service, undefined);
+  /** Every namespace some stored object lives in. */
+  namespacesInUse(): Set<string> {
+    const namespaces = new Set<string>();
+    for (const objects of this.#objects.values())
+      for (const object of objects.values())
+        if (object.metadata.namespace) namespaces.add(object.metadata.namespace);
+    return namespaces;
   }
 
-  /**
-   * Applies `mutate` to a copy. Like the apiserver, an update that changes nothing writes nothing (same
-   * resourceVersion, no event); identity fields cannot change.
-   */
-  update(namespace: string, name: string, mutate: (draft: Service) => void): Service {
-    const key = keyOf(namespace, name);
-    const current = this.#objects.get(key);
-    if (!current) throw new Error(`services "${name}" not found in ${namespace}`);
-    const draft = structuredClone(current) as Service;
-    mutate(draft);
-    draft.kind = 'Service';
-    draft.apiVersion = 'v1';
-    draft.metadata = {
-      ...draft.metadata,
-      name,
-      namespace,
-      uid: current.metadata.uid,
-      creationTimestamp: current.metadata.creationTimestamp,
-      resourceVersion: current.metadata.resourceVersion,
-    };
-    if (JSON.stringify(draft) === JSON.stringify(current)) return current;
-    return this.#commit('MODIFIED', key, draft, current);
+  /** Stores `object` (ADDED when its key is new, MODIFIED otherwise) with the next revision; it is frozen from now on. */
+  put<T extends KubeObject>(storage: string, object: T): T {
+    const previous = this.#objects.get(storage)?.get(keyOfObject(object)) as T | undefined;
+    return this.#commit(previous ? 'MODIFIED' : 'ADDED', storage, object, previous);
   }
 
-  delete(namespace: string, name: string): Service {
-    const key = keyOf(namespace, name);
-    const current = this.#objects.get(key);
-    if (!current) throw new Error(`services "${name}" not found in ${namespace}`);
-    return this.#commit('DELETED', key, structuredClone(current) as Service, current);
+  /** Removes the object, committing a DELETED change that carries its last state at the new revision. */
+  remove<T extends KubeObject = KubeObject>(
+    storage: string,
+    namespace: string | undefined,
+    name: string,
+  ): T | undefined {
+    const current = this.get<T>(storage, namespace, name);
+    if (!current) return undefined;
+    return this.#commit('DELETED', storage, structuredClone(current) as T, current);
   }
 
   /** Drops history through `rv` (default: all of it). */
@@ -202,24 +130,24 @@ export class ServiceStore {
     this.#compactedThrough = through;
   }
 
-  /** Changes after `rv`, oldest first, or undefined when some of them were compacted away. */
-  changesSince(rv: number): Change[] | undefined {
+  /** Changes after `rv` (of one storage, if given), oldest first, or undefined when some were compacted away. */
+  changesSince(rv: number, storage?: string): Change[] | undefined {
     if (rv < this.#compactedThrough) return undefined;
-    return this.#history.filter((c) => c.rv > rv);
+    return this.#history.filter((c) => c.rv > rv && (storage === undefined || c.storage === storage));
   }
 
-  /** The objects as they were at revision `rv`, in key order, or undefined when that revision was compacted. */
-  snapshotAt(rv: number): Service[] | undefined {
-    if (rv >= this.#rv) return this.list();
-    const later = this.changesSince(rv);
+  /** One storage's objects as they were at revision `rv`, in key order, or undefined when that revision was compacted. */
+  snapshotAt<T extends KubeObject = KubeObject>(storage: string, rv: number): T[] | undefined {
+    if (rv >= this.#rv) return this.list<T>(storage);
+    const later = this.changesSince(rv, storage);
     if (!later) return undefined;
-    const objects = new Map(this.#objects);
+    const objects = new Map(this.#objects.get(storage));
     for (const change of later.reverse()) {
-      const key = keyOf(change.object.metadata.namespace, change.object.metadata.name);
+      const key = keyOfObject(change.object);
       if (change.previous) objects.set(key, change.previous);
       else objects.delete(key);
     }
-    return sortByKey([...objects.values()]);
+    return sortByKey([...objects.values()]) as T[];
   }
 
   /** Called synchronously after each commit, so a reader that subscribes in the same tick misses nothing. */
@@ -228,13 +156,15 @@ export class ServiceStore {
     return () => this.#listeners.delete(listener);
   }
 
-  #commit(type: ChangeType, key: string, object: Service, previous: Service | undefined): Service {
+  #commit<T extends KubeObject>(type: ChangeType, storage: string, object: T, previous: T | undefined): T {
     const rv = ++this.#rv;
     object.metadata.resourceVersion = String(rv);
     const stored = deepFreeze(object);
-    if (type === 'DELETED') this.#objects.delete(key);
-    else this.#objects.set(key, stored);
-    const change: Change = { rv, type, object: stored, ...(previous && { previous }) };
+    const objects = this.#objects.get(storage) ?? new Map<string, KubeObject>();
+    this.#objects.set(storage, objects);
+    if (type === 'DELETED') objects.delete(keyOfObject(stored));
+    else objects.set(keyOfObject(stored), stored);
+    const change: Change = { rv, type, storage, object: stored, ...(previous && { previous }) };
     this.#history.push(change);
     if (this.#history.length > this.#historyLimit) {
       this.compact((this.#history[this.#history.length - this.#historyLimit - 1] as Change).rv);
@@ -245,11 +175,11 @@ export class ServiceStore {
 }
 
 /** Sorted by namespace/name; each key is built once, since the churn driver lists on every change. */
-function sortByKey(services: Service[]): Service[] {
-  return services
-    .map((s) => [keyOf(s.metadata.namespace, s.metadata.name), s] as const)
+function sortByKey(objects: KubeObject[]): KubeObject[] {
+  return objects
+    .map((o) => [keyOfObject(o), o] as const)
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    .map(([, s]) => s);
+    .map(([, o]) => o);
 }
 
 function deepFreeze<T>(value: T): T {

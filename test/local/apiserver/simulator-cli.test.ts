@@ -1,6 +1,6 @@
 // Real kubectl against the apiserver simulator, and the `kube-zk-sync simulate` command end to end.
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,7 +9,7 @@ import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { ApiServerSimulator, generateServices, type Service } from '../../../lib/local/apiserver/index.ts';
 
 import { eventually } from '../../support/cli.ts';
-import { kubectlBin } from '../../support/kubectl.ts';
+import { kubectlArgs as kubectlArgsIn, kubectlBin, kubectl as runKubectl } from '../../support/kubectl.ts';
 
 const run = promisify(execFile);
 const repoRoot = fileURLToPath(new URL('../../..', import.meta.url));
@@ -24,15 +24,9 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-/** kubectl with a throwaway discovery cache, so nothing lands in ~/.kube. */
-function kubectlArgs(kubeconfig: string, args: string[]): string[] {
-  return ['--kubeconfig', kubeconfig, '--cache-dir', join(dir, 'kube-cache'), ...args];
-}
-
-async function kubectl(kubeconfig: string, ...args: string[]): Promise<string> {
-  const { stdout } = await run(kubectlBin(), kubectlArgs(kubeconfig, args), { timeout: 30_000 });
-  return stdout;
-}
+const kubectlArgs = (kubeconfig: string, args: string[]): string[] => kubectlArgsIn(kubeconfig, dir, args);
+const kubectl = (kubeconfig: string, ...args: string[]): Promise<string> =>
+  runKubectl(kubeconfig, dir, ...args);
 
 type Listed = { items: Service[] };
 
@@ -175,6 +169,8 @@ describe('kube-zk-sync simulate', () => {
       '12',
       '--seed',
       '7',
+      '--lb-delay',
+      '0.2',
       '--kubeconfig-out',
       kubeconfig,
     ]);
@@ -186,6 +182,24 @@ describe('kube-zk-sync simulate', () => {
         (s) => s.spec.type === 'LoadBalancer' && s.status.loadBalancer.ingress?.length,
       );
       expect(published).toHaveLength(12);
+      // A load balancer made with kubectl is pending until the cloud controller gives it an address.
+      const manifest = join(dir, 'lb.json');
+      await writeFile(
+        manifest,
+        JSON.stringify({
+          apiVersion: 'v1',
+          kind: 'Service',
+          metadata: { name: 'shop', namespace: 'default' },
+          spec: { type: 'LoadBalancer', ports: [{ port: 80 }] },
+        }),
+      );
+      await kubectl(kubeconfig, 'create', '-f', manifest, '--validate=false');
+      await eventually('the address', async () => {
+        const shop = JSON.parse(await kubectl(kubeconfig, 'get', 'svc', 'shop', '-o', 'json')) as Service;
+        return (
+          shop.status.loadBalancer.ingress?.[0]?.hostname?.endsWith('.elb.us-east-1.amazonaws.com') ?? false
+        );
+      });
       killGroup(app, 'SIGINT');
       await app.exited;
       expect(app.stderr()).toContain('kube-zk-sync simulate: stopped');
@@ -245,6 +259,10 @@ describe('kube-zk-sync simulate', () => {
         [
           ['--port', '0', '--services', '1', '--churn-for', '5', '--kubeconfig-out', out],
           /--churn-for needs --churn/,
+        ],
+        [
+          ['--port', '0', '--services', '1', '--lb-delay', '-1', '--kubeconfig-out', out],
+          /--lb-delay must be a number of seconds from 0 to 3600/,
         ],
         [
           ['--port', busyPort, '--services', '1', '--kubeconfig-out', out],
