@@ -15,7 +15,7 @@ import { parseMirrorConfig } from '../../lib/mirror/config.ts';
 import { type MirrorProcess, startMirrorProcess } from '../../lib/mirror/process.ts';
 import { ZkRegistryStore } from '../../lib/zk/registry-store.ts';
 import { ZkStore } from '../../lib/zk/store.ts';
-import { eventually, registryCli, startCli } from '../support/cli.ts';
+import { eventually, registryCli, runCli, startCli } from '../support/cli.ts';
 import { kubectlBin } from '../support/kubectl.ts';
 import { TcpProxy } from '../support/tcp-proxy.ts';
 import { Outsider } from '../support/zk-outsider.ts';
@@ -150,6 +150,31 @@ const uids = () =>
   );
 
 describe('kube-zk-sync mirror against ZooKeeper and the simulator', () => {
+  test('--dry-run lists what a sync would write, the conflicts and why entries are not mirrored; writes nothing', async () => {
+    const path = newPath();
+    sim.create({
+      ...SERVICES,
+      metadata: { name: 'pg', namespace: NS },
+      spec: { type: 'ClusterIP', ports: [{ port: 5432, protocol: 'TCP' }] },
+    });
+    await register(path, 'kafka', 'kafka.internal:9092');
+    await register(path, 'pg', '10.0.0.1:5432');
+    await register(path, 'cassandra', 'c1.internal:9042', 'c2.internal:9042');
+    const before = sim.resourceVersion;
+    const result = await runCli(
+      ['mirror', '--dry-run', '--kubeconfig', kubeconfigFile, '--cluster-id', 'prod', '--namespace', NS],
+      { ZK_CONNECT: zk, REGISTRY_PATH: path },
+    );
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(result.stdout.trim().split('\n')).toEqual([
+      '+ create Service/kafka (entry "kafka")',
+      '! conflict Service/pg (entry "pg"): it exists without the labels of kube-zk-sync (someone else made it), so it is left alone',
+      '? not mirrored "cassandra": it has 2 host names (c1.internal, c2.internal); an ExternalName Service is one DNS name, and host names are not resolved to IP addresses',
+    ]);
+    expect(sim.resourceVersion).toBe(before);
+  });
+
   test('register, change, deregister through the CLI: Services and EndpointSlices follow, as kubectl sees them', async () => {
     const path = newPath();
     await register(path, 'kafka', 'kafka.internal:9092');
