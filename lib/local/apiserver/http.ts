@@ -15,6 +15,13 @@ import {
   unsupportedMediaType,
 } from './errors.ts';
 import type { Faults, RequestKind } from './faults.ts';
+import {
+  OPENAPI_V2_PROTOBUF_CONTENT_TYPE,
+  openApiV2Document,
+  openApiV2Protobuf,
+  openApiV3Document,
+  openApiV3Index,
+} from './openapi.ts';
 import { type DeleteOptions, present, type Registry } from './registry.ts';
 import { apiVersionOf, findResource, type ResourceKind } from './resources.ts';
 import {
@@ -26,6 +33,7 @@ import {
 } from './selector.ts';
 import { timestamp } from './services.ts';
 import { type Change, type KubeObject, keyOf, type ObjectStore } from './store.ts';
+import { includeObjectParam, negotiate, toTable } from './tables.ts';
 
 export { SIMULATED_VERSION } from './discovery.ts';
 
@@ -36,7 +44,7 @@ export interface RequestStats {
   eventsSent: number;
   bookmarksSent: number;
   /** The latest requests (path and query), oldest first, so a test can see what a client asked for. */
-  recent: { kind: RequestKind; url: string }[];
+  recent: { kind: RequestKind; method: string; url: string }[];
 }
 
 const RECENT_LIMIT = 500;
@@ -149,7 +157,7 @@ export class ApiHandler {
     const route = routeOf(url);
     const kind = requestKind(req.method ?? 'GET', route, url);
     this.#stats.requests[kind]++;
-    this.#stats.recent.push({ kind, url: url.pathname + url.search });
+    this.#stats.recent.push({ kind, method: req.method ?? 'GET', url: url.pathname + url.search });
     if (this.#stats.recent.length > RECENT_LIMIT) this.#stats.recent.shift();
     this.#serve(req, res, url, route, kind).catch((error: unknown) => {
       if (res.headersSent) return void res.destroy();
@@ -184,6 +192,10 @@ export class ApiHandler {
       if (document === undefined) throw resourceNotFound();
       return sendJson(res, 200, document);
     }
+    if (route.kind === 'openapi') {
+      if (method !== 'GET') throw methodNotAllowed();
+      return sendOpenApi(res, route.path, req.headers.accept);
+    }
     if (route.kind === 'other') throw resourceNotFound();
     const { resource, namespace, name, subresource } = route;
     if (resource.plural === 'namespaces' && resource.group === '') {
@@ -191,10 +203,30 @@ export class ApiHandler {
       return this.#namespaces(res, method, name);
     }
     if (method === 'GET') {
-      if (name !== undefined) return sendJson(res, 200, this.#registry.get(resource, namespace, name));
       if (kind === 'watch')
         return this.#watch(res, resource, namespace, url.searchParams, plan.gone, plan.stall);
-      return this.#list(res, resource, namespace, url.searchParams);
+      // kubectl get asks for a Table: the columns its printers show (TYPE, CLUSTER-IP, EXTERNAL-IP, …).
+      const table = negotiate(req.headers.accept);
+      const tableOf = (
+        objects: readonly KubeObject[],
+        metadata: { resourceVersion?: string; continue?: string },
+      ) =>
+        toTable(resource, objects as never[], {
+          version: table.as === 'Table' ? table.version : 'v1',
+          includeObject: includeObjectParam(url.searchParams.get('includeObject')),
+          ...metadata,
+        });
+      if (name !== undefined) {
+        const object = this.#registry.get(resource, namespace, name);
+        return sendJson(res, 200, table.as === 'Table' ? tableOf([object], {}) : object);
+      }
+      const list = this.#list(resource, namespace, url.searchParams);
+      if ('code' in list) return sendStatus(res, list);
+      return sendJson(
+        res,
+        200,
+        table.as === 'Table' ? tableOf(list.objects, list.metadata) : listBody(resource, list),
+      );
     }
     const query = url.searchParams;
     const options = writeOptions(query);
@@ -298,7 +330,8 @@ export class ApiHandler {
     };
   }
 
-  #list(res: ServerResponse, resource: ResourceKind, namespace: string | undefined, query: URLSearchParams) {
+  /** One page of a list, or the Status that refuses it. */
+  #list(resource: ResourceKind, namespace: string | undefined, query: URLSearchParams): ListPage | Status {
     const filter = filterFor(resource, namespace, query);
     const limit = parseCount(query.get('limit'), 'limit');
     const requested = query.get('resourceVersion') ?? '';
@@ -310,16 +343,16 @@ export class ApiHandler {
       if (requested) throw badRequest('specifying resource version is not allowed when using continue');
       ({ rv, after } = decodeContinue(token));
       snapshot = this.#store.snapshotAt(resource.plural, rv);
-      if (!snapshot) return sendStatus(res, expired(CONTINUE_EXPIRED));
+      if (!snapshot) return expired(CONTINUE_EXPIRED);
     } else {
       const current = this.#store.resourceVersion;
       const asked = requested ? parseCount(requested, 'resourceVersion') : undefined;
       if (asked !== undefined && asked > current) {
-        return sendStatus(res, {
+        return {
           code: 504,
           reason: 'Timeout',
           message: `Too large resource version: ${asked}, current: ${current}`,
-        });
+        };
       }
       // An exact read (explicit, or the legacy meaning of a non-zero resourceVersion with limit) comes from the
       // snapshot at that revision; any other read is served from the latest state.
@@ -327,7 +360,7 @@ export class ApiHandler {
       const exact = match === 'Exact' || (!match && limit !== undefined && asked !== undefined && asked > 0);
       rv = exact && asked !== undefined ? asked : current;
       snapshot = this.#store.snapshotAt(resource.plural, rv);
-      if (!snapshot) return sendStatus(res, expired('The resourceVersion for the provided list is too old.'));
+      if (!snapshot) return expired('The resourceVersion for the provided list is too old.');
     }
     const matching = snapshot.filter(
       (o) => keyOf(o.metadata.namespace, o.metadata.name) > after && filter(o),
@@ -336,20 +369,14 @@ export class ApiHandler {
     const last = page[page.length - 1];
     const more = limit !== undefined && matching.length > limit && last !== undefined;
     const selective = query.has('labelSelector') || query.has('fieldSelector');
-    sendJson(res, 200, {
-      kind: resource.listKind,
-      apiVersion: apiVersionOf(resource),
+    return {
+      objects: page.map((object) => present(resource, object)),
       metadata: {
         resourceVersion: String(rv),
         ...(more && { continue: encodeContinue(rv, keyOf(last.metadata.namespace, last.metadata.name)) }),
-        ...(more && !selective && { remainingItemCount: matching.length - page.length }),
       },
-      // The apiserver leaves kind and apiVersion out of list items; clients take them from the list.
-      items: page.map((object) => {
-        const { kind: _kind, apiVersion: _apiVersion, ...item } = present(resource, object);
-        return item;
-      }),
-    });
+      ...(more && !selective && { remainingItemCount: matching.length - page.length }),
+    };
   }
 
   #watch(
@@ -424,7 +451,7 @@ export class ApiHandler {
 
 /** What a request is, for counting and for faults: reads of objects are list, watch or get; writes are other. */
 function requestKind(method: string, route: Route, url: URL): RequestKind {
-  if (route.kind === 'discovery') return 'discovery';
+  if (route.kind === 'discovery' || route.kind === 'openapi') return 'discovery';
   if (route.kind === 'other' || method !== 'GET') return 'other';
   if (route.name !== undefined) return 'get';
   return isTrue(url.searchParams.get('watch')) ? 'watch' : 'list';
@@ -495,6 +522,7 @@ function eventFor(resource: ResourceKind, change: Change, filter: ObjectFilter):
 
 type Route =
   | { kind: 'discovery'; path: string }
+  | { kind: 'openapi'; path: string }
   | { kind: 'resource'; resource: ResourceKind; namespace?: string; name?: string; subresource?: string }
   | { kind: 'other' };
 
@@ -502,9 +530,51 @@ type Route =
  * `/api/v1/…` or `/apis/<group>/<version>/…`, then `<plural>[/<name>[/<subresource>]]` for cluster-wide and
  * cluster-scoped paths, or `namespaces/<ns>/<plural>[/<name>[/<subresource>]]` for namespaced ones.
  */
+/**
+ * OpenAPI, what `kubectl apply` validates against and `kubectl explain` reads: v3 as JSON (an index, then a
+ * document per group-version), v2 as protobuf (all kubectl asks for) or JSON when that is what the client accepts.
+ */
+function sendOpenApi(res: ServerResponse, path: string, accept: string | undefined): void {
+  if (path === '/openapi/v2' && (accept?.includes('protobuf') || !accept?.includes('json'))) {
+    const bytes = openApiV2Protobuf();
+    res.writeHead(200, {
+      'Content-Type': OPENAPI_V2_PROTOBUF_CONTENT_TYPE,
+      'Content-Length': bytes.byteLength,
+    });
+    res.end(bytes);
+    return;
+  }
+  const document =
+    path === '/openapi/v2'
+      ? openApiV2Document()
+      : path === '/openapi/v3'
+        ? openApiV3Index()
+        : openApiV3Document(path.slice('/openapi/v3/'.length));
+  if (!document) throw resourceNotFound();
+  sendJson(res, 200, document);
+}
+
+interface ListPage {
+  objects: KubeObject[];
+  metadata: { resourceVersion: string; continue?: string };
+  remainingItemCount?: number;
+}
+
+/** A list as JSON: the apiserver leaves kind and apiVersion out of the items; clients take them from the list. */
+function listBody(resource: ResourceKind, { objects, metadata, remainingItemCount }: ListPage): unknown {
+  return {
+    kind: resource.listKind,
+    apiVersion: apiVersionOf(resource),
+    metadata: { ...metadata, ...(remainingItemCount !== undefined && { remainingItemCount }) },
+    items: objects.map(({ kind: _kind, apiVersion: _apiVersion, ...item }) => item),
+  };
+}
+
 function routeOf(url: URL): Route {
   const path = url.pathname.replace(/\/+$/, '') || '/';
   if (isDiscoveryPath(path)) return { kind: 'discovery', path };
+  if (path === '/openapi/v2' || path === '/openapi/v3' || path.startsWith('/openapi/v3/'))
+    return { kind: 'openapi', path };
   const prefix = /^\/api\/(v1)\/(.+)$/.exec(path) ?? /^\/apis\/([^/]+\/[^/]+)\/(.+)$/.exec(path);
   if (!prefix) return { kind: 'other' };
   const groupVersion = prefix[1] as string;

@@ -15,7 +15,7 @@ export {
   generateServices,
   startChurn,
 } from './generator.ts';
-export { PATCH_CONTENT_TYPES, type Patcher, type PatchInput, type PatchType } from './patching.ts';
+export { PATCH_CONTENT_TYPES } from './patch/index.ts';
 export type { DeleteOptions, DeleteResult, WriteOptions, WriteResult } from './registry.ts';
 export { RESOURCES, type ResourceKind } from './resources.ts';
 export type { LoadBalancerIngress, Service, ServiceInput, ServicePort, ServiceType } from './services.ts';

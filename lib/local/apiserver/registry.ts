@@ -16,7 +16,7 @@ import {
   notFound,
 } from './errors.ts';
 import { fromEventsApi, toEventsApi } from './events.ts';
-import { FIELD_MANAGER, patchObject } from './patching.ts';
+import { patchObject, recordUpdate } from './patching.ts';
 import { apiVersionOf, type ResourceKind } from './resources.ts';
 import { defaultService, type Service, type ServiceAllocator, serviceErrors, timestamp } from './services.ts';
 import type { KubeObject, ObjectMeta, ObjectStore } from './store.ts';
@@ -193,6 +193,7 @@ export class Registry {
     const live = old ? (structuredClone(present(resource, old)) as KubeObject) : undefined;
     const patched = patchObject(contentType, {
       resource,
+      name,
       live,
       body,
       fieldManager: options.fieldManager,
@@ -334,8 +335,8 @@ export class Registry {
     }
     if (errors.length > 0) throw invalid(resource, meta.name, errors);
     if (meta.finalizers?.length === 0) delete meta.finalizers;
-    if (!options.applied && FIELD_MANAGER.recordUpdate) {
-      const managedFields = FIELD_MANAGER.recordUpdate({
+    if (!options.applied) {
+      const managedFields = recordUpdate({
         resource,
         live: old && present(resource, old),
         updated: present(resource, draft),

@@ -1,16 +1,14 @@
-// The errors the pure parts of the simulator (patching, apply, Tables) end in, typed as the apiserver answers them,
-// so the HTTP layer only turns one into a `Status` body: 400 BadRequest (a body or parameter that cannot be read),
-// 406 NotAcceptable (no media type in Accept can be served), 409 Conflict (server-side apply conflicts with another
-// field manager, causes naming the fields), 415 UnsupportedMediaType (a patch type not accepted for the resource),
-// 422 Invalid (a patch that reads but cannot be applied, e.g. a failed JSON patch `test`).
+// The errors the pure parts of the simulator (patching, apply, Tables) end in. They are ApiErrors, so the HTTP
+// layer sends them like any other; what they cannot know (the object's name and resource) the registry adds with
+// `about`, unless the apiserver names no object in that answer (`anonymous`: its generic 422 for a JSON patch that
+// does not apply, which kubectl prints as "The request is invalid: ...").
+import { ApiError, type StatusCause } from './errors.ts';
+
+export type { StatusCause } from './errors.ts';
+
+import type { ResourceKind } from './resources.ts';
 
 export type FailureReason = 'BadRequest' | 'NotAcceptable' | 'Conflict' | 'UnsupportedMediaType' | 'Invalid';
-
-export interface StatusCause {
-  type?: string;
-  message: string;
-  field?: string;
-}
 
 const CODES: Record<FailureReason, number> = {
   BadRequest: 400,
@@ -20,13 +18,7 @@ const CODES: Record<FailureReason, number> = {
   Invalid: 422,
 };
 
-export class StatusError extends Error {
-  override readonly name = 'StatusError';
-  readonly code: number;
-  readonly reason: FailureReason;
-  readonly causes: readonly StatusCause[];
-
-  /** The apiserver names no object in this error's details (its generic answers, e.g. a JSON patch that fails). */
+export class StatusError extends ApiError {
   readonly anonymous: boolean;
 
   constructor(
@@ -35,33 +27,32 @@ export class StatusError extends Error {
     causes: readonly StatusCause[] = [],
     options: { anonymous?: boolean } = {},
   ) {
-    super(message);
-    this.reason = reason;
-    this.causes = causes;
-    this.code = CODES[reason];
+    super({
+      code: CODES[reason],
+      reason,
+      message,
+      ...(causes.length > 0 && { details: { causes: [...causes] } }),
+    });
     this.anonymous = options.anonymous ?? false;
   }
 
-  /**
-   * The `Status` object the apiserver answers with. `named` (name, group, kind = the resource plural) is the HTTP
-   * layer's to fill, and left out for anonymous errors (kubectl then says "The request is invalid: ..."); apply
-   * conflicts and invalid patches carry `causes`.
-   */
-  toStatus(named: { name?: string; group?: string; kind?: string } = {}): Record<string, unknown> {
-    const details = this.anonymous ? {} : named;
-    const withDetails = Object.keys(details).length > 0 || this.causes.length > 0;
-    return {
-      kind: 'Status',
-      apiVersion: 'v1',
-      metadata: {},
-      status: 'Failure',
-      message: this.message,
-      reason: this.reason,
-      ...(withDetails
-        ? { details: { ...details, ...(this.causes.length > 0 ? { causes: this.causes } : {}) } }
-        : {}),
-      code: this.code,
+  get code(): number {
+    return this.status.code;
+  }
+
+  get causes(): readonly StatusCause[] {
+    return this.status.details?.causes ?? [];
+  }
+
+  /** The same error naming the object it is about (`details.name`, `group`, `kind` = the plural). */
+  about(resource: ResourceKind, name: string): ApiError {
+    if (this.anonymous) return this;
+    const named = {
+      ...(name && { name }),
+      ...(resource.group && { group: resource.group }),
+      kind: resource.plural,
     };
+    return new ApiError({ ...this.status, details: { ...named, ...this.status.details } });
   }
 }
 

@@ -95,7 +95,8 @@ describe('JSON patch (RFC 6902)', () => {
     const before = structuredClone(doc);
     const error = failure(() => jsonPatch(doc, [{ op: 'add', path: '/new', value: 1 }, ...(ops as never[])]));
     expect(error.code).toBe(422);
-    expect(error.toStatus()).toMatchObject({ kind: 'Status', reason: 'Invalid', code: 422 });
+    expect(error.status).toMatchObject({ reason: 'Invalid', code: 422 });
+    expect(error.anonymous).toBe(true);
     expect(doc).toEqual(before);
   });
 
@@ -103,7 +104,7 @@ describe('JSON patch (RFC 6902)', () => {
     const live = service({ type: 'ClusterIP' });
     const error = failure(() => applyPatch(services, live, '{"op":"add"}', 'application/json-patch+json'));
     expect(error.code).toBe(400);
-    expect(error.reason).toBe('BadRequest');
+    expect(error.status.reason).toBe('BadRequest');
   });
 });
 
@@ -264,12 +265,14 @@ describe('server-side apply', () => {
     expect(error.message).toBe(
       'Apply failed with 1 conflict: conflict with "kubectl": .spec.ports[port=80,protocol="TCP"].targetPort',
     );
-    expect(error.toStatus({ name: 'web', kind: 'services' })).toMatchObject({
+    expect(error.about(services, 'web').status).toMatchObject({
       reason: 'Conflict',
       details: {
+        name: 'web',
+        kind: 'services',
         causes: [
           {
-            type: 'FieldManagerConflict',
+            reason: 'FieldManagerConflict',
             message: 'conflict with "kubectl"',
             field: '.spec.ports[port=80,protocol="TCP"].targetPort',
           },

@@ -82,7 +82,7 @@ export function applyPatch(
         'PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch',
         [
           {
-            type: 'FieldValueRequired',
+            reason: 'FieldValueRequired',
             message: 'Required value: is required for apply patch',
             field: 'fieldManager',
           },

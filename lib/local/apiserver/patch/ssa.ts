@@ -215,7 +215,7 @@ export function serverSideApply(
       if (splitPath(path).at(-1)?.startsWith('k:') || valueMissing(base, path, schema)) continue;
       taken.push([other, path]);
       conflicts.push({
-        type: 'FieldManagerConflict',
+        reason: 'FieldManagerConflict',
         message: `conflict with ${describe(other.entry)}`,
         field: printPath(path),
       });
