@@ -136,6 +136,9 @@ async function register(path: string, name: string, ...endpoints: string[]) {
   expect(result.code).toBe(0);
 }
 
+/** The leader has mirrored a version of the document completely (readiness alone may be a warm follower's). */
+const synced = (m: MirrorProcess) => m.mirror.syncedVersion !== undefined;
+
 /** The sum of a metric's samples (all labels). */
 async function metric(m: MirrorProcess, name: string): Promise<number> {
   const text = await m.metrics.text();
@@ -181,7 +184,7 @@ describe('kube-zk-sync mirror against ZooKeeper and the simulator', () => {
     await register(path, 'Postgres.Main', '10.0.0.1:5432', '10.0.0.2:5432', '[2001:db8::1]:5432');
     await register(path, 'solr', '10.0.0.9:8983');
     const m = await mirror(path);
-    await eventually('the three Services', () => services().length === 3 && m.mirror.ready);
+    await eventually('the three Services', () => services().length === 3 && synced(m));
 
     const svc = await kubectlJson('get', 'svc', '-n', NS);
     const byName = Object.fromEntries(svc.items.map((s) => [s.metadata.name, s]));
@@ -238,7 +241,7 @@ describe('kube-zk-sync mirror against ZooKeeper and the simulator', () => {
     const path = newPath();
     await register(path, 'a', '10.1.0.1:80');
     const m = await mirror(path);
-    await eventually('a', () => service('a') !== undefined && m.mirror.ready);
+    await eventually('a', () => service('a') !== undefined && synced(m));
     const writer = await Outsider.connect(zk);
     try {
       const doc = (entries: Array<[string, string[]]>) =>
@@ -282,7 +285,7 @@ describe('kube-zk-sync mirror against ZooKeeper and the simulator', () => {
     await register(path, 'pg', '10.0.0.1:5432');
     await register(path, 'other', '10.0.0.2:5432');
     const m = await mirror(path);
-    await eventually('other mirrored', () => service('other') !== undefined && m.mirror.ready);
+    await eventually('other mirrored', () => service('other') !== undefined && synced(m));
     expect(m.mirror.lastPlan?.conflicts).toEqual([
       expect.objectContaining({ entry: 'pg', kind: 'Service', name: 'pg' }),
     ]);
@@ -299,13 +302,13 @@ describe('kube-zk-sync mirror against ZooKeeper and the simulator', () => {
     const path = newPath();
     for (const n of ['a', 'b', 'c', 'd']) await register(path, n, `10.2.0.${n.charCodeAt(0) - 96}:80`);
     let m = await mirror(path);
-    await eventually('four Services', () => services().length === 4 && m.mirror.ready);
+    await eventually('four Services', () => services().length === 4 && synced(m));
     const before = uids();
     await m.stop();
     running.length = 0;
 
     m = await mirror(path);
-    await eventually('ready after the restart', () => m.mirror.ready && m.mirror.syncedVersion !== undefined);
+    await eventually('ready after the restart', () => synced(m));
     expect(uids()).toEqual(before);
 
     const seen = async (version: number) => (await metric(m, 'document_version')) === version;
@@ -346,7 +349,7 @@ describe('kube-zk-sync mirror against ZooKeeper and the simulator', () => {
     const proxy = await TcpProxy.start({ host: host as string, port: Number(port) });
     try {
       const m = await mirror(path, { connect: proxy.address, sessionTimeoutMs: 2_000 });
-      await eventually('three Services', () => services().length === 3 && m.mirror.ready);
+      await eventually('three Services', () => services().length === 3 && synced(m));
       const before = uids();
       // Cut: the open connection goes silent and new ones are never answered, for longer than the session timeout.
       proxy.silenceNew(true);
@@ -370,7 +373,7 @@ describe('kube-zk-sync mirror against ZooKeeper and the simulator', () => {
     const path = newPath();
     for (const n of ['a', 'b', 'c', 'd']) await register(path, n, `10.4.0.${n.charCodeAt(0) - 96}:80`);
     const m = await mirror(path);
-    await eventually('four', () => services().length === 4 && m.mirror.ready);
+    await eventually('four', () => services().length === 4 && synced(m));
     const writer = await Outsider.connect(zk);
     try {
       await writer.write(path, JSON.stringify([{ name: 'z', description: '', endpoints: ['10.4.0.26:80'] }]));
