@@ -150,7 +150,9 @@ describe.each(binaries.map((bin) => ({ bin, minor: kubectlMinor(bin) })))(
       await withThis(async (k) => {
         await k.ok('apply', '-f', await put(k, 'svc.yaml', MANIFEST));
         await k.ok('annotate', 'svc', 'shop', 'kube-zk-sync.io/name=my-shop');
-        expect(((service().metadata as unknown as Json).annotations as Json)['kube-zk-sync.io/name']).toBe('my-shop');
+        expect(((service().metadata as unknown as Json).annotations as Json)['kube-zk-sync.io/name']).toBe(
+          'my-shop',
+        );
         await k.ok(
           'patch',
           'svc',
