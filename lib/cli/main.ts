@@ -11,6 +11,7 @@ const commands: Record<string, () => Promise<RegisterCommand>> = {
   registry: async () => (await import('./commands/registry.ts')).registerRegistryCommands,
   reconcile: async () => (await import('./commands/reconcile.ts')).registerReconcile,
   forwarder: async () => (await import('./commands/forwarder.ts')).registerForwarder,
+  mirror: async () => (await import('./commands/mirror.ts')).registerMirror,
   dev: async () => (await import('./commands/dev.ts')).registerDev,
   simulate: async () => (await import('./commands/simulate.ts')).registerSimulate,
 };
