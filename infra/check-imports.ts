@@ -44,6 +44,13 @@ const RULES: readonly Rule[] = [
     to: under('lib/cli'),
     rule: 'lib/cli/ is the top floor: nothing in lib/ or functions/ imports it',
   },
+  {
+    // The simulator and the other local stand-ins must never end up in the product's processes (the forwarder, the
+    // mirror, the Lambdas): only the CLI wires them in, for `dev` and `simulate`.
+    from: (file) => (inLibBelowCli(file) && !under('lib/local')(file)) || under('functions')(file),
+    to: under('lib/local'),
+    rule: 'only lib/cli/ may import lib/local/ (the local world)',
+  },
 ];
 
 /** The folders whose files the rules constrain. */

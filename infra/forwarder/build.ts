@@ -1,16 +1,25 @@
-// Bundles the forwarder (lib/cli/forwarder-main.ts and everything it imports) into one ESM file that plain Node 22
-// runs with no node_modules: what the container image copies. `npm run build:forwarder` writes dist/forwarder.mjs.
+// Bundles the in-cluster processes into one ESM file each that plain Node 22 runs with no node_modules: what the
+// container image copies. The forwarder (lib/cli/forwarder-main.ts) and the mirror (lib/cli/mirror-main.ts) are
+// separate files, so the forwarder stays thin (no ZooKeeper client). `npm run build:forwarder` writes both to dist/.
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
 export const DEFAULT_OUTFILE = `${root}dist/forwarder.mjs`;
+export const DEFAULT_MIRROR_OUTFILE = `${root}dist/mirror.mjs`;
 
-/** Builds the bundle at `outfile`; returns its size in bytes. */
-export async function buildForwarder(outfile: string = DEFAULT_OUTFILE): Promise<number> {
+/** Builds the forwarder's bundle at `outfile`; returns its size in bytes. */
+export const buildForwarder = (outfile: string = DEFAULT_OUTFILE): Promise<number> =>
+  bundle('forwarder-main.ts', outfile);
+
+/** Builds the mirror's bundle at `outfile`; returns its size in bytes. */
+export const buildMirror = (outfile: string = DEFAULT_MIRROR_OUTFILE): Promise<number> =>
+  bundle('mirror-main.ts', outfile);
+
+async function bundle(entry: string, outfile: string): Promise<number> {
   const result = await build({
-    entryPoints: [`${root}lib/cli/forwarder-main.ts`],
+    entryPoints: [`${root}lib/cli/${entry}`],
     outfile,
     bundle: true,
     platform: 'node',
@@ -33,7 +42,11 @@ export async function buildForwarder(outfile: string = DEFAULT_OUTFILE): Promise
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const outfile = process.argv[2] ?? DEFAULT_OUTFILE;
-  const bytes = await buildForwarder(outfile);
-  process.stdout.write(`built ${outfile} (${(bytes / 1024 / 1024).toFixed(1)} MiB)\n`);
+  for (const [outfile, build] of [
+    [DEFAULT_OUTFILE, buildForwarder],
+    [DEFAULT_MIRROR_OUTFILE, buildMirror],
+  ] as const) {
+    const bytes = await build(outfile);
+    process.stdout.write(`built ${outfile} (${(bytes / 1024 / 1024).toFixed(1)} MiB)\n`);
+  }
 }

@@ -10,12 +10,13 @@ import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda'
 import { createSyncHandler } from '../../functions/sync-handler.ts';
 import { parseRegistryConfig, type RegistryConfig } from '../config/config.ts';
 import { Forwarder, type ForwarderOptions } from '../forwarder/forwarder.ts';
-import { type Logger as ForwarderLogger, silentLogger } from '../forwarder/log.ts';
 import { kubeConnectionFor, serviceListApiFor } from '../kube/connect.ts';
 import { kubeHttp } from '../kube/service-events.ts';
 import { LocalEventBridge } from '../local/eventbridge/server.ts';
 import { rulePatternsFromServerlessYml } from '../local/eventbridge/serverless-rules.ts';
 import { LocalQueue, type LocalQueueOptions } from '../local/queue.ts';
+import { parseMirrorConfig } from '../mirror/config.ts';
+import { type MirrorProcess, startMirrorProcess } from '../mirror/process.ts';
 import {
   type DamageCheck,
   type ReconcileResult,
@@ -28,6 +29,7 @@ import type { ServiceEventsSink } from '../sync/owner-events.ts';
 import { eventBridgeReconcileRequester } from '../sync/reconcile-requests.ts';
 import { registryFromConfig, registryTarget } from '../sync/target.ts';
 import { LIST_PAGE_SIZE } from '../util/defaults.ts';
+import { type Logger as ForwarderLogger, silentLogger } from '../util/log.ts';
 import type { Env } from '../util/settings.ts';
 import type { ZkRegistryStore } from '../zk/registry-store.ts';
 import type { DigestCredentials } from '../zk/session.ts';
@@ -65,6 +67,8 @@ export interface LocalPipelineOptions {
   readonly onSyncReport?: (result: SyncBatchResult) => void;
   /** Each reconcile's result, and why it ran (a timer, a sync's request, a damage check, a person). */
   readonly onReconcile?: (result: ReconcileResult | Error, why: string) => void;
+  /** Run the mirror too: the hand-made entries as Services in `namespace` of the same cluster. */
+  readonly mirror?: { readonly namespace: string; readonly logger?: ForwarderLogger };
 }
 
 type ReconcileOptions = { dryRun?: boolean; force?: boolean; resetState?: boolean };
@@ -108,6 +112,8 @@ export class LocalPipeline {
   readonly forwarders: Forwarder[];
   readonly registry: ZkRegistryStore;
   readonly config: RegistryConfig;
+  /** The mirror, when the options ask for it. */
+  mirror: MirrorProcess | undefined;
   private readonly store: ZkStore;
   private readonly options: LocalPipelineOptions;
   private reconcileTimer: NodeJS.Timeout | undefined;
@@ -153,6 +159,20 @@ export class LocalPipeline {
     });
     const pipeline = new LocalPipeline(options, eventBridge);
     pipeline.run();
+    if (options.mirror) {
+      // The mirror's defaults, as the deployed one runs with them, in the namespace asked for.
+      const config = parseMirrorConfig(
+        { clusterId: options.clusterId, namespace: options.mirror.namespace },
+        {},
+        'kube-zk-sync-dev',
+      );
+      pipeline.mirror = await startMirrorProcess({
+        config: { ...config, port: null },
+        source: pipeline.registry,
+        kubeConfig: options.kubeConfig,
+        ...(options.mirror.logger ? { logger: options.mirror.logger } : {}),
+      });
+    }
     return pipeline;
   }
 
@@ -256,6 +276,7 @@ export class LocalPipeline {
   async stop(): Promise<void> {
     clearInterval(this.reconcileTimer);
     clearInterval(this.checkTimer);
+    await this.mirror?.stop();
     await Promise.all(this.forwarders.map((f) => f.stop({ flushMs: 2000 })));
     await this.reconciling;
     await this.queue.stop();

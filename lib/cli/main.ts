@@ -12,6 +12,7 @@ const commands: Record<string, () => Promise<RegisterCommand>> = {
   reconcile: async () => (await import('./commands/reconcile.ts')).registerReconcile,
   status: async () => (await import('./commands/status.ts')).registerStatus,
   forwarder: async () => (await import('./commands/forwarder.ts')).registerForwarder,
+  mirror: async () => (await import('./commands/mirror.ts')).registerMirror,
   dev: async () => (await import('./commands/dev.ts')).registerDev,
   simulate: async () => (await import('./commands/simulate.ts')).registerSimulate,
 };

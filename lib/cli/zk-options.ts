@@ -141,13 +141,17 @@ export function timeoutMs(options: { timeout: string }): number {
 }
 
 /** Opens the registry the options name; throws a usage error when --zk or --path is missing. */
-export function registryFromCliOptions(options: ZkCliOptions): ZkRegistryStore {
+export function registryFromCliOptions(
+  options: ZkCliOptions,
+  session: { sessionTimeoutMs?: number } = {},
+): ZkRegistryStore {
   if (!options.zk) throw new CliError('no ZooKeeper given: pass --zk host:port or set ZK_CONNECT', 2);
   if (!options.path) throw new CliError('no registry path given: pass --path /znode or set REGISTRY_PATH', 2);
   const ms = timeoutMs(options);
   const { auth, writers, openAcl } = identityFromCliOptions(options);
   const store = new ZkStore({
     connectString: options.zk,
+    ...(session.sessionTimeoutMs ? { sessionTimeoutMs: session.sessionTimeoutMs } : {}),
     connectTimeoutMs: ms,
     operationTimeoutMs: ms,
     ...(auth ? { auth } : {}),

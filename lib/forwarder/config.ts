@@ -8,8 +8,8 @@ import {
   WATCH_STALL_SECONDS,
   WATCH_TIMEOUT_SECONDS,
 } from '../util/defaults.ts';
-import { type Env, Settings } from '../util/settings.ts';
-import { LOG_LEVELS, type LogLevel } from './log.ts';
+import { LOG_LEVELS, type LogLevel } from '../util/log.ts';
+import { type Env, PROCESS_SETTINGS, settingsFromFlags } from '../util/settings.ts';
 
 export class ForwarderConfigError extends Error {
   override readonly name = 'ForwarderConfigError';
@@ -36,12 +36,7 @@ export interface ForwarderConfig {
 
 /** Every setting: its flag (commander's camelCase option name), variable, default and meaning. */
 export const SETTINGS = {
-  kubeconfig: {
-    flag: '--kubeconfig',
-    arg: 'file',
-    env: 'KUBECONFIG',
-    help: 'kubeconfig file; default: $KUBECONFIG, ~/.kube/config, then the in-cluster service account',
-  },
+  kubeconfig: PROCESS_SETTINGS.kubeconfig,
   clusterId: {
     flag: '--cluster-id',
     arg: 'id',
@@ -81,13 +76,7 @@ export const SETTINGS = {
     env: 'LABEL_SELECTOR',
     help: 'watch only Services matching this label selector',
   },
-  port: {
-    flag: '--port',
-    arg: 'port',
-    env: 'HTTP_PORT',
-    help: 'port of /healthz, /readyz and /metrics',
-    default: 8080,
-  },
+  port: PROCESS_SETTINGS.port,
   stallSeconds: {
     flag: '--stall-seconds',
     arg: 'seconds',
@@ -123,13 +112,7 @@ export const SETTINGS = {
     help: 'PutEvents calls in flight at once',
     default: SEND_CONCURRENCY,
   },
-  logLevel: {
-    flag: '--log-level',
-    arg: 'level',
-    env: 'LOG_LEVEL',
-    help: 'debug, info, warn or error',
-    default: 'info' as LogLevel,
-  },
+  logLevel: { ...PROCESS_SETTINGS.logLevel, default: 'info' as LogLevel },
 } as const;
 
 export type ForwarderFlags = Partial<Record<keyof typeof SETTINGS, string | undefined>>;
@@ -139,17 +122,7 @@ const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 type Key = keyof typeof SETTINGS;
 
 export function parseForwarderConfig(flags: ForwarderFlags, env: Env): ForwarderConfig {
-  const keys = Object.keys(SETTINGS) as Key[];
-  const settings = new Settings(env, {
-    // A flag wins over its variable, even a blank one (which then means unset).
-    overrides: Object.fromEntries(
-      keys.flatMap((key) => (flags[key] !== undefined ? [[SETTINGS[key].env, flags[key]]] : [])),
-    ),
-    label: (variable) => {
-      const key = keys.find((k) => SETTINGS[k].env === variable);
-      return key ? `${SETTINGS[key].flag} / ${variable}` : variable;
-    },
-  });
+  const settings = settingsFromFlags(SETTINGS, flags, env);
   const text = (key: Key) => settings.text(SETTINGS[key].env);
   const bad = (key: Key, expected: string) => settings.bad(SETTINGS[key].env, expected);
   const required = (key: Key) => settings.required(SETTINGS[key].env, `set it to the ${SETTINGS[key].help}`);

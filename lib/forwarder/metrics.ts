@@ -1,7 +1,8 @@
 // The forwarder's Prometheus metrics, in a registry of its own (two forwarders in one test process must not share
 // counters). It observes the watch loop and the sender through their observer interfaces, nothing more.
-import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+import { Counter, Gauge } from 'prom-client';
 import type { ServiceEventDetail } from '../events/contract.ts';
+import { PrometheusMetrics } from '../util/metrics.ts';
 import type { SenderObserver } from './sender.ts';
 import type { WatchEndReason } from './watch-decision.ts';
 import type { WatchLoopObserver } from './watch-loop.ts';
@@ -17,8 +18,7 @@ export interface ForwarderGauges {
   startedAt: number;
 }
 
-export class ForwarderMetrics implements WatchLoopObserver, SenderObserver {
-  readonly registry = new Registry();
+export class ForwarderMetrics extends PrometheusMetrics implements WatchLoopObserver, SenderObserver {
   readonly #seen = new Counter({
     name: `${PREFIX}events_seen_total`,
     help: 'Changes observed (watch, list) and deletions, before coalescing.',
@@ -75,6 +75,7 @@ export class ForwarderMetrics implements WatchLoopObserver, SenderObserver {
   });
 
   constructor(gauges: ForwarderGauges, options: { processMetrics?: boolean } = {}) {
+    super(options);
     const registers = [this.registry];
     new Gauge({
       name: `${PREFIX}pending_events`,
@@ -108,7 +109,6 @@ export class ForwarderMetrics implements WatchLoopObserver, SenderObserver {
         this.set((Date.now() - (gauges.lastSuccessAt() ?? gauges.startedAt)) / 1000);
       },
     });
-    if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry });
   }
 
   observed(reason: ServiceEventDetail['reason']): void {
@@ -145,14 +145,5 @@ export class ForwarderMetrics implements WatchLoopObserver, SenderObserver {
   }
   call(outcome: 'ok' | 'partial' | 'error'): void {
     this.#calls.inc({ outcome });
-  }
-
-  /** The Prometheus text exposition. */
-  text(): Promise<string> {
-    return this.registry.metrics();
-  }
-
-  get contentType(): string {
-    return this.registry.contentType;
   }
 }

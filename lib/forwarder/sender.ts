@@ -9,8 +9,8 @@ import { Backoff } from '../util/backoff.ts';
 import { callSignal, within } from '../util/deadline.ts';
 import { SEND_CONCURRENCY } from '../util/defaults.ts';
 import { describeError as describe } from '../util/errors.ts';
+import { type Logger, silentLogger } from '../util/log.ts';
 import { putEventsEntry, type ServiceEvent } from './event.ts';
-import { type Logger, silentLogger } from './log.ts';
 import type { Outbox } from './outbox.ts';
 import { afterPutEvents, afterPutEventsError, type PutEventsOutcome } from './put-outcome.ts';
 

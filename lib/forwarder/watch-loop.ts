@@ -15,8 +15,8 @@ import {
 import { Backoff } from '../util/backoff.ts';
 import { LIST_PAGE_SIZE, WATCH_STALL_SECONDS, WATCH_TIMEOUT_SECONDS } from '../util/defaults.ts';
 import { describeError as describe } from '../util/errors.ts';
+import { type Logger, silentLogger } from '../util/log.ts';
 import type { ServiceChange } from './event.ts';
-import { type Logger, silentLogger } from './log.ts';
 import { afterWatchEnd, type WatchEndReason } from './watch-decision.ts';
 
 /** What the loop needs of client-node's Watch (the real one, or one with a shortened inactivity timeout). */

@@ -2,10 +2,10 @@
 // resourceVersion of the first. Deletions are computed from this list, so it is all or nothing: any failed page
 // fails the whole list, and an expired continue token (410) starts the list again from the first page.
 
-import { type CoreV1Api, Observable } from '@kubernetes/client-node';
-import { callSignal } from '../util/deadline.ts';
+import type { CoreV1Api } from '@kubernetes/client-node';
 import { LIST_PAGE_SIZE, LIST_PAGE_TIMEOUT_MS } from '../util/defaults.ts';
 import { httpFailure } from '../util/errors.ts';
+import { callWithDeadline } from './deadline-call.ts';
 
 /** The one call of CoreV1Api that the list uses; the real client, or anything shaped like it. */
 export interface ServiceListApi {
@@ -45,42 +45,20 @@ export function serviceListApi(
   core: CoreV1Api,
   options: { pageTimeoutMs?: number; signal?: AbortSignal; namespace?: string; labelSelector?: string } = {},
 ): ServiceListApi {
-  const withSignal = (signal: AbortSignal) => ({
-    middleware: [
-      {
-        pre: (context: { setSignal(signal: AbortSignal): void }) => {
-          context.setSignal(signal);
-          return new Observable(Promise.resolve(context));
-        },
-        post: <T>(response: T) => new Observable(Promise.resolve(response)),
-      },
-    ],
-    middlewareMergeStrategy: 'append' as const,
-  });
   const selector = options.labelSelector ? { labelSelector: options.labelSelector } : {};
-  const never = new AbortController().signal;
+  const timeout = options.pageTimeoutMs ?? LIST_PAGE_TIMEOUT_MS;
   return {
-    listServiceForAllNamespaces: async (param) => {
-      const call = callSignal(options.signal ?? never, options.pageTimeoutMs ?? LIST_PAGE_TIMEOUT_MS);
-      try {
-        return await (options.namespace
-          ? core.listNamespacedService(
-              { ...param, ...selector, namespace: options.namespace },
-              withSignal(call.signal) as never,
-            )
-          : core.listServiceForAllNamespaces({ ...param, ...selector }, withSignal(call.signal) as never));
-      } finally {
-        call.done();
-      }
-    },
-    readNamespace: async (param) => {
-      const call = callSignal(options.signal ?? never, options.pageTimeoutMs ?? LIST_PAGE_TIMEOUT_MS);
-      try {
-        return await core.readNamespace(param, withSignal(call.signal) as never);
-      } finally {
-        call.done();
-      }
-    },
+    listServiceForAllNamespaces: (param) =>
+      callWithDeadline(
+        timeout,
+        (request) =>
+          options.namespace
+            ? core.listNamespacedService({ ...param, ...selector, namespace: options.namespace }, request)
+            : core.listServiceForAllNamespaces({ ...param, ...selector }, request),
+        options.signal,
+      ),
+    readNamespace: (param) =>
+      callWithDeadline(timeout, (request) => core.readNamespace(param, request), options.signal),
   };
 }
 

@@ -1,5 +1,7 @@
 // Planning: what to change in the document so that the entries of one cluster match what it wants, without ever
 // touching an entry that is not that cluster's. Pure: the same inputs always give the same plan.
+
+import { deletionShare as shareOf } from '../util/deletion-guard.ts';
 import {
   type Contribution,
   type Ownership,
@@ -303,10 +305,13 @@ function sharedChanges(plan: RegistryPlan): Map<string, (Contribution & { name: 
   return next;
 }
 
+/** How many entries of the document are `owner`'s: its own, and its contributions to shared entries. */
+export function ownedCount(current: RegistryDocument, owner: string): number {
+  return current.entries.filter((e) => e.owner?.cluster === owner || contributionOf(e, owner) !== undefined)
+    .length;
+}
+
 /** Share of this cluster's entries (its contributions to shared entries counted) that the plan deletes. */
 export function deletionShare(current: RegistryDocument, plan: RegistryPlan): number {
-  const owned = current.entries.filter(
-    (e) => e.owner?.cluster === plan.owner || contributionOf(e, plan.owner) !== undefined,
-  ).length;
-  return owned === 0 ? 0 : plan.deletes.length / owned;
+  return shareOf(plan.deletes.length, ownedCount(current, plan.owner));
 }

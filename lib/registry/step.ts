@@ -3,6 +3,7 @@
 // step also inspects what the document's other writers did to the cluster's entries: what the step's own
 // observations cover is repaired at once, and the rest is left to a reconcile, which the step asks for.
 import { compareResourceVersions } from '../events/resource-version.ts';
+import { describeHeldDeletion, heldDeletionShare } from '../util/deletion-guard.ts';
 import { applyBudgets, type Budgets } from './budgets.ts';
 import { isHandMade, type RegistryDocument, type RegistryEntry } from './document.ts';
 import {
@@ -19,8 +20,8 @@ import {
   applyPlan,
   type DesiredEntries,
   type DesiredEntry,
-  deletionShare,
   nameKey,
+  ownedCount,
   type Policy,
   planHasChanges,
   planRegistryChanges,
@@ -275,7 +276,6 @@ export function planStep<T>(input: StepInput<T>): PlannedStep<T> {
   const budgeted = input.budgets ? applyBudgets(current, proposed, input.budgets) : undefined;
   const plan = budgeted?.plan ?? proposed;
   for (const r of budgeted?.refused ?? []) invalid.push({ key: r.service, error: r.error });
-  const share = deletionShare(current, plan);
   // Where each decided Service stands, and what its owner is told (outcome.ts).
   const told = (refused?: string) =>
     judgeOutcomes(
@@ -288,16 +288,16 @@ export function planStep<T>(input: StepInput<T>): PlannedStep<T> {
       },
       state,
     );
-  if (
-    input.maxDeleteShare !== undefined &&
-    !input.force &&
-    plan.deletes.length > 0 &&
-    share > input.maxDeleteShare
-  ) {
+  const heldShare = heldDeletionShare({
+    deletes: plan.deletes.length,
+    owned: ownedCount(current, plan.owner),
+    maxShare: input.maxDeleteShare,
+    ...(input.force ? { force: true } : {}),
+  });
+  if (heldShare !== undefined && input.maxDeleteShare !== undefined) {
     const refused =
-      `refusing to delete ${plan.deletes.length} of this cluster's entries (${Math.round(share * 100)}%, more than ` +
-      `the ${Math.round(input.maxDeleteShare * 100)}% allowed); check the cluster connection and filters, then run ` +
-      'again with --force (or {"force": true}) if this is intended';
+      `${describeHeldDeletion(plan.deletes.length, "this cluster's entries", heldShare, input.maxDeleteShare)}; check ` +
+      'the cluster connection and filters, then run again with --force (or {"force": true}) if this is intended';
     const { outcomes, events } = told(refused);
     return { ...refusedStep(input, refused), plan, stale, skipped, invalid, outcomes, events };
   }

@@ -111,3 +111,60 @@ export class Settings {
     if (this.#problems.length > 0) throw fail(this.#problems.join('; '));
   }
 }
+
+/** A setting that a flag or its environment variable sets (the in-cluster processes' settings tables). */
+export interface FlagSetting {
+  /** e.g. `--cluster-id` */
+  readonly flag: string;
+  /** The value's name in --help. */
+  readonly arg: string;
+  readonly env: string;
+  readonly help: string;
+  readonly required?: true;
+  readonly default?: string | number | boolean;
+}
+
+/**
+ * Settings where a flag wins over its variable (even a blank flag, which then means unset), and messages name both:
+ * `--port / HTTP_PORT="x": …`. `flags` is keyed like `table` (commander's camelCase option names).
+ */
+export function settingsFromFlags<K extends string>(
+  table: Readonly<Record<K, FlagSetting>>,
+  flags: Partial<Record<K, string | undefined>>,
+  env: Env,
+): Settings {
+  const keys = Object.keys(table) as K[];
+  return new Settings(env, {
+    overrides: Object.fromEntries(
+      keys.flatMap((key) => (flags[key] !== undefined ? [[table[key].env, flags[key]]] : [])),
+    ),
+    label: (variable) => {
+      const key = keys.find((k) => table[k].env === variable);
+      return key ? `${table[key].flag} / ${variable}` : variable;
+    },
+  });
+}
+
+/** The settings every in-cluster process has, in its settings table, spelled once. */
+export const PROCESS_SETTINGS = {
+  kubeconfig: {
+    flag: '--kubeconfig',
+    arg: 'file',
+    env: 'KUBECONFIG',
+    help: 'kubeconfig file; default: $KUBECONFIG, ~/.kube/config, then the in-cluster service account',
+  },
+  port: {
+    flag: '--port',
+    arg: 'port',
+    env: 'HTTP_PORT',
+    help: 'port of /healthz, /readyz and /metrics',
+    default: 8080,
+  },
+  logLevel: {
+    flag: '--log-level',
+    arg: 'level',
+    env: 'LOG_LEVEL',
+    help: 'debug, info, warn or error',
+    default: 'info',
+  },
+} as const;

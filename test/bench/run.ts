@@ -4,6 +4,7 @@ import { documentSuite } from './document.bench.ts';
 import { forwarderSuite } from './forwarder.bench.ts';
 import type { BenchSuite, Metric } from './harness.ts';
 import { lambdaSuite } from './lambda.bench.ts';
+import { mirrorSuite } from './mirror.bench.ts';
 import { pipelineSuite } from './pipeline.bench.ts';
 import { stateSuite } from './state.bench.ts';
 import { syncSuite } from './sync.bench.ts';
@@ -17,6 +18,7 @@ const suites: BenchSuite[] = [
   pipelineSuite,
   forwarderSuite,
   lambdaSuite,
+  mirrorSuite,
 ];
 
 const args = process.argv.slice(2);

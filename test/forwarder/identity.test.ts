@@ -5,8 +5,8 @@
 import { afterEach, describe, expect, test } from 'vitest';
 import { parseServiceEventDetail, type ServiceEventDetail } from '../../lib/events/contract.ts';
 import { eventFor } from '../../lib/forwarder/event.ts';
-import type { Logger } from '../../lib/forwarder/log.ts';
 import { ApiServerSimulator, type ServiceInput } from '../../lib/local/apiserver/index.ts';
+import type { Logger } from '../../lib/util/log.ts';
 import { eventually } from '../support/cli.ts';
 import { metricValue, Rig, settled } from './rig.ts';
 

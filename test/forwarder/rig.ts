@@ -14,7 +14,6 @@ import {
 } from '../../lib/events/contract.ts';
 import { compareResourceVersions } from '../../lib/events/resource-version.ts';
 import { Forwarder, type ForwarderOptions } from '../../lib/forwarder/forwarder.ts';
-import { type Logger, silentLogger } from '../../lib/forwarder/log.ts';
 import { trimService } from '../../lib/kube/trim.ts';
 import {
   ApiServerSimulator,
@@ -27,6 +26,7 @@ import {
   LocalEventBridge,
   type LocalEventBridgeOptions,
 } from '../../lib/local/eventbridge/server.ts';
+import { type Logger, silentLogger } from '../../lib/util/log.ts';
 import { eventually } from '../support/cli.ts';
 
 export const RULE = {

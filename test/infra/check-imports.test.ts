@@ -15,6 +15,7 @@ const script = join(root, 'infra/check-imports.ts');
 const TEST = 'product code (lib/, functions/) must not import test/';
 const FUNCTIONS = 'only lib/cli/ may import functions/';
 const CLI = 'lib/cli/ is the top floor: nothing in lib/ or functions/ imports it';
+const LOCAL = 'only lib/cli/ may import lib/local/ (the local world)';
 
 describe('importViolations', () => {
   test.each([
@@ -32,6 +33,8 @@ describe('importViolations', () => {
     ['lib/reconcile/reconcile.ts', "import { runCli } from '../cli/run.ts';", CLI],
     ['lib/local/apiserver/index.ts', "export * from '../../cli/local-pipeline.ts';", CLI],
     ['functions/reconcile.ts', "import { runCli } from '../lib/cli/run.ts';", CLI],
+    ['lib/mirror/mirror.ts', "import { ApiServerSimulator } from '../local/apiserver/index.ts';", LOCAL],
+    ['functions/sync-handler.ts', "import { LocalQueue } from '../lib/local/queue.ts';", LOCAL],
   ])('%s: %s breaks "%s"', (file, text, rule) => {
     expect(importViolations(file, `// a comment\n${text}\n`)).toEqual([
       { file, line: 2, specifier: expect.any(String), rule },
@@ -42,6 +45,7 @@ describe('importViolations', () => {
     ['lib/cli/local-pipeline.ts', "import { createSyncHandler } from '../../functions/sync-handler.ts';"],
     ['lib/cli/commands/dev.ts', "import { LocalPipeline } from '../local-pipeline.ts';"],
     ['lib/cli/local-pipeline.ts', "import { LocalQueue } from '../local/queue.ts';"],
+    ['lib/local/apiserver/simulator.ts', "import { seededRandom } from '../random.ts';"],
     ['functions/sync.ts', "import { syncBatch } from '../lib/sync/batch.ts';"],
     ['lib/local/queue.ts', "import type { SQSRecord } from 'aws-lambda';"],
     ['lib/kube/list.ts', "import { x } from './testing.ts';"],

@@ -6,32 +6,15 @@
 // policy, and an image with nothing but the bundle.
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { Deployment } from 'kubernetes-models/apps/v1';
-import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
-import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
-import { ClusterRole, ClusterRoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1';
-import { ConfigMap, Namespace, ServiceAccount } from 'kubernetes-models/v1';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { EVENT_DETAIL_TYPE, EVENT_SOURCE } from '../../lib/events/contract.ts';
 import { SETTINGS } from '../../lib/forwarder/config.ts';
-import { type K8sObject, kustomize, theOne } from '../support/kustomize.ts';
+import { type K8sObject, kustomize, modelFor, theOne } from '../support/kustomize.ts';
 
 const dir = fileURLToPath(new URL('../../infra/forwarder/', import.meta.url));
 const base = `${dir}base/`;
 const example = `${dir}overlays/example/`;
-
-/** The model class that validates each kind we ship; an unknown kind fails the test. */
-const MODELS = {
-  'v1/Namespace': Namespace,
-  'v1/ServiceAccount': ServiceAccount,
-  'v1/ConfigMap': ConfigMap,
-  'apps/v1/Deployment': Deployment,
-  'policy/v1/PodDisruptionBudget': PodDisruptionBudget,
-  'networking.k8s.io/v1/NetworkPolicy': NetworkPolicy,
-  'rbac.authorization.k8s.io/v1/ClusterRole': ClusterRole,
-  'rbac.authorization.k8s.io/v1/ClusterRoleBinding': ClusterRoleBinding,
-} as const;
 
 let rendered: K8sObject[];
 let overlay: K8sObject[];
@@ -63,7 +46,7 @@ describe('kubectl kustomize infra/forwarder/base', () => {
 
   test('every object validates against its Kubernetes schema', () => {
     for (const object of rendered) {
-      const Model = MODELS[`${object.apiVersion}/${object.kind}` as keyof typeof MODELS];
+      const Model = modelFor(object);
       expect(Model, `${object.apiVersion} ${object.kind}`).toBeDefined();
       expect(
         () => new Model(object as never).validate(),
@@ -83,7 +66,7 @@ describe('kubectl kustomize infra/forwarder/base', () => {
     ]) {
       for (const doc of parseAllDocuments(await readFile(`${base}${file}`, 'utf8'))) {
         const object = doc.toJS() as K8sObject;
-        const Model = MODELS[`${object.apiVersion}/${object.kind}` as keyof typeof MODELS];
+        const Model = modelFor(object);
         expect(() => new Model(object as never).validate(), file).not.toThrow();
       }
     }
@@ -214,7 +197,7 @@ describe('kubectl kustomize infra/forwarder/overlays/example', () => {
   test('the base, valid, with the image pinned by digest and every placeholder replaced', () => {
     expect(overlay.map((o) => o.kind).sort()).toEqual(rendered.map((o) => o.kind).sort());
     for (const object of overlay) {
-      const Model = MODELS[`${object.apiVersion}/${object.kind}` as keyof typeof MODELS];
+      const Model = modelFor(object);
       expect(() => new Model(object as never).validate(), `${object.kind}`).not.toThrow();
     }
     const images = theOne(overlay, 'Deployment').spec.template.spec.containers.map(
@@ -265,7 +248,7 @@ describe('infra/forwarder/iam-policy.json', () => {
 });
 
 describe('infra/forwarder/Dockerfile', () => {
-  test('Node 22 on Alpine, only the bundle, a numeric non-root user, an exec-form entry point', async () => {
+  test('Node 22 on Alpine, only the bundles (forwarder, mirror), a numeric non-root user, an exec-form entry point', async () => {
     const lines = (await readFile(`${dir}Dockerfile`, 'utf8'))
       .split('\n')
       .map((l) => l.trim())
@@ -273,7 +256,7 @@ describe('infra/forwarder/Dockerfile', () => {
     expect(lines.filter((l) => l.startsWith('FROM '))).toEqual(['FROM node:22-alpine']);
     const copies = lines.filter((l) => /^(COPY|ADD) /.test(l));
     expect(copies).toHaveLength(1);
-    expect(copies[0]).toMatch(/ dist\/forwarder\.mjs \/app\/forwarder\.mjs$/);
+    expect(copies[0]).toMatch(/ dist\/forwarder\.mjs dist\/mirror\.mjs \/app\/$/);
     expect(lines.filter((l) => l.startsWith('RUN '))).toEqual([]);
     const user = lines.find((l) => l.startsWith('USER '));
     expect(user).toMatch(/^USER [1-9]\d*(:\d+)?$/);

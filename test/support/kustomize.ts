@@ -1,4 +1,14 @@
 // Renders a kustomization with kubectl's built-in kustomize (offline), as `kubectl apply -k` would apply it.
+import { Deployment } from 'kubernetes-models/apps/v1';
+import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
+import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
+import {
+  ClusterRole,
+  ClusterRoleBinding,
+  Role,
+  RoleBinding,
+} from 'kubernetes-models/rbac.authorization.k8s.io/v1';
+import { ConfigMap, Namespace, ServiceAccount } from 'kubernetes-models/v1';
 import { parseAllDocuments } from 'yaml';
 import { kubectlOffline } from './kubectl.ts';
 
@@ -25,4 +35,31 @@ export function theOne(objects: readonly K8sObject[], kind: string): K8sObject {
   const found = objects.filter((o) => o.kind === kind);
   if (found.length !== 1) throw new Error(`${found.length} objects of kind ${kind}, not one`);
   return found[0] as K8sObject;
+}
+
+/** The kubernetes-models class that validates each kind the manifests ship, by `apiVersion/kind`. */
+const MODELS = {
+  'v1/Namespace': Namespace,
+  'v1/ServiceAccount': ServiceAccount,
+  'v1/ConfigMap': ConfigMap,
+  'apps/v1/Deployment': Deployment,
+  'policy/v1/PodDisruptionBudget': PodDisruptionBudget,
+  'networking.k8s.io/v1/NetworkPolicy': NetworkPolicy,
+  'rbac.authorization.k8s.io/v1/ClusterRole': ClusterRole,
+  'rbac.authorization.k8s.io/v1/ClusterRoleBinding': ClusterRoleBinding,
+  'rbac.authorization.k8s.io/v1/Role': Role,
+  'rbac.authorization.k8s.io/v1/RoleBinding': RoleBinding,
+} as const;
+
+/** The model class for the object's kind; a kind no manifest should ship fails the test that asks. */
+export function modelFor(object: {
+  apiVersion: string;
+  kind: string;
+}): new (
+  data: never,
+) => { validate(): void } {
+  const model = MODELS[`${object.apiVersion}/${object.kind}` as keyof typeof MODELS];
+  if (!model)
+    throw new Error(`no schema for ${object.apiVersion} ${object.kind}: not a kind the manifests ship`);
+  return model as never;
 }

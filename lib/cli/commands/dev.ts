@@ -10,7 +10,7 @@ import { ApiServerSimulator, generateServices, startChurn } from '../../local/ap
 import { ZooKeeperCluster } from '../../local/zookeeper.ts';
 import type { ReconcileResult } from '../../reconcile/reconcile.ts';
 import { describeChange, documentChanges } from '../../registry/changes.ts';
-import { emptyDocument, isHandMade, type RegistryDocument } from '../../registry/document.ts';
+import { emptyDocument, handEntry, isHandMade, type RegistryDocument } from '../../registry/document.ts';
 import { describeDamage } from '../../registry/ownership.ts';
 import type { SyncBatchResult } from '../../sync/batch.ts';
 import type { EventCounts } from '../../sync/owner-events.ts';
@@ -31,6 +31,8 @@ interface DevOptions {
   batchSize: string;
   reconcileEvery: string;
   lbDelay: string;
+  mirror?: boolean;
+  mirrorNamespace: string;
 }
 
 export function registerDev(program: Command): void {
@@ -51,6 +53,9 @@ export function registerDev(program: Command): void {
     .option('--window-ms <ms>', 'the batching window of the queue (the debounce)', '1000')
     .option('--batch-size <n>', 'the most records in one sync invocation', '1000')
     .option('--reconcile-every <seconds>', 'seconds between reconciles (0: none)', '60')
+    .option('--mirror', 'run the mirror too (the default with --simulate): hand-made entries as Services')
+    .option('--no-mirror', 'do not run the mirror')
+    .option('--mirror-namespace <namespace>', 'the namespace the mirror writes', 'registry')
     .action((options: DevOptions) => dev(options));
 }
 
@@ -156,6 +161,42 @@ function tour(kubeconfig: string, lbDelayMs: number): string {
   ].join('\n');
 }
 
+/** What the mirror did, one line each (its log is JSON for a cluster; here a person reads it). */
+const mirrorLog = {
+  debug() {},
+  info: (message: string, fields: Readonly<Record<string, unknown>> = {}) =>
+    message.startsWith('created') || message.startsWith('updated') || message.startsWith('deleted')
+      ? say(`mirror: ${message} ${String(fields.name)}`)
+      : message.startsWith('leading')
+        ? say('mirror: leading, writing')
+        : undefined,
+  warn: (message: string, fields: Readonly<Record<string, unknown>> = {}) =>
+    say(
+      `mirror: ${message}${fields.entry ? ` "${String(fields.entry)}"` : ''}${fields.reason ? `: ${String(fields.reason)}` : ''}`,
+    ),
+  error: (message: string, fields: Readonly<Record<string, unknown>> = {}) =>
+    say(`mirror: ${message}${fields.reason ? `: ${String(fields.reason)}` : ''}`),
+};
+
+/** A few databases and queues, as people register them, so the simulated registry has something to mirror. */
+const EXAMPLES = [
+  { name: 'kafka', description: 'Kafka brokers (example)', endpoints: ['kafka.example.internal:9092'] },
+  {
+    name: 'postgres.orders',
+    description: 'Orders database (example)',
+    endpoints: ['10.20.0.11:5432', '10.20.0.12:5432'],
+  },
+  { name: 'redis', description: 'Cache (example)', endpoints: ['10.20.1.5:6379', '[fd00:20::5]:6379'] },
+];
+
+async function registerExamples(pipeline: LocalPipeline): Promise<void> {
+  const { written } = await pipeline.registry.modify((doc) => {
+    if (doc.entries.some(isHandMade)) return { result: undefined };
+    return { document: { entries: [...doc.entries, ...EXAMPLES.map(handEntry)] }, result: undefined };
+  });
+  if (written) say(`registry: registered ${EXAMPLES.map((e) => e.name).join(', ')} by hand (examples)`);
+}
+
 async function dev(options: DevOptions): Promise<void> {
   if (options.simulate && options.kubeconfig)
     throw new CliError('use either --kubeconfig or --simulate, not both', 2);
@@ -216,6 +257,7 @@ async function dev(options: DevOptions): Promise<void> {
       say(`ZooKeeper: started at ${zkConnect} (stopped on exit)`);
     }
 
+    const mirroring = options.mirror ?? options.simulate === true;
     const pipeline = await LocalPipeline.start({
       kubeConfig,
       zkConnect,
@@ -228,6 +270,7 @@ async function dev(options: DevOptions): Promise<void> {
       damageCheckEveryMs: DAMAGE_CHECK_EVERY_MS,
       onSyncReport: (result) => say(describeBatch(result)),
       onReconcile: (result, why) => say(describeReconcile(result, why)),
+      ...(mirroring ? { mirror: { namespace: options.mirrorNamespace, logger: mirrorLog } } : {}),
     });
     cleanup.push(() => pipeline.stop());
     say(
@@ -235,6 +278,12 @@ async function dev(options: DevOptions): Promise<void> {
     );
     say(`watch it: npx kube-zk-sync registry watch --zk ${zkConnect} --path ${options.path}`);
     if (simulatorKubeconfig) say(tour(simulatorKubeconfig, lbDelayMs));
+    if (mirroring) {
+      if (options.simulate) await registerExamples(pipeline);
+      say(
+        `mirror: hand-made entries as Services in namespace ${options.mirrorNamespace} (kubectl get svc,endpointslices -n ${options.mirrorNamespace})`,
+      );
+    }
 
     let shown: RegistryDocument | undefined;
     const stopWatch = pipeline.registry.watch(({ document, error, version, bytes }) => {

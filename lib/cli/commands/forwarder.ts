@@ -11,10 +11,11 @@ import {
   SETTINGS,
 } from '../../forwarder/config.ts';
 import { Forwarder } from '../../forwarder/forwarder.ts';
-import { type HealthServer, startHealthServer } from '../../forwarder/http.ts';
-import { jsonLogger } from '../../forwarder/log.ts';
 import { KubeConfigError, kubeConfigFor } from '../../kube/connect.ts';
+import { type HealthServer, startHealthServer } from '../../util/health-server.ts';
+import { jsonLogger } from '../../util/log.ts';
 import { CliError } from '../run.ts';
+import { addSettingOptions } from '../setting-options.ts';
 
 /** Adds the forwarder's options and action to `command` (a subcommand of the CLI, or the image's own program). */
 export function configureForwarderCommand(command: Command): Command {
@@ -22,14 +23,7 @@ export function configureForwarderCommand(command: Command): Command {
     'Watch Kubernetes Services and publish each change to an EventBridge bus (the in-cluster forwarder). ' +
       'Every option can also be set by the environment variable named in its help.',
   );
-  for (const setting of Object.values(SETTINGS)) {
-    const notes = [
-      setting.env,
-      ...('required' in setting ? ['required'] : []),
-      ...('default' in setting ? [`default ${setting.default}`] : []),
-    ];
-    command.option(`${setting.flag} <${setting.arg}>`, `${setting.help} [${notes.join('; ')}]`);
-  }
+  addSettingOptions(command, SETTINGS);
   return command.action((flags: ForwarderFlags) => runForwarder(flags));
 }
 

@@ -57,15 +57,22 @@ class WatchStream {
   readonly #res: ServerResponse;
   readonly #timers: NodeJS.Timeout[] = [];
   readonly #stats: RequestStats;
+  /** How an object is sent (a Table row for kubectl get --watch); as it is when undefined. */
+  readonly #shape: ((object: KubeObject) => unknown) | undefined;
 
-  constructor(res: ServerResponse, stats: RequestStats) {
+  constructor(res: ServerResponse, stats: RequestStats, shape?: (object: KubeObject) => unknown) {
     this.#res = res;
     this.#stats = stats;
+    this.#shape = shape;
   }
 
   send(event: WatchEvent): void {
     if (this.stalled || this.#res.writableEnded || this.#res.destroyed) return;
-    this.#res.write(`${JSON.stringify(event)}\n`);
+    const shaped =
+      this.#shape && event.type !== 'BOOKMARK' && event.type !== 'ERROR'
+        ? { type: event.type, object: this.#shape(event.object as KubeObject) }
+        : event;
+    this.#res.write(`${JSON.stringify(shaped)}\n`);
     if (event.type === 'BOOKMARK') this.#stats.bookmarksSent++;
     else this.#stats.eventsSent++;
   }
@@ -203,19 +210,23 @@ export class ApiHandler {
       return this.#namespaces(res, method, name);
     }
     if (method === 'GET') {
-      if (kind === 'watch')
-        return this.#watch(res, resource, namespace, url.searchParams, plan.gone, plan.stall);
-      // kubectl get asks for a Table: the columns its printers show (TYPE, CLUSTER-IP, EXTERNAL-IP, …).
+      // kubectl get asks for a Table: the columns its printers show (TYPE, CLUSTER-IP, EXTERNAL-IP, …); with
+      // --watch, each event's object is a Table of that one object.
       const table = negotiate(req.headers.accept);
+      const include = includeObjectParam(url.searchParams.get('includeObject'));
       const tableOf = (
         objects: readonly KubeObject[],
         metadata: { resourceVersion?: string; continue?: string },
       ) =>
         toTable(resource, objects as never[], {
           version: table.as === 'Table' ? table.version : 'v1',
-          includeObject: includeObjectParam(url.searchParams.get('includeObject')),
+          includeObject: include,
           ...metadata,
         });
+      if (kind === 'watch') {
+        const shape = table.as === 'Table' ? (object: KubeObject) => tableOf([object], {}) : undefined;
+        return this.#watch(res, resource, namespace, url.searchParams, plan.gone, plan.stall, shape);
+      }
       if (name !== undefined) {
         const object = this.#registry.get(resource, namespace, name);
         return sendJson(res, 200, table.as === 'Table' ? tableOf([object], {}) : object);
@@ -386,6 +397,7 @@ export class ApiHandler {
     query: URLSearchParams,
     gone: 'stream' | 'http' | undefined,
     stall: boolean,
+    shape?: (object: KubeObject) => unknown,
   ) {
     const filter = filterFor(resource, namespace, query);
     const requested = query.get('resourceVersion') ?? '';
@@ -400,7 +412,7 @@ export class ApiHandler {
 
     res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private' });
     res.flushHeaders();
-    const watch = new WatchStream(res, this.#stats);
+    const watch = new WatchStream(res, this.#stats, shape);
     this.#watches.add(watch);
     this.#stats.openWatches++;
     this.#stats.watchesStarted++;

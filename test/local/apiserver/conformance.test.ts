@@ -182,6 +182,55 @@ describe('writes through HTTP', () => {
     expect((await api('GET', `${SERVICES}/Web_1`)).status).toBe(404);
   });
 
+  test('API concepts: receiving resources as Tables: a list, a get and each watch event answer with the printer columns', async () => {
+    await api('POST', SERVICES, service('web', { type: 'LoadBalancer' }));
+    const TABLE = 'application/json;as=Table;v=v1;g=meta.k8s.io,application/json';
+    const read = (path: string) =>
+      fetch(`${sim.url}${path}`, { headers: { Accept: TABLE }, signal: AbortSignal.timeout(10_000) });
+    const list = (await (await read(SERVICES)).json()) as Json;
+    expect(list.kind).toBe('Table');
+    expect(list.columnDefinitions.map((c: Json) => c.name)).toEqual([
+      'Name',
+      'Type',
+      'Cluster-IP',
+      'External-IP',
+      'Port(s)',
+      'Age',
+      'Selector',
+    ]);
+    expect(list.rows.map((r: Json) => r.cells.slice(0, 2))).toEqual([['web', 'LoadBalancer']]);
+    expect(list.rows[0].object).toMatchObject({ kind: 'PartialObjectMetadata', metadata: { name: 'web' } });
+    const one = (await (await read(`${SERVICES}/web`)).json()) as Json;
+    expect(one.rows.map((r: Json) => r.cells[0])).toEqual(['web']);
+
+    const controller = new AbortController();
+    const response = await fetch(
+      `${sim.url}${SERVICES}?watch=true&resourceVersion=${list.metadata.resourceVersion}`,
+      {
+        headers: { Accept: TABLE },
+        signal: controller.signal,
+      },
+    );
+    const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+    await api(
+      'PATCH',
+      `${SERVICES}/web`,
+      { metadata: { labels: { v: '2' } } },
+      'application/merge-patch+json',
+    );
+    let text = '';
+    while (!text.includes('\n')) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += new TextDecoder().decode(value);
+    }
+    controller.abort();
+    const event = JSON.parse(text.split('\n')[0] as string) as Json;
+    expect(event.type).toBe('MODIFIED');
+    expect(event.object.kind).toBe('Table');
+    expect(event.object.rows.map((r: Json) => r.cells.slice(0, 2))).toEqual([['web', 'LoadBalancer']]);
+  });
+
   test('API concepts: resource versions / Conflict: PUT with a stale resourceVersion is 409; with the current one it is stored and watched as MODIFIED', async () => {
     const created = (await api('POST', SERVICES, service('web'))).body;
     const watcher = await watch(SERVICES, { resourceVersion: created.metadata.resourceVersion });

@@ -1,5 +1,6 @@
-// /healthz, /readyz and /metrics for the kubelet and Prometheus. Liveness says the process works; readiness says the
-// first complete list is in, which is when a rollout may move on to the next replica.
+// /healthz, /readyz and /metrics for the kubelet and Prometheus, for the in-cluster processes (the forwarder, the
+// mirror). Liveness says the process works; readiness says its first complete pass is done (the forwarder's first
+// complete list, the mirror's first complete read and sync), which is when a rollout may move on to the next replica.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -7,6 +8,10 @@ export interface HealthSource {
   readonly healthy: boolean;
   readonly ready: boolean;
   readonly metrics: { text(): Promise<string>; readonly contentType: string };
+  /** What /readyz says while not ready (default: the forwarder's reason). */
+  readonly notReadyReason?: string;
+  /** What /healthz says when not healthy. */
+  readonly unhealthyReason?: string;
 }
 
 export interface HealthServer {
@@ -21,7 +26,7 @@ export async function startHealthServer(
   options: { port: number; host?: string },
 ): Promise<HealthServer> {
   const server: Server = createServer((request, response) => {
-    const path = new URL(request.url ?? '/', 'http://forwarder').pathname;
+    const path = new URL(request.url ?? '/', 'http://localhost').pathname;
     const reply = (status: number, body: string, type = 'text/plain; charset=utf-8') => {
       response.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' });
       response.end(body);
@@ -29,9 +34,13 @@ export async function startHealthServer(
     if (request.method !== 'GET' && request.method !== 'HEAD') return reply(405, 'method not allowed\n');
     switch (path) {
       case '/healthz':
-        return source.healthy ? reply(200, 'ok\n') : reply(500, 'the watch loop stopped\n');
+        return source.healthy
+          ? reply(200, 'ok\n')
+          : reply(500, `${source.unhealthyReason ?? 'the watch loop stopped'}\n`);
       case '/readyz':
-        return source.ready ? reply(200, 'ready\n') : reply(503, 'waiting for the first complete list\n');
+        return source.ready
+          ? reply(200, 'ready\n')
+          : reply(503, `${source.notReadyReason ?? 'waiting for the first complete list'}\n`);
       case '/metrics':
         source.metrics.text().then(
           (text) => reply(200, text, source.metrics.contentType),

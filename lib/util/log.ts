@@ -1,5 +1,5 @@
 // One JSON object a line on stdout: what a cluster's log collector parses without configuration.
-import { describeError } from '../util/errors.ts';
+import { describeError } from './errors.ts';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
