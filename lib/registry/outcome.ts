@@ -302,6 +302,10 @@ export interface StatusRow {
   readonly status: string;
   /** For a published Service: whether the document holds its entry as the reconcile would write it. */
   readonly document?: 'agrees' | 'missing' | 'differs';
+  /** For a published Service: the name of its entry. */
+  readonly entry?: string;
+  /** For a Service's share of a shared entry: every contributor, `cluster:namespace/name`, comma-separated. */
+  readonly contributors?: string;
 }
 
 /** The rows of a table of outcomes, in key order; Services that are gone are left out. */
@@ -318,7 +322,13 @@ export function statusRows(outcomes: ReadonlyMap<string, ServiceOutcome>): Statu
             ? 'missing'
             : 'differs';
     return [
-      { service, outcome: o.kind, status: describeOutcome(service, o), ...(document ? { document } : {}) },
+      {
+        service,
+        outcome: o.kind,
+        status: describeOutcome(service, o),
+        ...(document ? { document } : {}),
+        ...(o.kind === 'published' ? { entry: o.entry.name } : {}),
+      },
     ];
   });
 }

@@ -5,7 +5,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
+import { withContributors } from '../../lib/cli/commands/status.ts';
 import { ApiServerSimulator } from '../../lib/local/apiserver/index.ts';
+import { handEntry } from '../../lib/registry/document.ts';
+import { sharedEntry } from '../../lib/registry/shared.ts';
 import { syncStatePath } from '../../lib/zk/registry-store.ts';
 import { ZkStore } from '../../lib/zk/store.ts';
 import { runCli } from '../support/cli.ts';
@@ -83,5 +86,37 @@ describe('kube-zk-sync status', () => {
     const missing = await cli('status', '-n', 'shop', 'nope');
     expect(missing.code).toBe(1);
     expect(missing.stderr).toBe('kube-zk-sync: there is no Service shop/nope in the cluster\n');
+  });
+});
+
+describe('status of a shared entry', () => {
+  test('a published share names every contributor; other rows are as they were', () => {
+    const shared = sharedEntry('web.shop', {
+      contributions: [
+        { cluster: 'east', service: 'shop/web', description: 'web', endpoints: ['10.0.0.1:80'] },
+        { cluster: 'west', service: 'shop/web', description: 'web', endpoints: ['10.1.0.1:80'] },
+      ],
+    });
+    const rows = [
+      {
+        service: 'shop/web',
+        outcome: 'published' as const,
+        status: 'published "web.shop"',
+        entry: 'web.shop',
+      },
+      {
+        service: 'shop/api',
+        outcome: 'published' as const,
+        status: 'published "api.shop"',
+        entry: 'api.shop',
+      },
+      { service: 'shop/db', outcome: 'conflict' as const, status: 'conflict: …' },
+    ];
+    const document = { entries: [shared, handEntry({ name: 'api.shop', description: '', endpoints: [] })] };
+    expect(withContributors(rows, document).map((r) => r.status)).toEqual([
+      'published "web.shop", shared by east:shop/web,west:shop/web',
+      'published "api.shop"',
+      'conflict: …',
+    ]);
   });
 });
