@@ -33,7 +33,7 @@ import {
 } from './selector.ts';
 import { timestamp } from './services.ts';
 import { type Change, type KubeObject, keyOf, type ObjectStore } from './store.ts';
-import { includeObjectParam, negotiate, toTable } from './tables.ts';
+import { includeObjectParam, type Negotiated, negotiate, toTable } from './tables.ts';
 
 export { SIMULATED_VERSION } from './discovery.ts';
 
@@ -51,21 +51,46 @@ const RECENT_LIMIT = 500;
 
 type WatchEvent = { type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR'; object: unknown };
 
+/**
+ * How a watch that asked for a Table (`kubectl get -w`) shows each event: the object as a one-row Table, a bookmark
+ * as a Table without rows, an error as its Status. Undefined for a watch of plain objects.
+ */
+function tableEvents(
+  resource: ResourceKind,
+  table: Negotiated,
+  query: URLSearchParams,
+): ((event: WatchEvent) => WatchEvent) | undefined {
+  if (table.as !== 'Table') return undefined;
+  const includeObject = includeObjectParam(query.get('includeObject'));
+  return (event) => {
+    if (event.type === 'ERROR') return event;
+    const object = event.object as KubeObject;
+    const rows = event.type === 'BOOKMARK' ? [] : [object];
+    const { resourceVersion } = object.metadata;
+    return {
+      type: event.type,
+      object: toTable(resource, rows, { version: table.version, includeObject, resourceVersion }),
+    };
+  };
+}
+
 /** One open watch response. */
 class WatchStream {
   stalled = false;
   readonly #res: ServerResponse;
   readonly #timers: NodeJS.Timeout[] = [];
   readonly #stats: RequestStats;
+  readonly #shown: (event: WatchEvent) => WatchEvent;
 
-  constructor(res: ServerResponse, stats: RequestStats) {
+  constructor(res: ServerResponse, stats: RequestStats, shown: (event: WatchEvent) => WatchEvent = (e) => e) {
     this.#res = res;
     this.#stats = stats;
+    this.#shown = shown;
   }
 
   send(event: WatchEvent): void {
     if (this.stalled || this.#res.writableEnded || this.#res.destroyed) return;
-    this.#res.write(`${JSON.stringify(event)}\n`);
+    this.#res.write(`${JSON.stringify(this.#shown(event))}\n`);
     if (event.type === 'BOOKMARK') this.#stats.bookmarksSent++;
     else this.#stats.eventsSent++;
   }
@@ -203,10 +228,9 @@ export class ApiHandler {
       return this.#namespaces(res, method, name);
     }
     if (method === 'GET') {
-      if (kind === 'watch')
-        return this.#watch(res, resource, namespace, url.searchParams, plan.gone, plan.stall);
       // kubectl get asks for a Table: the columns its printers show (TYPE, CLUSTER-IP, EXTERNAL-IP, …).
       const table = negotiate(req.headers.accept);
+      if (kind === 'watch') return this.#watch(res, resource, namespace, url.searchParams, plan, table);
       const tableOf = (
         objects: readonly KubeObject[],
         metadata: { resourceVersion?: string; continue?: string },
@@ -384,8 +408,8 @@ export class ApiHandler {
     resource: ResourceKind,
     namespace: string | undefined,
     query: URLSearchParams,
-    gone: 'stream' | 'http' | undefined,
-    stall: boolean,
+    { gone, stall }: { gone?: 'stream' | 'http'; stall?: boolean },
+    table: Negotiated,
   ) {
     const filter = filterFor(resource, namespace, query);
     const requested = query.get('resourceVersion') ?? '';
@@ -400,7 +424,7 @@ export class ApiHandler {
 
     res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private' });
     res.flushHeaders();
-    const watch = new WatchStream(res, this.#stats);
+    const watch = new WatchStream(res, this.#stats, tableEvents(resource, table, query));
     this.#watches.add(watch);
     this.#stats.openWatches++;
     this.#stats.watchesStarted++;
