@@ -107,6 +107,40 @@ async function registryFollows(
   return last;
 }
 
+/** A `kubectl get … -w` whose watch is open; shows() waits until its rows, in order, match `rows`. */
+async function watchRows(
+  k: Kubectl,
+  args: readonly string[],
+): Promise<{ shows(rows: readonly RegExp[]): Promise<void>; stop(): Promise<void> }> {
+  // The forwarders' watches last minutes: a new watch now is this kubectl's.
+  const before = sim.stats().watchesStarted;
+  const running = k.start(args);
+  await eventually(
+    `kubectl ${args.join(' ')} to watch`,
+    () => sim.stats().watchesStarted > before,
+    SETTLE_MS,
+  );
+  const inOrder = (rows: readonly RegExp[]) => {
+    let next = 0;
+    for (const line of running.stdout().split('\n')) if (next < rows.length && rows[next]?.test(line)) next++;
+    return next === rows.length;
+  };
+  return {
+    async shows(rows) {
+      await eventually(
+        `kubectl ${args.join(' ')} to show ${rows.join(', ')}`,
+        () => inOrder(rows),
+        SETTLE_MS,
+      ).catch((error: Error) => expect(running.stdout(), error.message).toBe(''));
+    },
+    stop: () => running.stop(),
+  };
+}
+
+/** A `kubectl get svc` row of web with this load balancer address. */
+const addressRow = (hostname: string, flags = '') =>
+  new RegExp(`^web\\s+LoadBalancer\\s+\\S+\\s+${hostname.replaceAll('.', '\\.')}\\s+\\d+:3\\d+/TCP`, flags);
+
 /** An EDITOR for `kubectl edit`: a sed script run on the file kubectl hands it. */
 async function sedEditor(k: Kubectl, script: string): Promise<string> {
   const file = join(k.dir, 'editor.sh');
@@ -176,17 +210,9 @@ describe.each(binaries.map((bin) => ({ bin, minor: kubectlMinor(bin) })))('kubec
 
   test('apply: skipped while <pending>, published with its ELB hostname once the cloud controller gives it', async () => {
     const from = seen.length;
-    const watching = k.start(['get', 'svc', '-n', 'demo', '-w']);
+    const watching = await watchRows(k, ['get', 'svc', '-n', 'demo', '-w']);
     try {
-      await eventually('kubectl get -w to watch', () =>
-        sim
-          .stats()
-          .recent.some((r) => r.kind === 'watch' && r.url.startsWith('/api/v1/namespaces/demo/services?')),
-      );
       expect(await k.ok('apply', '-f', EXAMPLE)).toBe('service/web created\n');
-      await eventually('kubectl get -w to show the pending row', () =>
-        /^web\s+LoadBalancer\s.*<pending>/m.test(watching.stdout()),
-      );
       // While the load balancer has no address, the document has no entry for it (the same instant, on both sides).
       expect(addressOf(webNow())).toBeUndefined();
       const whilePending = await owned();
@@ -198,10 +224,9 @@ describe.each(binaries.map((bin) => ({ bin, minor: kubectlMinor(bin) })))('kubec
       expect(published).toEqual([
         expect.objectContaining({ name: 'web.demo', endpoints: [`${hostname}:80`] }),
       ]);
-      await eventually('kubectl get -w to show the address', () => watching.stdout().includes(hostname));
-      expect(await k.ok('get', 'svc', 'web', '-n', 'demo')).toMatch(
-        new RegExp(`^web\\s+LoadBalancer\\s+\\S+\\s+${hostname.replaceAll('.', '\\.')}\\s+80:3\\d+/TCP`, 'm'),
-      );
+      // What the operator saw meanwhile: <pending>, then the address.
+      await watching.shows([/^web\s+LoadBalancer\s+\S+\s+<pending>\s/, addressRow(hostname)]);
+      expect(await k.ok('get', 'svc', 'web', '-n', 'demo')).toMatch(addressRow(hostname, 'm'));
     } finally {
       await watching.stop();
     }
@@ -312,19 +337,32 @@ describe.each(binaries.map((bin) => ({ bin, minor: kubectlMinor(bin) })))('kubec
   });
 
   test('type ClusterIP removes the entry; back to LoadBalancer it is pending, then published again', async () => {
-    await k.ok('patch', 'svc', 'web', '-n', 'demo', '-p', '{"spec":{"type":"ClusterIP"}}');
-    expect(addressOf(webNow())).toBeUndefined();
-    expect(await registryFollows('the entry to go with the type', ['demo/web'], [])).toEqual([]);
+    const hostname = loadBalancerHostname(webNow() as Service, 'us-east-1');
+    const watching = await watchRows(k, ['get', 'svc', 'web', '-n', 'demo', '-w']);
+    try {
+      await k.ok('patch', 'svc', 'web', '-n', 'demo', '-p', '{"spec":{"type":"ClusterIP"}}');
+      expect(addressOf(webNow())).toBeUndefined();
+      expect(await registryFollows('the entry to go with the type', ['demo/web'], [])).toEqual([]);
 
-    await k.ok('patch', 'svc', 'web', '-n', 'demo', '-p', '{"spec":{"type":"LoadBalancer"}}');
-    expect(await k.ok('get', 'svc', 'web', '-n', 'demo')).toMatch(/^web\s+LoadBalancer\s+\S+\s+<pending>\s/m);
-    const again = await registryFollows(
-      'the entry to come back with the address',
-      ['demo/web'],
-      ['storefront.demo'],
-    );
-    expect(again.map((e) => e.name)).toEqual(['storefront.demo']);
-    expect(again[0]?.endpoints).toEqual([`${loadBalancerHostname(webNow() as Service, 'us-east-1')}:8443`]);
+      await k.ok('patch', 'svc', 'web', '-n', 'demo', '-p', '{"spec":{"type":"LoadBalancer"}}');
+      expect(addressOf(webNow())).toBeUndefined();
+      expect((await owned()).map((e) => e.name)).not.toContain('storefront.demo');
+      const again = await registryFollows(
+        'the entry to come back with the address',
+        ['demo/web'],
+        ['storefront.demo'],
+      );
+      // The same Service gets the same load balancer name back.
+      expect(again[0]?.endpoints).toEqual([`${hostname}:8443`]);
+      await watching.shows([
+        addressRow(hostname),
+        /^web\s+ClusterIP\s+\S+\s+<none>\s/,
+        /^web\s+LoadBalancer\s+\S+\s+<pending>\s/,
+        addressRow(hostname),
+      ]);
+    } finally {
+      await watching.stop();
+    }
   });
 
   test('delete -f returns once the cloud controller released the load balancer; the entry goes with the Service', async () => {
