@@ -243,47 +243,33 @@ describe.each(binaries.map((bin) => ({ bin, minor: kubectlMinor(bin) })))('kubec
     expect((await owned()).map((e) => e.name)).not.toContain('web.demo');
     const host = addressOf(webNow());
 
-    await k.ok(
-      'patch',
-      'svc',
-      'web',
-      '-n',
-      'demo',
-      '--type=merge',
-      '-p',
-      '{"spec":{"ports":[{"name":"http","port":81,"targetPort":8080,"protocol":"TCP"}]}}',
-    );
-    expect(
-      (await registryFollows('the merge patch', ['demo/web'], ['storefront.demo']))[0]?.endpoints,
-    ).toEqual([`${host}:81`]);
-
-    await k.ok(
-      'patch',
-      'svc',
-      'web',
-      '-n',
-      'demo',
-      '--type=json',
-      '-p',
-      '[{"op":"add","path":"/spec/ports/-","value":{"name":"https","port":443,"targetPort":8443,"protocol":"TCP"}}]',
-    );
-    expect(
-      (await registryFollows('the JSON patch', ['demo/web'], ['storefront.demo']))[0]?.endpoints,
-    ).toEqual([`${host}:443`, `${host}:81`]);
-
     // kubectl patch's default type is the strategic merge patch: spec.ports merges by port.
-    await k.ok(
-      'patch',
-      'svc',
-      'web',
-      '-n',
-      'demo',
-      '-p',
-      '{"spec":{"ports":[{"port":81,"$patch":"delete"}]}}',
-    );
-    expect(
-      (await registryFollows('the strategic merge patch', ['demo/web'], ['storefront.demo']))[0]?.endpoints,
-    ).toEqual([`${host}:443`]);
+    const patches: Array<[string, string[], number[]]> = [
+      [
+        'the merge patch',
+        [
+          '--type=merge',
+          '-p',
+          '{"spec":{"ports":[{"name":"http","port":81,"targetPort":8080,"protocol":"TCP"}]}}',
+        ],
+        [81],
+      ],
+      [
+        'the JSON patch',
+        [
+          '--type=json',
+          '-p',
+          '[{"op":"add","path":"/spec/ports/-","value":{"name":"https","port":443,"targetPort":8443,"protocol":"TCP"}}]',
+        ],
+        [443, 81],
+      ],
+      ['the strategic merge patch', ['-p', '{"spec":{"ports":[{"port":81,"$patch":"delete"}]}}'], [443]],
+    ];
+    for (const [what, args, ports] of patches) {
+      await k.ok('patch', 'svc', 'web', '-n', 'demo', ...args);
+      const entries = await registryFollows(what, ['demo/web'], ['storefront.demo']);
+      expect(entries[0]?.endpoints).toEqual(ports.map((port) => `${host}:${port}`));
+    }
 
     const editor = await sedEditor(k, 's/^    port: 443$/    port: 8443/');
     const edited = await k.run(['edit', 'svc', 'web', '-n', 'demo'], {

@@ -46,6 +46,9 @@ spec:
     targetPort: 8443
 `;
 
+/** The columns of `kubectl get svc` (`-o wide` adds SELECTOR). */
+const SERVICE_COLUMNS = ['NAME', 'TYPE', 'CLUSTER-IP', 'EXTERNAL-IP', 'PORT(S)', 'AGE'];
+
 /** Runs `body` with kubectl for this server, removing its folder after. */
 async function withKubectl(run: (k: Kubectl) => Promise<void>, bin: string): Promise<void> {
   const k = await kubectlFor(url, { bin });
@@ -125,15 +128,7 @@ describe.each(binaries.map((bin) => ({ bin, minor: kubectlMinor(bin) })))(
         await k.ok('apply', '-f', await put(k, 'svc.yaml', MANIFEST));
         const out = await k.ok('get', 'svc', '-o', 'wide');
         const [header, row] = out.trim().split('\n');
-        expect(header?.split(/\s{2,}/)).toEqual([
-          'NAME',
-          'TYPE',
-          'CLUSTER-IP',
-          'EXTERNAL-IP',
-          'PORT(S)',
-          'AGE',
-          'SELECTOR',
-        ]);
+        expect(header?.split(/\s{2,}/)).toEqual([...SERVICE_COLUMNS, 'SELECTOR']);
         expect(row?.split(/\s+/)).toEqual([
           'shop',
           'LoadBalancer',
@@ -166,14 +161,7 @@ describe.each(binaries.map((bin) => ({ bin, minor: kubectlMinor(bin) })))(
           await watching.stop();
         }
         const [header, pending, ready] = watching.stdout().trim().split('\n');
-        expect(header?.split(/\s{2,}/)).toEqual([
-          'NAME',
-          'TYPE',
-          'CLUSTER-IP',
-          'EXTERNAL-IP',
-          'PORT(S)',
-          'AGE',
-        ]);
+        expect(header?.split(/\s{2,}/)).toEqual(SERVICE_COLUMNS);
         expect(pending?.split(/\s+/).slice(0, 4)).toEqual([
           'shop',
           'LoadBalancer',
