@@ -1,6 +1,6 @@
 // Real kubectl for the tests: found on the PATH (or at KUBECTL), run with a throwaway kubeconfig and discovery cache
 // so nothing lands in ~/.kube. `npm test` runs infra/ensure-kubectl.sh first, which installs it when it can.
-import { execFile, spawnSync } from 'node:child_process';
+import { execFile, spawn, spawnSync } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -53,12 +53,22 @@ export interface Kubectl {
     args: readonly string[],
     options?: { env?: Record<string, string>; bin?: string },
   ): Promise<KubectlResult>;
+  /** Starts a kubectl that keeps running (`get -w`): its output so far, and stop() to end it. */
+  start(args: readonly string[]): RunningKubectl;
   /** Like run, but rejects with the stderr when kubectl fails; resolves with stdout. */
   ok(...args: string[]): Promise<string>;
   /** The folder for the test's own files (manifests), removed by close(). */
   readonly dir: string;
   readonly kubeconfig: string;
   close(): Promise<void>;
+}
+
+export interface RunningKubectl {
+  /** What it printed so far. */
+  stdout(): string;
+  stderr(): string;
+  /** Ends it (SIGTERM) and resolves once it has exited. */
+  stop(): Promise<void>;
 }
 
 /** kubectl (`options.bin`, else kubectlBin()) with a kubeconfig for `server` in a temporary folder. */
@@ -70,22 +80,57 @@ export async function kubectlFor(
   const kubeconfig = join(dir, 'kubeconfig');
   await writeFile(kubeconfig, kubeconfigFor(server), { mode: 0o600 });
   const timeout = options.timeoutMs ?? 30_000;
+  const argv = (args: readonly string[]) => [
+    '--kubeconfig',
+    kubeconfig,
+    '--cache-dir',
+    join(dir, 'cache'),
+    ...args,
+  ];
+  const env = (extra?: Record<string, string>) => ({
+    ...process.env,
+    KUBECONFIG: kubeconfig,
+    HOME: dir,
+    ...extra,
+  });
   const run: Kubectl['run'] = (args, opts = {}) =>
     new Promise((resolve) => {
       execFile(
         opts.bin ?? options.bin ?? kubectlBin(),
-        ['--kubeconfig', kubeconfig, '--cache-dir', join(dir, 'cache'), ...args],
-        { timeout, env: { ...process.env, KUBECONFIG: kubeconfig, HOME: dir, ...opts.env } },
+        argv(args),
+        { timeout, env: env(opts.env) },
         (error, stdout, stderr) => {
           const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
           resolve({ code, stdout, stderr });
         },
       );
     });
+  const start: Kubectl['start'] = (args) => {
+    // Ended by stop(), or by the same deadline as run's so that a forgotten one cannot outlive the test.
+    const child = spawn(options.bin ?? kubectlBin(), argv(args), { env: env(), timeout });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => {
+      stdout += chunk;
+    });
+    child.stderr.on('data', (chunk) => {
+      stderr += chunk;
+    });
+    const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
+    return {
+      stdout: () => stdout,
+      stderr: () => stderr,
+      stop: () => {
+        if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+        return exited;
+      },
+    };
+  };
   return {
     dir,
     kubeconfig,
     run,
+    start,
     async ok(...args) {
       const r = await run(args);
       if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')} exited ${r.code}: ${r.stderr.trim()}`);

@@ -132,6 +132,10 @@ export interface ChurnOptions {
   /** Stops by itself after this long; without it, churn runs until stop(). */
   durationSeconds?: number;
   seed?: number;
+  /**
+   * Where the churn creates, changes and deletes Services (default DEFAULT_NAMESPACES). Services elsewhere are
+   * someone else's (a person's kubectl, the cloud controller's): the churn never touches them.
+   */
   namespaces?: readonly string[];
 }
 
@@ -154,7 +158,7 @@ export interface Churn {
 
 /**
  * Applies random creates (20%), deletes (15%) and updates (65%: ingress, ports, labels, and pending load
- * balancers getting their ingress) at `changesPerSecond`. Given the same seed and the same starting Services,
+ * balancers getting their ingress) at `changesPerSecond`, in its namespaces only. Given the same seed and the same starting Services,
  * the sequence of changes is the same.
  */
 export function startChurn(target: ChurnTarget, options: ChurnOptions): Churn {
@@ -170,7 +174,7 @@ export function startChurn(target: ChurnTarget, options: ChurnOptions): Churn {
   });
 
   const change = () => {
-    const services = target.listServices();
+    const services = target.listServices().filter((s) => namespaces.includes(s.metadata.namespace));
     const roll = draw.random();
     if (services.length === 0 || roll < 0.2) {
       const namespace = draw.pick(namespaces);

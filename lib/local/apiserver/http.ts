@@ -33,7 +33,7 @@ import {
 } from './selector.ts';
 import { timestamp } from './services.ts';
 import { type Change, type KubeObject, keyOf, type ObjectStore } from './store.ts';
-import { includeObjectParam, negotiate, toTable } from './tables.ts';
+import { includeObjectParam, type Negotiated, negotiate, toTable } from './tables.ts';
 
 export { SIMULATED_VERSION } from './discovery.ts';
 
@@ -51,28 +51,46 @@ const RECENT_LIMIT = 500;
 
 type WatchEvent = { type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR'; object: unknown };
 
+/**
+ * How a watch that asked for a Table (`kubectl get -w`) shows each event: the object as a one-row Table, a bookmark
+ * as a Table without rows, an error as its Status. Undefined for a watch of plain objects.
+ */
+function tableEvents(
+  resource: ResourceKind,
+  table: Negotiated,
+  query: URLSearchParams,
+): ((event: WatchEvent) => WatchEvent) | undefined {
+  if (table.as !== 'Table') return undefined;
+  const includeObject = includeObjectParam(query.get('includeObject'));
+  return (event) => {
+    if (event.type === 'ERROR') return event;
+    const object = event.object as KubeObject;
+    const rows = event.type === 'BOOKMARK' ? [] : [object];
+    const { resourceVersion } = object.metadata;
+    return {
+      type: event.type,
+      object: toTable(resource, rows, { version: table.version, includeObject, resourceVersion }),
+    };
+  };
+}
+
 /** One open watch response. */
 class WatchStream {
   stalled = false;
   readonly #res: ServerResponse;
   readonly #timers: NodeJS.Timeout[] = [];
   readonly #stats: RequestStats;
-  /** How an object is sent (a Table row for kubectl get --watch); as it is when undefined. */
-  readonly #shape: ((object: KubeObject) => unknown) | undefined;
+  readonly #shown: (event: WatchEvent) => WatchEvent;
 
-  constructor(res: ServerResponse, stats: RequestStats, shape?: (object: KubeObject) => unknown) {
+  constructor(res: ServerResponse, stats: RequestStats, shown: (event: WatchEvent) => WatchEvent = (e) => e) {
     this.#res = res;
     this.#stats = stats;
-    this.#shape = shape;
+    this.#shown = shown;
   }
 
   send(event: WatchEvent): void {
     if (this.stalled || this.#res.writableEnded || this.#res.destroyed) return;
-    const shaped =
-      this.#shape && event.type !== 'BOOKMARK' && event.type !== 'ERROR'
-        ? { type: event.type, object: this.#shape(event.object as KubeObject) }
-        : event;
-    this.#res.write(`${JSON.stringify(shaped)}\n`);
+    this.#res.write(`${JSON.stringify(this.#shown(event))}\n`);
     if (event.type === 'BOOKMARK') this.#stats.bookmarksSent++;
     else this.#stats.eventsSent++;
   }
@@ -210,23 +228,18 @@ export class ApiHandler {
       return this.#namespaces(res, method, name);
     }
     if (method === 'GET') {
-      // kubectl get asks for a Table: the columns its printers show (TYPE, CLUSTER-IP, EXTERNAL-IP, …); with
-      // --watch, each event's object is a Table of that one object.
+      // kubectl get asks for a Table: the columns its printers show (TYPE, CLUSTER-IP, EXTERNAL-IP, …).
       const table = negotiate(req.headers.accept);
-      const include = includeObjectParam(url.searchParams.get('includeObject'));
+      if (kind === 'watch') return this.#watch(res, resource, namespace, url.searchParams, plan, table);
       const tableOf = (
         objects: readonly KubeObject[],
         metadata: { resourceVersion?: string; continue?: string },
       ) =>
         toTable(resource, objects as never[], {
           version: table.as === 'Table' ? table.version : 'v1',
-          includeObject: include,
+          includeObject: includeObjectParam(url.searchParams.get('includeObject')),
           ...metadata,
         });
-      if (kind === 'watch') {
-        const shape = table.as === 'Table' ? (object: KubeObject) => tableOf([object], {}) : undefined;
-        return this.#watch(res, resource, namespace, url.searchParams, plan.gone, plan.stall, shape);
-      }
       if (name !== undefined) {
         const object = this.#registry.get(resource, namespace, name);
         return sendJson(res, 200, table.as === 'Table' ? tableOf([object], {}) : object);
@@ -395,9 +408,8 @@ export class ApiHandler {
     resource: ResourceKind,
     namespace: string | undefined,
     query: URLSearchParams,
-    gone: 'stream' | 'http' | undefined,
-    stall: boolean,
-    shape?: (object: KubeObject) => unknown,
+    { gone, stall }: { gone?: 'stream' | 'http'; stall?: boolean },
+    table: Negotiated,
   ) {
     const filter = filterFor(resource, namespace, query);
     const requested = query.get('resourceVersion') ?? '';
@@ -412,7 +424,7 @@ export class ApiHandler {
 
     res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private' });
     res.flushHeaders();
-    const watch = new WatchStream(res, this.#stats, shape);
+    const watch = new WatchStream(res, this.#stats, tableEvents(resource, table, query));
     this.#watches.add(watch);
     this.#stats.openWatches++;
     this.#stats.watchesStarted++;

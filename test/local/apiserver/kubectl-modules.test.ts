@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { KubeConfig, KubernetesObjectApi, PatchStrategy } from '@kubernetes/client-node';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { ApiServerSimulator, type KubeObject } from '../../../lib/local/apiserver/index.ts';
+import { eventually } from '../../support/cli.ts';
 import { type Kubectl, kubectlBin, kubectlFor, kubectlMinor } from '../../support/kubectl.ts';
 
 const KUBECTL_120 = '/tmp/k120/x/usr/bin/kubectl';
@@ -44,6 +45,9 @@ spec:
     port: 443
     targetPort: 8443
 `;
+
+/** The columns of `kubectl get svc` (`-o wide` adds SELECTOR). */
+const SERVICE_COLUMNS = ['NAME', 'TYPE', 'CLUSTER-IP', 'EXTERNAL-IP', 'PORT(S)', 'AGE'];
 
 /** Runs `body` with kubectl for this server, removing its folder after. */
 async function withKubectl(run: (k: Kubectl) => Promise<void>, bin: string): Promise<void> {
@@ -124,15 +128,7 @@ describe.each(binaries.map((bin) => ({ bin, minor: kubectlMinor(bin) })))(
         await k.ok('apply', '-f', await put(k, 'svc.yaml', MANIFEST));
         const out = await k.ok('get', 'svc', '-o', 'wide');
         const [header, row] = out.trim().split('\n');
-        expect(header?.split(/\s{2,}/)).toEqual([
-          'NAME',
-          'TYPE',
-          'CLUSTER-IP',
-          'EXTERNAL-IP',
-          'PORT(S)',
-          'AGE',
-          'SELECTOR',
-        ]);
+        expect(header?.split(/\s{2,}/)).toEqual([...SERVICE_COLUMNS, 'SELECTOR']);
         expect(row?.split(/\s+/)).toEqual([
           'shop',
           'LoadBalancer',
@@ -143,6 +139,42 @@ describe.each(binaries.map((bin) => ({ bin, minor: kubectlMinor(bin) })))(
           'app=shop',
         ]);
         expect((await k.ok('get', 'svc')).split('\n')[0]).not.toContain('SELECTOR');
+      });
+    });
+
+    test('get -w (Table watch events): the row of a new LoadBalancer says <pending>, then the address it gets', async () => {
+      await withThis(async (k) => {
+        const hostname = 'shop-0123456789abcdef.elb.us-east-1.amazonaws.com';
+        const watching = k.start(['get', 'svc', '-w']);
+        try {
+          await eventually('kubectl get -w to watch', () => sim.stats().openWatches > 0);
+          await k.ok('apply', '-f', await put(k, 'svc.yaml', MANIFEST));
+          await eventually('the pending row', () => watching.stdout().includes('<pending>'));
+          // What the cloud controller does when the load balancer is ready: a status write.
+          const current = service();
+          sim.replace(
+            { ...current, status: { loadBalancer: { ingress: [{ hostname }] } } },
+            { subresource: 'status' },
+          );
+          await eventually('the row with the address', () => watching.stdout().includes(hostname));
+        } finally {
+          await watching.stop();
+        }
+        const [header, pending, ready] = watching.stdout().trim().split('\n');
+        expect(header?.split(/\s{2,}/)).toEqual(SERVICE_COLUMNS);
+        expect(pending?.split(/\s+/).slice(0, 4)).toEqual([
+          'shop',
+          'LoadBalancer',
+          expect.any(String),
+          '<pending>',
+        ]);
+        // The server fills cells as for -o wide: the hostname whole, as `kubectl get svc` shows it.
+        expect(ready?.split(/\s+/).slice(0, 4)).toEqual([
+          'shop',
+          'LoadBalancer',
+          expect.any(String),
+          hostname,
+        ]);
       });
     });
 

@@ -545,4 +545,20 @@ describe('generator and churn', () => {
     }
     expect(shapes[1]).toEqual(shapes[0]);
   });
+
+  test("churn leaves Services outside its namespaces alone: a person's pending load balancer stays theirs", async () => {
+    const cluster = new ApiServerSimulator({ lbDelayMs: 3_600_000 });
+    for (const s of generateServices(10, { seed: 6 })) cluster.createService(s);
+    const mine = cluster.create({
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'web', namespace: 'demo' },
+      spec: { type: 'LoadBalancer', ports: [{ port: 80 }] },
+    });
+    const counts = await startChurn(cluster, { changesPerSecond: 400, durationSeconds: 0.5, seed: 8 }).done;
+    // Enough changes that, picking among all Services, one would have hit it.
+    expect(counts.updated + counts.deleted).toBeGreaterThan(100);
+    expect(cluster.getService('demo', 'web')).toEqual(mine);
+    expect(cluster.listServices().every((s) => s.metadata.namespace !== 'demo' || s === mine)).toBe(true);
+  });
 });
