@@ -4,7 +4,6 @@
 // each way kubectl can, apply it server-side, edit it, label it, change its type away and back, delete it. After
 // each command the registry follows; at the end the whole document is the cluster's state mapped.
 
-import { existsSync } from 'node:fs';
 import { chmod, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,10 +20,9 @@ import {
 } from '../../lib/local/apiserver/index.ts';
 import type { RegistryDocument } from '../../lib/registry/document.ts';
 import { eventually } from '../support/cli.ts';
-import { type Kubectl, kubectlBin, kubectlFor, kubectlMinor } from '../support/kubectl.ts';
+import { type Kubectl, kubectlBinaries, kubectlFor, kubectlMinor } from '../support/kubectl.ts';
 import { expectedEntries, type OwnedView, ownedEntries } from './cluster-view.ts';
 
-const KUBECTL_120 = '/tmp/k120/x/usr/bin/kubectl';
 const EXAMPLE = fileURLToPath(new URL('../../infra/examples/web-service.yaml', import.meta.url));
 const LB_DELAY_MS = 600;
 const CLUSTER = 'ops';
@@ -199,7 +197,7 @@ spec:
 `;
 
 // The kubectl on the PATH, and Debian's 1.20 when it is also here: one after the other on the same cluster.
-const binaries = [...new Set([kubectlBin(), ...(existsSync(KUBECTL_120) ? [KUBECTL_120] : [])])];
+const binaries = kubectlBinaries();
 
 describe.each(binaries.map((bin) => ({ bin, minor: kubectlMinor(bin) })))('kubectl 1.$minor', ({ bin }) => {
   let k: Kubectl;

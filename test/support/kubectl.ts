@@ -1,12 +1,22 @@
 // Real kubectl for the tests: found on the PATH (or at KUBECTL), run with a throwaway kubeconfig and discovery cache
 // so nothing lands in ~/.kube. `npm test` runs infra/ensure-kubectl.sh first, which installs it when it can.
 import { execFile, spawn, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 
 let found: string | undefined;
+
+/**
+ * Every kubectl the compatibility tests run: kubectlBin(), and the binaries listed in KUBECTL_ALSO (separated by
+ * `:`), e.g. an older client unpacked beside the newer one to check both against the simulator.
+ */
+export function kubectlBinaries(): string[] {
+  const also = (process.env.KUBECTL_ALSO ?? '').split(':').filter((p) => p !== '' && existsSync(p));
+  return [...new Set([kubectlBin(), ...also])];
+}
 
 /** The kubectl to run: KUBECTL if set, else `kubectl` from the PATH; throws saying how to get it when it does not run. */
 export function kubectlBin(): string {

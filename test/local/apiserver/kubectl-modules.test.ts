@@ -1,16 +1,16 @@
-// Real kubectl (the one on the PATH, and Debian's 1.20 when it is also here) against the apiserver simulator: what
-// each kubectl command needs of an apiserver beyond reads (Tables, OpenAPI for validation and explain, the four
-// patch types, server-side apply), and the object each command leaves.
-import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { KubeConfig, KubernetesObjectApi, PatchStrategy } from '@kubernetes/client-node';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { ApiServerSimulator, type KubeObject } from '../../../lib/local/apiserver/index.ts';
 import { eventually } from '../../support/cli.ts';
-import { type Kubectl, kubectlBin, kubectlFor, kubectlMinor } from '../../support/kubectl.ts';
-
-const KUBECTL_120 = '/tmp/k120/x/usr/bin/kubectl';
+import {
+  type Kubectl,
+  kubectlBin,
+  kubectlBinaries,
+  kubectlFor,
+  kubectlMinor,
+} from '../../support/kubectl.ts';
 
 // A new cluster for each test. The cloud controller is not what is tested here: a LoadBalancer stays <pending>.
 let sim: ApiServerSimulator;
@@ -67,7 +67,7 @@ const service = () =>
 const ports = () => ((service().spec as Json).ports as Json[]).map((p) => `${p.port}->${p.targetPort}`);
 
 // The kubectl on the PATH (1.32 here; Debian's 1.20 on a fresh CI machine), and Debian's 1.20 when it is also here.
-const binaries = [...new Set([kubectlBin(), ...(existsSync(KUBECTL_120) ? [KUBECTL_120] : [])])];
+const binaries = kubectlBinaries();
 
 describe.each(binaries.map((bin) => ({ bin, minor: kubectlMinor(bin) })))(
   'kubectl 1.$minor',
