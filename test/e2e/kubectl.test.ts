@@ -196,7 +196,7 @@ spec:
   - {name: http, port: ${port}, protocol: TCP}
 `;
 
-// The kubectl on the PATH, and Debian's 1.20 when it is also here: one after the other on the same cluster.
+// The kubectl on the PATH, and each one KUBECTL_ALSO lists: one after the other on the same cluster.
 const binaries = kubectlBinaries();
 
 describe.each(binaries.map((bin) => ({ bin, minor: kubectlMinor(bin) })))('kubectl 1.$minor', ({ bin }) => {

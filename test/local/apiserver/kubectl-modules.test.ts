@@ -66,7 +66,7 @@ const service = () =>
   sim.get({ apiVersion: 'v1', kind: 'Service', namespace: 'default', name: 'shop' }) as KubeObject & Json;
 const ports = () => ((service().spec as Json).ports as Json[]).map((p) => `${p.port}->${p.targetPort}`);
 
-// The kubectl on the PATH (1.32 here; Debian's 1.20 on a fresh CI machine), and Debian's 1.20 when it is also here.
+// The kubectl on the PATH, and each one KUBECTL_ALSO lists (an older client, to check both ends of the versions in use).
 const binaries = kubectlBinaries();
 
 describe.each(binaries.map((bin) => ({ bin, minor: kubectlMinor(bin) })))(
