@@ -10,7 +10,7 @@ import {
 } from 'kubernetes-models/rbac.authorization.k8s.io/v1';
 import { ConfigMap, Namespace, ServiceAccount } from 'kubernetes-models/v1';
 import { parseAllDocuments } from 'yaml';
-import { kubectlOffline } from './kubectl.ts';
+import { kubectlMinor, kubectlOffline } from './kubectl.ts';
 
 export interface K8sObject {
   apiVersion: string;
@@ -25,7 +25,18 @@ export interface K8sObject {
   [field: string]: any;
 }
 
+/** The manifests use kustomize v4 fields (`labels`, `patches` with a target): kubectl's built-in one from 1.21 on. */
+const KUSTOMIZE_V4_MINOR = 21;
+
 export async function kustomize(path: string): Promise<K8sObject[]> {
+  const minor = kubectlMinor();
+  if (minor < KUSTOMIZE_V4_MINOR) {
+    throw new Error(
+      `kubectl 1.${minor} cannot render the manifests: its built-in kustomize predates the fields they use ` +
+        `(labels, patches with a target), as does every kubectl before 1.${KUSTOMIZE_V4_MINOR} (Debian's ` +
+        'kubernetes-client among them). Put a newer kubectl on the PATH, or name it with KUBECTL.',
+    );
+  }
   const stdout = await kubectlOffline(['kustomize', path]);
   return parseAllDocuments(stdout).map((d) => d.toJS() as K8sObject);
 }
