@@ -6,7 +6,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { kubeconfigFor } from '../../lib/local/apiserver/simulator.ts';
+import { kubeconfigFor } from '../../lib/local/apiserver/index.ts';
 
 let found: string | undefined;
 
