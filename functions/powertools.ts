@@ -45,3 +45,9 @@ export const eventMetrics = (events: {
   EventsFailed: events.failed,
   EventsUnwritten: events.unwritten,
 });
+
+/** The sync's and the reconcile's one warning when Events could not be written (EventsFailedAlarm's runbook names it). */
+export function logEventErrors(logger: Logger, errors: readonly unknown[], events: object): void {
+  if (errors.length > 0)
+    logger.warn('Events on Services could not be written; the registry write stands', { errors, events });
+}

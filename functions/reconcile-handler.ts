@@ -20,7 +20,7 @@ import { describeDamage } from '../lib/registry/ownership.ts';
 import type { ServiceEventsSink } from '../lib/sync/owner-events.ts';
 import { registryTarget } from '../lib/sync/target.ts';
 import type { ZkRegistryStore } from '../lib/zk/registry-store.ts';
-import { eventMetrics, recordCounts } from './powertools.ts';
+import { eventMetrics, logEventErrors, recordCounts } from './powertools.ts';
 
 export interface ReconcileHandlerDeps {
   readonly config: ReconcileConfig;
@@ -66,11 +66,7 @@ function logResult(result: ReconcileResult, logger: Logger): void {
     logger.warn('Services that cannot be mapped', { invalid: result.invalid.slice(0, 20) });
   if (result.plan.conflicts.length > 0)
     logger.warn('name conflicts', { conflicts: result.plan.conflicts.slice(0, 20) });
-  if (result.eventErrors.length > 0)
-    logger.warn('Events on Services could not be written; the registry write stands', {
-      errors: result.eventErrors,
-      events: r.events,
-    });
+  logEventErrors(logger, result.eventErrors, r.events);
   logger.info('reconcile', {
     report: r,
     created: result.plan.creates.map((c) => c.entry.name),

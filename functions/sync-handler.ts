@@ -12,7 +12,7 @@ import { type ReconcileRequester, type SyncBatchResult, syncBatch } from '../lib
 import type { ServiceEventsSink } from '../lib/sync/owner-events.ts';
 import { registryTarget } from '../lib/sync/target.ts';
 import type { ZkRegistryStore } from '../lib/zk/registry-store.ts';
-import { eventMetrics, recordCounts } from './powertools.ts';
+import { eventMetrics, logEventErrors, recordCounts } from './powertools.ts';
 
 export interface SyncHandlerDeps {
   readonly config: RegistryConfig;
@@ -62,11 +62,7 @@ function report(result: SyncBatchResult, logger: Logger, metrics: Metrics): void
     },
     r,
   );
-  if (result.eventErrors.length > 0)
-    logger.warn('Events on Services could not be written; the registry write stands', {
-      errors: result.eventErrors,
-      events: r.events,
-    });
+  logEventErrors(logger, result.eventErrors, r.events);
 
   const { problems, ignoredReasons } = result;
   if (r.error)

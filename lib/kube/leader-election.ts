@@ -29,7 +29,7 @@ export interface ElectionTimings {
   readonly retryPeriodMs: number;
 }
 
-export const DEFAULT_ELECTION_TIMINGS: ElectionTimings = {
+const DEFAULT_ELECTION_TIMINGS: ElectionTimings = {
   leaseDurationMs: 15_000,
   renewDeadlineMs: 10_000,
   retryPeriodMs: 2_000,

@@ -14,7 +14,7 @@ export const MIRROR_LABELS = {
 } as const;
 export const MANAGED_BY = 'kube-zk-sync';
 /** `endpointslice.kubernetes.io/managed-by`: the controller that owns a slice (the built-in one leaves it alone). */
-export const SLICE_MANAGER = 'mirror.kube-zk-sync.io';
+const SLICE_MANAGER = 'mirror.kube-zk-sync.io';
 export const SLICE_LABELS = {
   serviceName: 'kubernetes.io/service-name',
   managedBy: 'endpointslice.kubernetes.io/managed-by',
@@ -130,7 +130,7 @@ function specialAddress(family: AddressType, address: string): string | undefine
 }
 
 /** The port's name in the Service and in every slice: kube-proxy matches them by name. */
-export const portName = (port: number): string => `tcp-${port}`;
+const portName = (port: number): string => `tcp-${port}`;
 
 const mirrorPort = (port: number): MirrorPort => ({ name: portName(port), port, protocol: 'TCP' });
 

@@ -192,6 +192,3 @@ export function planMirror(
       : {}),
   };
 }
-
-/** Whether the plan changes anything. */
-export const planIsEmpty = (plan: MirrorPlan): boolean => plan.actions.length === 0;

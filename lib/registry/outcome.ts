@@ -80,7 +80,7 @@ const byService = <C extends { readonly service: string }>(changes: readonly C[]
 };
 
 /** Each decided Service's outcome. */
-export function serviceOutcomes(step: StepDecisions): Map<string, ServiceOutcome> {
+function serviceOutcomes(step: StepDecisions): Map<string, ServiceOutcome> {
   const { plan } = step;
   const creates = byService(plan.creates);
   const updates = byService(plan.updates);
@@ -134,7 +134,7 @@ export const remembered = (o: ServiceOutcome): boolean =>
  * that finds what the last one found tells nobody again. A budget's numbers move with every neighbour's change,
  * so over-budget is one outcome whatever the numbers.
  */
-export function outcomeDigest(o: ServiceOutcome): string {
+function outcomeDigest(o: ServiceOutcome): string {
   const detail =
     o.kind === 'skipped'
       ? [o.cause, o.reason]
@@ -225,7 +225,7 @@ const seriesKey = (service: string, reason: string, o: ServiceOutcome) =>
  * (and the step did nothing to its entry). `before` is the digest the sync state kept, `published` when the
  * document held the Service's entry, or undefined when nothing was known.
  */
-export function outcomeEvent(
+function outcomeEvent(
   service: string,
   before: string | undefined,
   after: ServiceOutcome,

@@ -6,6 +6,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { kubeconfigFor } from '../../lib/local/apiserver/index.ts';
 
 let found: string | undefined;
 
@@ -32,22 +33,6 @@ export function kubectlBin(): string {
   }
   found = bin;
   return bin;
-}
-
-/** A kubeconfig whose one context talks plain HTTP to `server`, with no credentials. */
-export function kubeconfigFor(server: string, namespace = 'default'): string {
-  return [
-    'apiVersion: v1',
-    'kind: Config',
-    'clusters:',
-    `- name: local\n  cluster:\n    server: ${server}`,
-    'users:',
-    '- name: local\n  user: {}',
-    'contexts:',
-    `- name: local\n  context:\n    cluster: local\n    user: local\n    namespace: ${namespace}`,
-    'current-context: local',
-    '',
-  ].join('\n');
 }
 
 export interface KubectlResult {

@@ -36,7 +36,7 @@ export function withContributors(rows: readonly StatusRow[], document: RegistryD
 }
 
 /** One line per Service: its key, where it stands, and for a published one whether the document agrees. */
-export function formatStatus(rows: readonly StatusRow[]): string {
+function formatStatus(rows: readonly StatusRow[]): string {
   const width = Math.max(0, ...rows.map((r) => r.service.length));
   return rows
     .map((r) => {

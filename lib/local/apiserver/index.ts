@@ -21,6 +21,7 @@ export { RESOURCES, type ResourceKind } from './resources.ts';
 export type { LoadBalancerIngress, Service, ServiceInput, ServicePort, ServiceType } from './services.ts';
 export {
   ApiServerSimulator,
+  kubeconfigFor,
   type ObjectRef,
   type SimulatorOptions,
   type SimulatorStats,

@@ -124,26 +124,7 @@ export class ApiServerSimulator {
    * @kubernetes/client-node refuses an http server without it.
    */
   kubeconfig(): string {
-    return [
-      'apiVersion: v1',
-      'kind: Config',
-      'clusters:',
-      '  - name: simulator',
-      '    cluster:',
-      `      server: ${this.url}`,
-      '      insecure-skip-tls-verify: true',
-      'users:',
-      '  - name: simulator',
-      '    user: {}',
-      'contexts:',
-      '  - name: simulator',
-      '    context:',
-      '      cluster: simulator',
-      '      user: simulator',
-      '      namespace: default',
-      'current-context: simulator',
-      '',
-    ].join('\n');
+    return kubeconfigFor(this.url);
   }
 
   /** Written whole (temporary file, then rename), so whoever waits for the file never reads half of it. */
@@ -318,4 +299,21 @@ function resourceFor(apiVersion: string | undefined, kind: string | undefined): 
       message: `the server could not find the requested resource (no ${String(kind)} in ${String(apiVersion)})`,
     });
   return resource;
+}
+
+/** A kubeconfig whose one context talks plain HTTP to `server` (the simulator, or a proxy in front of it), with no
+ * credentials. @kubernetes/client-node refuses http:// unless the cluster skips TLS verification, so it does. */
+export function kubeconfigFor(server: string, namespace = 'default'): string {
+  return [
+    'apiVersion: v1',
+    'kind: Config',
+    'clusters:',
+    `- name: local\n  cluster:\n    server: ${server}\n    insecure-skip-tls-verify: true`,
+    'users:',
+    '- name: local\n  user: {}',
+    'contexts:',
+    `- name: local\n  context:\n    cluster: local\n    user: local\n    namespace: ${namespace}`,
+    'current-context: local',
+    '',
+  ].join('\n');
 }

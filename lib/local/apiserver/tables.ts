@@ -163,7 +163,7 @@ function loadBalancerAddresses(service: Obj, wide: boolean): string {
 }
 
 /** EXTERNAL-IP of a Service: external IPs; for a LoadBalancer its ingress addresses, `<pending>` before it has one. */
-export function serviceExternalIp(service: Obj, wide = true): string {
+function serviceExternalIp(service: Obj, wide = true): string {
   const externalIPs = list(field(service, 'spec', 'externalIPs')).map(text);
   switch (text(field(service, 'spec', 'type')) || 'ClusterIP') {
     case 'ClusterIP':

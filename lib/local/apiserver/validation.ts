@@ -24,7 +24,7 @@ const DNS1123_SUBDOMAIN_MESSAGE =
 /** The name rule a kind's objects follow: Services and Namespaces are DNS-1035/1123 labels, most kinds subdomains. */
 export type NameRule = 'dns1035' | 'dns1123-label' | 'dns1123-subdomain';
 
-export function nameErrors(field: string, value: string, rule: NameRule): FieldError[] {
+function nameErrors(field: string, value: string, rule: NameRule): FieldError[] {
   const [pattern, message, max] =
     rule === 'dns1035'
       ? [DNS1035, DNS1035_MESSAGE, 63]

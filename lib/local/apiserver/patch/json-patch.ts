@@ -12,7 +12,7 @@ export interface JsonPatchOperation {
 }
 
 /** The apiserver's ceiling on operations in one JSON patch (413 above it; here a BadRequest). */
-export const MAX_JSON_PATCH_OPERATIONS = 10_000;
+const MAX_JSON_PATCH_OPERATIONS = 10_000;
 
 /** Why an operation did not apply: the detail behind the apiserver's generic 422 message. */
 export class JsonPatchFailure extends Error {}
