@@ -90,23 +90,19 @@ const param = (name: string, where: 'query' | 'path', description: string) => ({
 const FIELD_VALIDATION = param(
   'fieldValidation',
   'query',
-  'fieldValidation instructs the server on how to handle objects in the request containing unknown or duplicate fields. Valid values are: Ignore, Warn, Strict.',
+  'What to do about unknown or duplicate fields in the body: Ignore, Warn or Strict.',
 );
 const FIELD_MANAGER = param(
   'fieldManager',
   'query',
-  'fieldManager is a name associated with the actor or entity that is making these changes.',
+  'Name of whoever makes the change, as recorded in managedFields.',
 );
-const DRY_RUN = param(
-  'dryRun',
-  'query',
-  'When present, indicates that modifications should not be persisted. Valid values are: All.',
-);
+const DRY_RUN = param('dryRun', 'query', 'All: check and answer as usual but store nothing.');
 const FORCE = {
   ...param(
     'force',
     'query',
-    'Force is going to "force" Apply requests. It means user will re-acquire conflicting fields owned by other people.',
+    'Apply only: take over fields owned by other managers instead of failing with a conflict.',
   ),
   schema: { type: 'boolean', uniqueItems: true },
 };

@@ -102,420 +102,319 @@ const mapList = (
 });
 
 const managedFieldsEntry = struct(
-  'ManagedFieldsEntry is a workflow-id, a FieldSet and the group version of the resource that the fieldset applies to.',
+  "One field manager's claim: which fields it owns, at which API version, written by which operation.",
   {
-    manager: str('Manager is an identifier of the workflow managing these fields.'),
-    operation: str(
-      "Operation is the type of operation which lead to this ManagedFieldsEntry being created: 'Apply' or 'Update'.",
-    ),
-    apiVersion: str('APIVersion defines the version of this resource that this field set applies to.'),
-    time: time('Time is the timestamp of when the ManagedFields entry was added.'),
-    fieldsType: str(
-      'FieldsType is the discriminator for the different fields format and version: "FieldsV1".',
-    ),
+    manager: str('Name of the field manager that owns these fields.'),
+    operation: str('How the fields were written: Apply or Update.'),
+    apiVersion: str('API version in which the owned fields are expressed.'),
+    time: time('When this entry was recorded.'),
+    fieldsType: str('Encoding of the owned fields; always "FieldsV1".'),
     fieldsV1: {
       kind: 'any',
-      description: 'FieldsV1 holds the first JSON version format as described in the "FieldsV1" type.',
+      description: 'The owned fields as a JSON tree in the FieldsV1 encoding.',
     },
-    subresource: str(
-      'Subresource is the name of the subresource used to update that object, or empty string if the object was updated through the main resource.',
-    ),
+    subresource: str('Subresource the write went through (such as status); empty for the main resource.'),
   },
 );
 
 const ownerReference = struct(
-  'OwnerReference contains enough information to let you identify an owning object.',
+  'Points at an object that owns this one.',
   {
-    apiVersion: str('API version of the referent.'),
-    kind: str('Kind of the referent.'),
-    name: str('Name of the referent.'),
-    uid: str('UID of the referent.'),
-    controller: bool('If true, this reference points to the managing controller.'),
+    apiVersion: str('apiVersion of the object pointed at.'),
+    kind: str('kind of the object pointed at.'),
+    name: str('name of the object pointed at.'),
+    uid: str('uid of the object pointed at.'),
+    controller: bool('True when the owner is the controller that manages this object.'),
     blockOwnerDeletion: bool(
-      'If true, AND if the owner has the "foregroundDeletion" finalizer, then the owner cannot be deleted from the key-value store until this reference is removed.',
+      'Under foreground deletion, the owner stays in storage until this reference is gone.',
     ),
   },
   ['apiVersion', 'kind', 'name', 'uid'],
 );
 
-const OBJECT_META = struct(
-  'ObjectMeta is metadata that all persisted resources must have, which includes all objects users must create.',
-  {
-    name: str('Name must be unique within a namespace.'),
-    generateName: str(
-      'GenerateName is an optional prefix, used by the server, to generate a unique name ONLY IF the Name field has not been provided.',
-    ),
-    namespace: str('Namespace defines the space within which each name must be unique.'),
-    selfLink: str(
-      'Deprecated: selfLink is a legacy read-only field that is no longer populated by the system.',
-    ),
-    uid: str(
-      'UID is the unique in time and space value for this object. Populated by the system. Read-only.',
-    ),
-    resourceVersion: str(
-      'An opaque value that represents the internal version of this object. Populated by the system. Read-only.',
-    ),
-    generation: int(
-      'A sequence number representing a specific generation of the desired state. Populated by the system. Read-only.',
-      'int64',
-    ),
-    creationTimestamp: time(
-      'CreationTimestamp is a timestamp representing the server time when this object was created. Populated by the system. Read-only.',
-    ),
-    deletionTimestamp: time(
-      'DeletionTimestamp is RFC 3339 date and time at which this resource will be deleted. Populated by the system when a graceful deletion is requested. Read-only.',
-    ),
-    deletionGracePeriodSeconds: int(
-      'Number of seconds allowed for this object to gracefully terminate before it will be removed from the system.',
-      'int64',
-    ),
-    labels: stringMap(
-      'Map of string keys and values that can be used to organize and categorize (scope and select) objects.',
-    ),
-    annotations: stringMap(
-      'Annotations is an unstructured key value map stored with a resource that may be set by external tools to store and retrieve arbitrary metadata.',
-    ),
-    ownerReferences: mapList(ownerReference, ['uid'], 'List of objects depended by this object.'),
-    finalizers: {
-      kind: 'list',
-      listType: 'set',
-      items: str(),
-      patchStrategy: 'merge',
-      description:
-        'Must be empty before the object is deleted from the registry. Each entry is an identifier for the responsible component that will remove the entry from the list.',
-    },
-    managedFields: atomicList(
-      managedFieldsEntry,
-      'ManagedFields maps workflow-id and version to the set of fields that are managed by that workflow.',
-    ),
+const OBJECT_META = struct('Standard metadata carried by every stored object.', {
+  name: str('Object name; no two objects of a kind share one within a namespace.'),
+  generateName: str('Prefix from which the server makes up a unique name when name is left empty.'),
+  namespace: str('Namespace the object lives in; names are unique per namespace.'),
+  selfLink: str('Deprecated; the server no longer fills it in.'),
+  uid: str('Identifier the server gives the object at creation, never reused; read-only.'),
+  resourceVersion: str(
+    'Opaque token the server changes on every write, used for concurrency checks and watches; read-only.',
+  ),
+  generation: int('Counter the server bumps when the desired state changes; read-only.', 'int64'),
+  creationTimestamp: time('Server clock time at which the object was created; read-only.'),
+  deletionTimestamp: time(
+    'Set by the server once a graceful delete is asked for: when the object goes away; read-only.',
+  ),
+  deletionGracePeriodSeconds: int(
+    'Seconds the object gets to shut down cleanly before removal; set by the server on delete.',
+    'int64',
+  ),
+  labels: stringMap('Key/value tags used to group objects and to pick them with label selectors.'),
+  annotations: stringMap('Free-form key/value data that tools keep on the object; not used for selection.'),
+  ownerReferences: mapList(
+    ownerReference,
+    ['uid'],
+    'Objects this one depends on; once all are gone it is garbage-collected.',
+  ),
+  finalizers: {
+    kind: 'list',
+    listType: 'set',
+    items: str(),
+    patchStrategy: 'merge',
+    description:
+      'Components that still have cleanup to do; the object is removed only when the list is empty.',
   },
-);
+  managedFields: atomicList(
+    managedFieldsEntry,
+    'Which field manager owns which fields, as server-side apply tracks them; seldom edited by hand.',
+  ),
+});
 
-const objectReference = struct(
-  'ObjectReference contains enough information to let you inspect or modify the referred object.',
-  {
-    kind: str('Kind of the referent.'),
-    namespace: str('Namespace of the referent.'),
-    name: str('Name of the referent.'),
-    uid: str('UID of the referent.'),
-    apiVersion: str('API version of the referent.'),
-    resourceVersion: str('Specific resourceVersion to which this reference is made, if any.'),
-    fieldPath: str(
-      'If referring to a piece of an object instead of an entire object, this string should contain a valid JSON/Go field access statement.',
-    ),
-  },
-);
+const objectReference = struct('Identifies another object, or a field inside it.', {
+  kind: str('kind of the object pointed at.'),
+  namespace: str('namespace of the object pointed at.'),
+  name: str('name of the object pointed at.'),
+  uid: str('uid of the object pointed at.'),
+  apiVersion: str('apiVersion of the object pointed at.'),
+  resourceVersion: str('resourceVersion of the object pointed at, when the reference is pinned to one.'),
+  fieldPath: str(
+    'Path to the part of the object meant, such as spec.containers{app}; empty for the whole object.',
+  ),
+});
 
 const condition = struct(
-  'Condition contains details for one aspect of the current state of this API Resource.',
+  "One observed aspect of the object's state.",
   {
-    type: str('type of condition in CamelCase or in foo.example.com/CamelCase.'),
-    status: str('status of the condition, one of True, False, Unknown.'),
-    observedGeneration: int(
-      'observedGeneration represents the .metadata.generation that the condition was set based upon.',
-      'int64',
-    ),
-    lastTransitionTime: time(
-      'lastTransitionTime is the last time the condition transitioned from one status to another.',
-    ),
-    reason: str(
-      "reason contains a programmatic identifier indicating the reason for the condition's last transition.",
-    ),
-    message: str('message is a human readable message indicating details about the transition.'),
+    type: str('Condition name in CamelCase, optionally with a domain prefix.'),
+    status: str('True, False or Unknown.'),
+    observedGeneration: int('metadata.generation the condition was computed from.', 'int64'),
+    lastTransitionTime: time('When status last changed.'),
+    reason: str('CamelCase token naming the cause of the last change.'),
+    message: str('Details of the last change, for people.'),
   },
   ['type', 'status', 'lastTransitionTime', 'reason', 'message'],
 );
 
 const servicePort = struct(
-  "ServicePort contains information on service's port.",
+  'One port the Service serves.',
   {
-    name: str('The name of this port within the service. This must be a DNS_LABEL.'),
-    protocol: str('The IP protocol for this port. Supports "TCP", "UDP", and "SCTP". Default is TCP.', {
+    name: str('Port name, a DNS label; needed when the Service has several ports.'),
+    protocol: str('TCP (when unset), UDP or SCTP.', {
       default: 'TCP',
     }),
-    appProtocol: str('The application protocol for this port.'),
-    port: int('The port that will be exposed by this service.'),
+    appProtocol: str('Application-level protocol hint for the port, such as http.'),
+    port: int('Port number the Service listens on.'),
     targetPort: {
       kind: 'scalar',
       type: 'int-or-string',
-      description: 'Number or name of the port to access on the pods targeted by the service.',
+      description: 'Port number, or named container port, on the selected pods that receives the traffic.',
     },
     nodePort: int(
-      'The port on each node on which this service is exposed when type is NodePort or LoadBalancer.',
+      'Port opened on every node for NodePort and LoadBalancer Services; allocated when not given.',
     ),
   },
   ['port'],
 );
 
 const portStatus = struct(
-  'PortStatus represents the error condition of a service port',
+  'Error state of one Service port.',
   {
-    port: int('Port is the port number of the service port of which status is recorded here'),
-    protocol: str('Protocol is the protocol of the service port of which status is recorded here'),
-    error: str('Error is to record the problem with the service port'),
+    port: int('Number of the Service port this entry is about.'),
+    protocol: str('Protocol of the Service port this entry is about.'),
+    error: str('Problem found with the port, if any.'),
   },
   ['port', 'protocol'],
 );
 
-const loadBalancerIngress = struct(
-  'LoadBalancerIngress represents the status of a load-balancer ingress point: traffic intended for the service should be sent to an ingress point.',
-  {
-    ip: str(
-      'IP is set for load-balancer ingress points that are IP based (typically GCE or OpenStack load-balancers)',
-    ),
-    hostname: str(
-      'Hostname is set for load-balancer ingress points that are DNS based (typically AWS load-balancers)',
-    ),
-    ipMode: str(
-      'IPMode specifies how the load-balancer IP behaves, and may only be specified when the ip field is specified.',
-    ),
-    ports: atomicList(portStatus, 'Ports is a list of records of service ports'),
-  },
-);
+const loadBalancerIngress = struct('An address at which the load balancer takes traffic for the Service.', {
+  ip: str('Address of an IP-based load balancer.'),
+  hostname: str('DNS name of a DNS-based load balancer.'),
+  ipMode: str('VIP or Proxy: how traffic to the ip is handled; only allowed together with ip.'),
+  ports: atomicList(portStatus, 'State of each Service port on this address.'),
+});
 
-const SERVICE = struct(
-  'Service is a named abstraction of software service (for example, mysql) consisting of local port (for example 3306) that the proxy listens on, and the selector that determines which pods will answer requests sent through the proxy.',
-  {
-    spec: struct('ServiceSpec describes the attributes that a user creates on a service.', {
-      ports: mapList(
-        servicePort,
-        ['port', 'protocol'],
-        'The list of ports that are exposed by this service.',
-        'port',
-      ),
-      selector: stringMap(
-        'Route service traffic to pods with label keys and values matching this selector.',
-        'atomic',
-      ),
-      clusterIP: str('clusterIP is the IP address of the service and is usually assigned randomly.'),
-      clusterIPs: atomicList(
-        str(),
-        'ClusterIPs is a list of IP addresses assigned to this service, and are usually assigned randomly.',
-      ),
-      type: str(
-        'type determines how the Service is exposed. Defaults to ClusterIP. Valid options are ExternalName, ClusterIP, NodePort, and LoadBalancer.',
-      ),
-      externalIPs: atomicList(
-        str(),
-        'externalIPs is a list of IP addresses for which nodes in the cluster will also accept traffic for this service.',
-      ),
-      sessionAffinity: str('Supports "ClientIP" and "None". Used to maintain session affinity.'),
-      loadBalancerIP: str('Only applies to Service Type: LoadBalancer. Deprecated.'),
-      loadBalancerSourceRanges: atomicList(
-        str(),
-        'If specified and supported by the platform, this will restrict traffic through the cloud-provider load-balancer will be restricted to the specified client IPs.',
-      ),
-      externalName: str(
-        'externalName is the external reference that discovery mechanisms will return as an alias for this service (e.g. a DNS CNAME record).',
-      ),
-      externalTrafficPolicy: str(
-        'externalTrafficPolicy describes how nodes distribute service traffic they receive on one of the Service\'s "externally-facing" addresses.',
-      ),
-      healthCheckNodePort: int('healthCheckNodePort specifies the healthcheck nodePort for the service.'),
-      publishNotReadyAddresses: bool(
-        'publishNotReadyAddresses indicates that any agent which deals with endpoints for this Service should disregard any indications of ready/not-ready.',
-      ),
-      sessionAffinityConfig: struct(
-        'SessionAffinityConfig represents the configurations of session affinity.',
-        {
-          clientIP: struct(
-            'ClientIPConfig represents the configurations of Client IP based session affinity.',
-            {
-              timeoutSeconds: int(
-                'timeoutSeconds specifies the seconds of ClientIP type session sticky time.',
-              ),
-            },
-          ),
-        },
-      ),
-      ipFamilies: atomicList(
-        str(),
-        'IPFamilies is a list of IP families (e.g. IPv4, IPv6) assigned to this service.',
-      ),
-      ipFamilyPolicy: str(
-        'IPFamilyPolicy represents the dual-stack-ness requested or required by this Service.',
-      ),
-      allocateLoadBalancerNodePorts: bool(
-        'allocateLoadBalancerNodePorts defines if NodePorts will be automatically allocated for services with type LoadBalancer.',
-      ),
-      loadBalancerClass: str(
-        'loadBalancerClass is the class of the load balancer implementation this Service belongs to.',
-      ),
-      internalTrafficPolicy: str(
-        'InternalTrafficPolicy describes how nodes distribute service traffic they receive on the ClusterIP.',
-      ),
-      trafficDistribution: str(
-        'TrafficDistribution offers a way to express preferences for how traffic is distributed to Service endpoints.',
-      ),
-    }),
-    status: struct('ServiceStatus represents the current status of a service.', {
-      loadBalancer: struct('LoadBalancerStatus represents the status of a load-balancer.', {
-        ingress: atomicList(
-          loadBalancerIngress,
-          'Ingress is a list containing ingress points for the load-balancer.',
-        ),
+const SERVICE = struct('A stable name and set of ports in front of the pods a selector picks.', {
+  spec: struct('Desired behaviour of the Service, written by its user.', {
+    ports: mapList(
+      servicePort,
+      ['port', 'protocol'],
+      'Ports the Service serves, one entry per port and protocol.',
+      'port',
+    ),
+    selector: stringMap("Labels a pod must carry to get this Service's traffic.", 'atomic'),
+    clusterIP: str(
+      'Virtual IP of the Service inside the cluster; allocated when not given, None for a headless Service.',
+    ),
+    clusterIPs: atomicList(
+      str(),
+      "The Service's cluster IPs, one per IP family; the first equals clusterIP.",
+    ),
+    type: str('How the Service is reached: ClusterIP (when unset), NodePort, LoadBalancer or ExternalName.'),
+    externalIPs: atomicList(str(), 'Extra addresses on which cluster nodes take traffic for this Service.'),
+    sessionAffinity: str('ClientIP sends each client to the same pod every time; None does not.'),
+    loadBalancerIP: str('Address asked of the load balancer (LoadBalancer only); deprecated.'),
+    loadBalancerSourceRanges: atomicList(
+      str(),
+      'Client CIDRs the cloud load balancer lets through, where the platform supports it.',
+    ),
+    externalName: str('DNS name the Service resolves to (as a CNAME) when its type is ExternalName.'),
+    externalTrafficPolicy: str(
+      'Cluster or Local: whether traffic arriving on outside-facing addresses may go to pods on other nodes.',
+    ),
+    healthCheckNodePort: int('Node port the load balancer probes when externalTrafficPolicy is Local.'),
+    publishNotReadyAddresses: bool('List the pods as endpoints whether or not they are ready.'),
+    sessionAffinityConfig: struct('Settings for session affinity.', {
+      clientIP: struct('Settings for ClientIP affinity.', {
+        timeoutSeconds: int('How long, in seconds, a client stays with one pod.'),
       }),
-      conditions: mapList(condition, ['type'], 'Current service state'),
     }),
-  },
-);
+    ipFamilies: atomicList(str(), 'IP families of the Service (IPv4, IPv6), in order.'),
+    ipFamilyPolicy: str('SingleStack, PreferDualStack or RequireDualStack.'),
+    allocateLoadBalancerNodePorts: bool('Whether a LoadBalancer Service gets node ports; true when unset.'),
+    loadBalancerClass: str(
+      "Load-balancer implementation that serves the Service; unset means the cloud provider's own.",
+    ),
+    internalTrafficPolicy: str(
+      'Cluster or Local: whether traffic to the cluster IP may go to pods on other nodes.',
+    ),
+    trafficDistribution: str('Preference for spreading traffic over the endpoints, such as PreferClose.'),
+  }),
+  status: struct('Observed state of the Service, written by the system.', {
+    loadBalancer: struct("State of the Service's load balancer.", {
+      ingress: atomicList(loadBalancerIngress, 'Addresses of the load balancer.'),
+    }),
+    conditions: mapList(condition, ['type'], 'Observed conditions of the Service.'),
+  }),
+});
 
 const ENDPOINT_SLICE = struct(
-  'EndpointSlice represents a set of service endpoints.',
+  "A share of a Service's backends, with the ports they serve.",
   {
-    addressType: str(
-      'addressType specifies the type of address carried by this EndpointSlice: IPv4, IPv6, FQDN.',
-    ),
+    addressType: str('Kind of address in the slice: IPv4, IPv6 or FQDN.'),
     endpoints: atomicList(
       struct(
-        'Endpoint represents a single logical "backend" implementing a service.',
+        'One backend of the Service.',
         {
           addresses: {
             kind: 'list',
             listType: 'set',
             items: str(),
-            description: 'addresses of this endpoint.',
+            description: "Addresses of the backend, of the slice's address type.",
           },
-          conditions: struct('EndpointConditions represents the current condition of an endpoint.', {
-            ready: bool('ready indicates that this endpoint is ready to receive traffic.'),
-            serving: bool('serving indicates that this endpoint is able to receive traffic.'),
-            terminating: bool('terminating indicates that this endpoint is terminating.'),
+          conditions: struct('Readiness of the backend.', {
+            ready: bool('The backend should get traffic.'),
+            serving: bool('The backend can handle traffic, even while shutting down.'),
+            terminating: bool('The backend is shutting down.'),
           }),
-          hostname: str('hostname of this endpoint.'),
+          hostname: str('Host name of the backend, for DNS.'),
           targetRef: objectReference,
-          deprecatedTopology: stringMap(
-            'deprecatedTopology contains topology information part of the v1beta1 API.',
-          ),
-          nodeName: str('nodeName represents the name of the Node hosting this endpoint.'),
-          zone: str('zone is the name of the Zone this endpoint exists in.'),
-          hints: struct('EndpointHints provides hints describing how an endpoint should be consumed.', {
+          deprecatedTopology: stringMap('Topology labels carried over from v1beta1; deprecated.'),
+          nodeName: str('Node the backend runs on.'),
+          zone: str('Zone the backend runs in.'),
+          hints: struct('Hints for topology-aware routing.', {
             forZones: atomicList(
-              struct(
-                'ForZone provides information about which zones should consume this endpoint.',
-                { name: str('name represents the name of the zone.') },
-                ['name'],
-              ),
-              'forZones indicates the zone(s) this endpoint should be consumed by.',
+              struct('A zone whose clients should use this backend.', { name: str('Zone name.') }, ['name']),
+              'Zones whose clients should use this backend.',
             ),
           }),
         },
         ['addresses'],
       ),
-      'endpoints is a list of unique endpoints in this slice.',
+      'Backends in this slice, each listed once.',
     ),
     ports: atomicList(
-      struct('EndpointPort represents a Port used by an EndpointSlice', {
-        name: str('name represents the name of this port.'),
-        protocol: str('protocol represents the IP protocol for this port.'),
-        port: int('port represents the port number of the endpoint.'),
-        appProtocol: str('The application protocol for this port.'),
+      struct('A port every backend of the slice serves.', {
+        name: str("Port name, matching the Service port's name."),
+        protocol: str('TCP, UDP or SCTP.'),
+        port: int('Port number on the backends.'),
+        appProtocol: str('Application-level protocol hint for the port, such as http.'),
       }),
-      'ports specifies the list of network ports exposed by each endpoint in this slice.',
+      'Ports served by every backend in the slice.',
     ),
   },
   ['addressType', 'endpoints'],
 );
 
-const LEASE = struct('Lease defines a lease concept.', {
-  spec: struct('LeaseSpec is a specification of a Lease.', {
-    holderIdentity: str('holderIdentity contains the identity of the holder of a current lease.'),
-    leaseDurationSeconds: int(
-      'leaseDurationSeconds is a duration that candidates for a lease need to wait to force acquire it.',
-    ),
-    acquireTime: time('acquireTime is a time when the current lease was acquired.'),
-    renewTime: time('renewTime is a time when the current holder of a lease has last updated the lease.'),
-    leaseTransitions: int('leaseTransitions is the number of transitions of a lease between holders.'),
-    strategy: str('Strategy indicates the strategy for picking the leader for coordinated leader election.'),
-    preferredHolder: str(
-      'PreferredHolder signals to a lease holder that the lease has a more optimal holder and should be given up.',
-    ),
+const LEASE = struct('A time-limited claim on something, such as leadership.', {
+  spec: struct('Who holds the lease and for how long.', {
+    holderIdentity: str('Identity of the current holder.'),
+    leaseDurationSeconds: int('Seconds since the last renewal after which others may take the lease over.'),
+    acquireTime: time('When the current holder took the lease.'),
+    renewTime: time('When the current holder last renewed the lease.'),
+    leaseTransitions: int('How many times the lease changed hands.'),
+    strategy: str('How the leader is chosen in coordinated leader election.'),
+    preferredHolder: str('A better-suited holder; the current one should let the lease go.'),
   }),
 });
 
 const eventSeries = (count: string, last: string) =>
-  struct('EventSeries contain information on series of events.', {
+  struct('Summary of an event that keeps recurring.', {
     count: int(count),
     lastObservedTime: time(last),
   });
 
 const CORE_EVENT = struct(
-  'Event is a report of an event somewhere in the cluster.',
+  'A record of something that happened to an object in the cluster.',
   {
     involvedObject: objectReference,
-    reason: str(
-      "This should be a short, machine understandable string that gives the reason for the transition into the object's current status.",
-    ),
-    message: str('A human-readable description of the status of this operation.'),
-    source: struct('EventSource contains information for an event.', {
-      component: str('Component from which the event is generated.'),
-      host: str('Node name on which the event is generated.'),
+    reason: str('Short CamelCase cause, for programs.'),
+    message: str('Details, for people.'),
+    source: struct('Who reported the event.', {
+      component: str('Reporting component.'),
+      host: str('Node the report came from.'),
     }),
-    firstTimestamp: time('The time at which the event was first recorded.'),
-    lastTimestamp: time('The time at which the most recent occurrence of this event was recorded.'),
-    count: int('The number of times this event has occurred.'),
-    type: str('Type of this event (Normal, Warning), new types could be added in the future'),
-    eventTime: time('Time when this Event was first observed.'),
+    firstTimestamp: time('When the event was first seen.'),
+    lastTimestamp: time('When the event was last seen.'),
+    count: int('How many times the event happened.'),
+    type: str('Normal or Warning; more may be added.'),
+    eventTime: time('Precise time of the first sighting.'),
     series: eventSeries(
-      'Number of occurrences in this series up to the last heartbeat time',
-      'Time of the last occurrence observed',
+      'Occurrences so far, as of the last heartbeat.',
+      'When the latest occurrence was seen.',
     ),
-    action: str('What action was taken/failed regarding to the Regarding object.'),
+    action: str('What was done, or failed, to the object.'),
     related: objectReference,
-    reportingComponent: str('Name of the controller that emitted this Event, e.g. `kubernetes.io/kubelet`.'),
-    reportingInstance: str('ID of the controller instance, e.g. `kubelet-xyzf`.'),
+    reportingComponent: str('Controller that sent the event, such as kubernetes.io/kubelet.'),
+    reportingInstance: str("Which instance of that controller sent it, such as a kubelet's name."),
   },
   ['metadata', 'involvedObject'],
 );
 
 const EVENTS_EVENT = struct(
-  'Event is a report of an event somewhere in the cluster.',
+  'A record of something that happened to an object in the cluster.',
   {
-    eventTime: time('eventTime is the time when this Event was first observed. It is required.'),
+    eventTime: time('Precise time of the first sighting; required.'),
     series: eventSeries(
-      'count is the number of occurrences in this series up to the last heartbeat time.',
-      'lastObservedTime is the time when last Event from the series was seen before last heartbeat.',
+      'Occurrences so far, as of the last heartbeat.',
+      'When the latest occurrence was seen, as of the last heartbeat.',
     ),
-    reportingController: str(
-      'reportingController is the name of the controller that emitted this Event, e.g. `kubernetes.io/kubelet`.',
-    ),
-    reportingInstance: str('reportingInstance is the ID of the controller instance, e.g. `kubelet-xyzf`.'),
-    action: str('action is what action was taken/failed regarding to the regarding object.'),
-    reason: str('reason is why the action was taken. It is human-readable.'),
+    reportingController: str('Controller that sent the event, such as kubernetes.io/kubelet.'),
+    reportingInstance: str("Which instance of that controller sent it, such as a kubelet's name."),
+    action: str('What was done, or failed, to the regarding object.'),
+    reason: str('Why the action happened, for people.'),
     regarding: objectReference,
     related: objectReference,
-    note: str('note is a human-readable description of the status of this operation.'),
-    type: str('type is the type of this event (Normal, Warning), new types could be added in the future.'),
-    deprecatedSource: struct('EventSource contains information for an event.', {
-      component: str('Component from which the event is generated.'),
-      host: str('Node name on which the event is generated.'),
+    note: str('Details, for people.'),
+    type: str('Normal or Warning; more may be added.'),
+    deprecatedSource: struct('Who reported the event.', {
+      component: str('Reporting component.'),
+      host: str('Node the report came from.'),
     }),
-    deprecatedFirstTimestamp: time(
-      'deprecatedFirstTimestamp is the deprecated field assuring backward compatibility with core.v1 Event type.',
-    ),
-    deprecatedLastTimestamp: time(
-      'deprecatedLastTimestamp is the deprecated field assuring backward compatibility with core.v1 Event type.',
-    ),
-    deprecatedCount: int(
-      'deprecatedCount is the deprecated field assuring backward compatibility with core.v1 Event type.',
-    ),
+    deprecatedFirstTimestamp: time('First-seen time, kept for core/v1 Event compatibility.'),
+    deprecatedLastTimestamp: time('Last-seen time, kept for core/v1 Event compatibility.'),
+    deprecatedCount: int('Occurrence count, kept for core/v1 Event compatibility.'),
   },
   ['eventTime'],
 );
 
-const NAMESPACE = struct('Namespace provides a scope for Names. Use of multiple namespaces is optional.', {
-  spec: struct('NamespaceSpec describes the attributes on a Namespace.', {
-    finalizers: atomicList(
-      str(),
-      'Finalizers is an opaque list of values that must be empty to permanently remove object from storage.',
-    ),
+const NAMESPACE = struct('A scope inside which object names are unique.', {
+  spec: struct('Desired state of the namespace.', {
+    finalizers: atomicList(str(), 'Tokens that must all be cleared before the namespace leaves storage.'),
   }),
-  status: struct('NamespaceStatus is information about the current status of a Namespace.', {
-    phase: str('Phase is the current lifecycle phase of the namespace.'),
-    conditions: mapList(
-      condition,
-      ['type'],
-      "Represents the latest available observations of a namespace's current state.",
-    ),
+  status: struct('Observed state of the namespace.', {
+    phase: str('Active, or Terminating while it is being deleted.'),
+    conditions: mapList(condition, ['type'], 'Latest observed conditions of the namespace.'),
   }),
 });
 
@@ -538,8 +437,8 @@ export function kindSchema(
     ...body,
     gvk: { group: resource.group, version: resource.version, kind: resource.kind },
     fields: {
-      apiVersion: str('APIVersion defines the versioned schema of this representation of an object.'),
-      kind: str('Kind is a string value representing the REST resource this object represents.'),
+      apiVersion: str('Schema version of this object, such as v1 or group/version.'),
+      kind: str('Type of this object, in CamelCase.'),
       metadata: OBJECT_META,
       ...body.fields,
     },

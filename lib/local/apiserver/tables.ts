@@ -107,11 +107,8 @@ const column = (
   priority: 0,
   ...extra,
 });
-const NAME = column('Name', 'Name must be unique within a namespace.', { format: 'name' });
-const AGE = column(
-  'Age',
-  'CreationTimestamp is a timestamp representing the server time when this object was created.',
-);
+const NAME = column('Name', 'Object name, unique within its namespace.', { format: 'name' });
+const AGE = column('Age', 'Time since the server created the object.');
 
 const field = (o: unknown, ...path: string[]): unknown =>
   path.reduce<unknown>((at, key) => (at && typeof at === 'object' ? (at as Obj)[key] : undefined), o);
@@ -212,15 +209,12 @@ function listWithMore(values: string[]): string {
 const SERVICE: Printer = {
   columns: [
     NAME,
-    column('Type', 'type determines how the Service is exposed.'),
-    column('Cluster-IP', 'clusterIP is the IP address of the service and is usually assigned randomly.'),
-    column(
-      'External-IP',
-      'externalIPs is a list of IP addresses for which nodes in the cluster will also accept traffic for this service.',
-    ),
-    column('Port(s)', 'The list of ports that are exposed by this service.'),
+    column('Type', 'How the Service is reached.'),
+    column('Cluster-IP', 'Virtual IP of the Service inside the cluster.'),
+    column('External-IP', 'Addresses from outside the cluster that reach the Service.'),
+    column('Port(s)', 'Ports the Service serves.'),
     AGE,
-    column('Selector', 'Route service traffic to pods with label keys and values matching this selector.', {
+    column('Selector', "Labels a pod must carry to get this Service's traffic.", {
       priority: 1,
     }),
   ],
@@ -238,9 +232,9 @@ const SERVICE: Printer = {
 const ENDPOINT_SLICE: Printer = {
   columns: [
     NAME,
-    column('AddressType', 'addressType specifies the type of address carried by this EndpointSlice.'),
-    column('Ports', 'ports specifies the list of network ports exposed by each endpoint in this slice.'),
-    column('Endpoints', 'endpoints is a list of unique endpoints in this slice.'),
+    column('AddressType', 'Kind of address in the slice.'),
+    column('Ports', 'Ports served by every backend in the slice.'),
+    column('Endpoints', 'Backends in this slice.'),
     AGE,
   ],
   cells: (e, now) => [
@@ -253,37 +247,26 @@ const ENDPOINT_SLICE: Printer = {
 };
 
 const LEASE: Printer = {
-  columns: [
-    NAME,
-    column('Holder', 'holderIdentity contains the identity of the holder of a current lease.'),
-    AGE,
-  ],
+  columns: [NAME, column('Holder', 'Identity of the current holder.'), AGE],
   cells: (l, now) => [name(l), text(field(l, 'spec', 'holderIdentity')), age(l, now)],
 };
 
 const NAMESPACE: Printer = {
-  columns: [NAME, column('Status', 'The status of the namespace'), AGE],
+  columns: [NAME, column('Status', 'Lifecycle phase of the namespace.'), AGE],
   cells: (n, now) => [name(n), text(field(n, 'status', 'phase')), age(n, now)],
 };
 
 const EVENT_COLUMNS = [
-  column('Last Seen', 'The time at which the most recent occurrence of this event was recorded.'),
-  column('Type', 'Type of this event (Normal, Warning), new types could be added in the future'),
-  column(
-    'Reason',
-    "This should be a short, machine understandable string that gives the reason for the transition into the object's current status.",
-  ),
-  column('Object', 'The object that this event is about.'),
-  column(
-    'Subobject',
-    'If referring to a piece of an object instead of an entire object, this string should contain a valid JSON/Go field access statement.',
-    { priority: 1 },
-  ),
-  column('Source', 'The component reporting this event.', { priority: 1 }),
-  column('Message', 'A human-readable description of the status of this operation.'),
-  column('First Seen', 'The time at which the event was first recorded.', { priority: 1 }),
-  column('Count', 'The number of times this event has occurred.', { priority: 1 }),
-  column('Name', 'Name must be unique within a namespace.', { priority: 1, format: 'name' }),
+  column('Last Seen', 'When the event was last seen.'),
+  column('Type', 'Normal or Warning.'),
+  column('Reason', 'Short CamelCase cause, for programs.'),
+  column('Object', 'Object the event concerns.'),
+  column('Subobject', 'Part of the object the event concerns, if any.', { priority: 1 }),
+  column('Source', 'Who reported the event.', { priority: 1 }),
+  column('Message', 'Details, for people.'),
+  column('First Seen', 'When the event was first seen.', { priority: 1 }),
+  column('Count', 'How many times the event happened.', { priority: 1 }),
+  column('Name', 'Name of the Event object.', { priority: 1, format: 'name' }),
 ];
 
 /** The fields the Event printer reads, from a core/v1 Event or an events.k8s.io/v1 one (as the apiserver converts). */

@@ -242,7 +242,7 @@ describe.each(binaries.map((bin) => ({ bin, minor: kubectlMinor(bin) })))(
     test('explain reads the descriptions (OpenAPI v3 from 1.27, the v2 protobuf before)', async () => {
       await withThis(async (k) => {
         const out = await k.ok('explain', 'service.spec.ports');
-        expect(out).toContain('The list of ports that are exposed by this service.');
+        expect(out).toContain('Ports the Service serves, one entry per port and protocol.');
         expect(out).toMatch(/targetPort\s+<(?:IntOrString|string)>/);
         if (serverValidates)
           expect(requests().some((r) => r.startsWith('GET /openapi/v3/api/v1'))).toBe(true);
