@@ -144,7 +144,7 @@ const OBJECT_META = struct('Standard metadata carried by every stored object.', 
   generation: int('Counter the server bumps when the desired state changes; read-only.', 'int64'),
   creationTimestamp: time('Server clock time at which the object was created; read-only.'),
   deletionTimestamp: time(
-    'Set by the server once a graceful delete is asked for: when the object goes away; read-only.',
+    'Time the object is due to be removed, set by the server when a graceful delete starts; read-only.',
   ),
   deletionGracePeriodSeconds: int(
     'Seconds the object gets to shut down cleanly before removal; set by the server on delete.',
