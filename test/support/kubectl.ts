@@ -75,13 +75,7 @@ export async function kubectlFor(
   const kubeconfig = join(dir, 'kubeconfig');
   await writeFile(kubeconfig, kubeconfigFor(server), { mode: 0o600 });
   const timeout = options.timeoutMs ?? 30_000;
-  const argv = (args: readonly string[]) => [
-    '--kubeconfig',
-    kubeconfig,
-    '--cache-dir',
-    join(dir, 'cache'),
-    ...args,
-  ];
+  const argv = (args: readonly string[]) => kubectlArgs(kubeconfig, dir, args);
   const env = (extra?: Record<string, string>) => ({
     ...process.env,
     KUBECONFIG: kubeconfig,
