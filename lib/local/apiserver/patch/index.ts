@@ -14,18 +14,11 @@ import { mergePatch } from './merge-patch.ts';
 import { recordUpdate, serverSideApply } from './ssa.ts';
 import { strategicMergePatch } from './strategic.ts';
 
-export { type FailureReason, type StatusCause, StatusError } from '../status-error.ts';
+export { StatusError } from '../status-error.ts';
 export type { Json, JsonObject } from './json.ts';
-export { type JsonPatchOperation, jsonPatch } from './json-patch.ts';
+export { jsonPatch } from './json-patch.ts';
 export { mergePatch } from './merge-patch.ts';
-export {
-  type ApplyOptions,
-  BEFORE_FIRST_APPLY,
-  type ManagedFieldsEntry,
-  type OwnershipOptions,
-  recordUpdate,
-  serverSideApply,
-} from './ssa.ts';
+export { recordUpdate, serverSideApply } from './ssa.ts';
 export { strategicMergePatch } from './strategic.ts';
 
 export const PATCH_CONTENT_TYPES = [
