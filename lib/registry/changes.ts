@@ -1,6 +1,6 @@
 // What changed between two versions of the document, as a reader sees it: the names that appeared, changed and
 // went away. The terminal views (`dev`, `registry watch`) print it so that a change is named, not only counted.
-import { type RegistryDocument, readerView, type StoredEntry } from './document.ts';
+import { byName, type RegistryDocument, readerView, type StoredEntry } from './document.ts';
 
 export interface EntryChange {
   readonly kind: '+' | '~' | '-';
@@ -23,7 +23,7 @@ export function documentChanges(before: RegistryDocument, after: RegistryDocumen
   }
   for (const [name, entry] of old)
     if (!next.has(name)) changes.push({ kind: '-', name, endpoints: readerView(entry).endpoints });
-  return changes.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return changes.sort(byName);
 }
 
 /** `+ name  endpoint,endpoint` — one line of a change. */

@@ -210,7 +210,9 @@ export function entryBytes(entry: StoredEntry): number {
   return Buffer.byteLength(entry.text ?? JSON.stringify(entry.value)) + 4;
 }
 
-const byName = (a: StoredEntry, b: StoredEntry) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+/** The document's order: by name, compared as code units (never locale), so the bytes are the same everywhere. */
+export const byName = (a: { name: string }, b: { name: string }): number =>
+  a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
 
 /**
  * Deterministic bytes: entries sorted by name, one per line. An entry read from a document keeps its original

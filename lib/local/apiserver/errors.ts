@@ -35,7 +35,7 @@ export class ApiError extends Error {
 }
 
 /** The part of `details` that names the object: the resource plural as `kind`, and the group when not core. */
-function named(resource: ResourceKind, name: string | undefined): StatusDetails {
+export function named(resource: ResourceKind, name: string | undefined): StatusDetails {
   return {
     ...(name !== undefined && name !== '' && { name }),
     ...(resource.group && { group: resource.group }),

@@ -2,7 +2,7 @@
 // request into a new object through `patchObject`, and asks `recordUpdate` for the managedFields of every other
 // write. The registry does everything around them (preconditions, system fields, defaults, validation,
 // status/spec separation, storing); the algorithms only compute objects.
-import { applyPatch, type JsonObject, patchContentType, recordWrite } from './patch/index.ts';
+import { applyPatch, type JsonObject, recordWrite } from './patch/index.ts';
 import type { ResourceKind } from './resources.ts';
 import { StatusError } from './status-error.ts';
 import type { KubeObject } from './store.ts';
@@ -64,10 +64,9 @@ export function recordUpdate({
  */
 export function patchObject(contentType: string | undefined, input: PatchInput): KubeObject {
   const { resource, name, live, body, fieldManager, force, subresource } = input;
-  const isApply = patchContentType(contentType) === 'application/apply-patch+yaml';
   try {
     return applyPatch(resource, live as JsonObject | undefined, body, contentType, {
-      ...(isApply && fieldManager && { manager: fieldManager }),
+      ...(fieldManager && { manager: fieldManager }),
       force,
       ...(subresource && { subresource }),
     }) as unknown as KubeObject;

@@ -2,7 +2,7 @@
 // layer sends them like any other; what they cannot know (the object's name and resource) the registry adds with
 // `about`, unless the apiserver names no object in that answer (`anonymous`: its generic 422 for a JSON patch that
 // does not apply, which kubectl prints as "The request is invalid: ...").
-import { ApiError, type StatusCause } from './errors.ts';
+import { ApiError, named, type StatusCause } from './errors.ts';
 
 export type { StatusCause } from './errors.ts';
 
@@ -47,12 +47,7 @@ export class StatusError extends ApiError {
   /** The same error naming the object it is about (`details.name`, `group`, `kind` = the plural). */
   about(resource: ResourceKind, name: string): ApiError {
     if (this.anonymous) return this;
-    const named = {
-      ...(name && { name }),
-      ...(resource.group && { group: resource.group }),
-      kind: resource.plural,
-    };
-    return new ApiError({ ...this.status, details: { ...named, ...this.status.details } });
+    return new ApiError({ ...this.status, details: { ...named(resource, name), ...this.status.details } });
   }
 }
 

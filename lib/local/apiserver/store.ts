@@ -42,13 +42,13 @@ export interface KubeObjectInput {
 export type ChangeType = 'ADDED' | 'MODIFIED' | 'DELETED';
 
 /** One committed change. `previous` is the state before it, which is what undoing it for a snapshot restores. */
-export interface Change<T extends KubeObject = KubeObject> {
+export interface Change {
   readonly rv: number;
   readonly type: ChangeType;
   /** The resource plural the object is stored under (both Event APIs share `events`). */
   readonly storage: string;
-  readonly object: T;
-  readonly previous?: T;
+  readonly object: KubeObject;
+  readonly previous?: KubeObject;
 }
 
 export const keyOf = (namespace: string | undefined, name: string): string => `${namespace ?? ''}/${name}`;
@@ -76,10 +76,6 @@ export class ObjectStore {
   /** Changes at or below this revision are gone; reads and watches from before it get 410. */
   get compactedThrough(): number {
     return this.#compactedThrough;
-  }
-
-  size(storage: string): number {
-    return this.#objects.get(storage)?.size ?? 0;
   }
 
   get<T extends KubeObject = KubeObject>(

@@ -427,15 +427,14 @@ describe('applyPatch', () => {
   });
 
   test('a merge patch (kubectl annotate) with a field manager records its Update entry', () => {
-    const out = applyPatch(
+    const patched = applyPatch(
       services,
       live,
       '{"metadata":{"annotations":{"b":"2"}}}',
       'application/merge-patch+json; charset=utf-8',
-      {
-        manager: 'kubectl-annotate',
-      },
+      { manager: 'kubectl-annotate' },
     );
+    const out = recordWrite(services, live, patched, { manager: 'kubectl-annotate' });
     expect((out.metadata as JsonObject).annotations).toEqual({ a: '1', b: '2' });
     expect((out.metadata as JsonObject).managedFields).toMatchObject([
       {

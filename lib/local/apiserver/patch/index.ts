@@ -14,18 +14,11 @@ import { mergePatch } from './merge-patch.ts';
 import { recordUpdate, serverSideApply } from './ssa.ts';
 import { strategicMergePatch } from './strategic.ts';
 
-export { type FailureReason, type StatusCause, StatusError } from '../status-error.ts';
+export { StatusError } from '../status-error.ts';
 export type { Json, JsonObject } from './json.ts';
-export { type JsonPatchOperation, jsonPatch } from './json-patch.ts';
+export { jsonPatch } from './json-patch.ts';
 export { mergePatch } from './merge-patch.ts';
-export {
-  type ApplyOptions,
-  BEFORE_FIRST_APPLY,
-  type ManagedFieldsEntry,
-  type OwnershipOptions,
-  recordUpdate,
-  serverSideApply,
-} from './ssa.ts';
+export { recordUpdate, serverSideApply } from './ssa.ts';
 export { strategicMergePatch } from './strategic.ts';
 
 export const PATCH_CONTENT_TYPES = [
@@ -37,7 +30,10 @@ export const PATCH_CONTENT_TYPES = [
 export type PatchContentType = (typeof PATCH_CONTENT_TYPES)[number];
 
 export interface PatchOptions {
-  /** `?fieldManager=`; required for apply. For the other types, when given, the write is recorded as its Update. */
+  /**
+   * `?fieldManager=`; required for apply, which records its own managedFields. The other types are recorded by the
+   * caller with recordWrite, after defaults and validation, as every other write is.
+   */
   manager?: string;
   /** `?force=true` (apply only): take over conflicting fields. */
   force?: boolean;
@@ -109,14 +105,12 @@ export function applyPatch(
   } else if (type === 'application/merge-patch+json' || !schema) patched = mergePatch(live, patch);
   else patched = strategicMergePatch(live, patch, schema);
   if (!isObject(patched)) throw badRequest('the patch did not produce an object');
-  return options.manager
-    ? recordWrite(resource, live, patched, { ...options, manager: options.manager })
-    : patched;
+  return patched;
 }
 
 /**
  * `updated` with metadata.managedFields recording that `manager` wrote it over `old` (undefined for a create):
- * what the HTTP layer calls for POST and PUT (applyPatch records PATCHes itself), so a later server-side apply
+ * what the registry calls for every write but an apply (applyPatch records those itself), so a later server-side apply
  * conflicts with what kubectl edit, replace or create set, as in the real apiserver.
  */
 export function recordWrite(
