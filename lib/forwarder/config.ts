@@ -117,8 +117,6 @@ export const SETTINGS = {
 
 export type ForwarderFlags = Partial<Record<keyof typeof SETTINGS, string | undefined>>;
 
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
-
 type Key = keyof typeof SETTINGS;
 
 export function parseForwarderConfig(flags: ForwarderFlags, env: Env): ForwarderConfig {
@@ -142,10 +140,7 @@ export function parseForwarderConfig(flags: ForwarderFlags, env: Env): Forwarder
   if (eventBridgeEndpoint !== undefined && !URL.canParse(eventBridgeEndpoint)) {
     bad('eventbridgeEndpoint', 'use a URL, like http://127.0.0.1:4010');
   }
-  const namespace = text('namespace');
-  if (namespace !== undefined && !DNS_LABEL.test(namespace)) {
-    bad('namespace', 'use a namespace name (lower-case letters, digits and "-")');
-  }
+  const namespace = settings.namespace(SETTINGS.namespace.env);
   const labelSelector = text('labelSelector');
   if (labelSelector !== undefined) {
     try {

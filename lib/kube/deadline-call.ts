@@ -4,7 +4,7 @@ import { Observable } from '@kubernetes/client-node';
 import { callSignal } from '../util/deadline.ts';
 
 /** The request options (the client's `_options`) that abort the request when `signal` aborts. */
-export const withSignal = (signal: AbortSignal) =>
+const withSignal = (signal: AbortSignal) =>
   ({
     middleware: [
       {

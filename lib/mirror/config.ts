@@ -139,9 +139,7 @@ export function parseMirrorConfig(flags: MirrorFlags, env: Env, hostname: string
       settings.bad(S.clusterId.env, error.message.replace(/^invalid cluster id "[^"]*": /, ''));
     }
   }
-  const namespace = settings.text(S.namespace.env) ?? S.namespace.default;
-  if (!/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(namespace))
-    settings.bad(S.namespace.env, 'use a namespace name (lower-case letters, digits and "-")');
+  const namespace = settings.namespace(S.namespace.env) ?? S.namespace.default;
   const includeClusters = settings.list(S.includeClusters.env) ?? [];
   if (clusterId && includeClusters.includes(clusterId))
     settings.bad(S.includeClusters.env, "this cluster's own entries are never mirrored; leave its id out");

@@ -1,9 +1,6 @@
 // The mirror's Prometheus metrics. Counters for what it did, gauges for what the last plan found.
-import { Counter, Gauge } from 'prom-client';
 import { PrometheusMetrics } from '../util/metrics.ts';
 import type { MirrorKind } from './plan.ts';
-
-const PREFIX = 'kube_zk_sync_mirror_';
 
 export interface MirrorFindings {
   readonly entries: number;
@@ -14,63 +11,49 @@ export interface MirrorFindings {
 }
 
 export class MirrorMetrics extends PrometheusMetrics {
-  readonly #gauge = (name: string, help: string) =>
-    new Gauge({ name: `${PREFIX}${name}`, help, registers: [this.registry] });
-  readonly #entries = this.#gauge('entries', 'Entries in the registry document as last read.');
-  readonly #mirrored = this.#gauge('entries_mirrored', 'Entries the last plan mirrors as Services.');
-  readonly #unmirrorable = this.#gauge(
+  constructor(options: { processMetrics?: boolean } = {}) {
+    super('kube_zk_sync_mirror_', options);
+  }
+
+  readonly #entries = this.gauge('entries', 'Entries in the registry document as last read.');
+  readonly #mirrored = this.gauge('entries_mirrored', 'Entries the last plan mirrors as Services.');
+  readonly #unmirrorable = this.gauge(
     'entries_unmirrorable',
     'Selected entries neither a selectorless nor an ExternalName Service expresses (see the log or --dry-run).',
   );
-  readonly #conflicts = this.#gauge(
+  readonly #conflicts = this.gauge(
     'conflicts',
     'Objects the mirror would write whose name another owner holds (left alone).',
   );
-  readonly #held = this.#gauge('deletions_held', '1 while the deletion guard holds deletions of Services.');
-  readonly #leader = this.#gauge('leader', '1 while this replica holds the Lease and writes.');
-  readonly #version = this.#gauge(
+  readonly #held = this.gauge('deletions_held', '1 while the deletion guard holds deletions of Services.');
+  readonly #leader = this.gauge('leader', '1 while this replica holds the Lease and writes.');
+  readonly #version = this.gauge(
     'document_version',
     'The znode version of the document last read (-1: missing); a version that does not parse included.',
   );
-  readonly #ready = this.#gauge('ready', '1 once the first complete read (and, as leader, sync) is done.');
-  readonly #written = new Counter({
-    name: `${PREFIX}objects_written_total`,
-    help: 'Server-side applies, by kind (Service, EndpointSlice).',
-    labelNames: ['kind'] as const,
-    registers: [this.registry],
-  });
-  readonly #deleted = new Counter({
-    name: `${PREFIX}objects_deleted_total`,
-    help: 'Deletes of the mirror’s own objects, by kind.',
-    labelNames: ['kind'] as const,
-    registers: [this.registry],
-  });
-  readonly #writeErrors = new Counter({
-    name: `${PREFIX}write_errors_total`,
-    help: 'Applies and deletes the API refused or did not answer (the sync is retried).',
-    registers: [this.registry],
-  });
-  readonly #readErrors = new Counter({
-    name: `${PREFIX}document_read_errors_total`,
-    help: 'Versions of the document that did not parse, and failed reads of it (nothing is pruned meanwhile).',
-    registers: [this.registry],
-  });
-  readonly #listErrors = new Counter({
-    name: `${PREFIX}list_errors_total`,
-    help: 'Lists of the namespace that failed (nothing is planned from them).',
-    registers: [this.registry],
-  });
-  readonly #syncs = new Counter({
-    name: `${PREFIX}syncs_total`,
-    help: 'Syncs by outcome (ok, error, lost-lease).',
-    labelNames: ['outcome'] as const,
-    registers: [this.registry],
-  });
-  readonly #transitions = new Counter({
-    name: `${PREFIX}lease_transitions_total`,
-    help: 'Times this replica became the leader.',
-    registers: [this.registry],
-  });
+  readonly #ready = this.gauge('ready', '1 once the first complete read (and, as leader, sync) is done.');
+  readonly #written = this.counter(
+    'objects_written_total',
+    'Server-side applies, by kind (Service, EndpointSlice).',
+    ['kind'],
+  );
+  readonly #deleted = this.counter('objects_deleted_total', 'Deletes of the mirror’s own objects, by kind.', [
+    'kind',
+  ]);
+  readonly #writeErrors = this.counter(
+    'write_errors_total',
+    'Applies and deletes the API refused or did not answer (the sync is retried).',
+  );
+  readonly #readErrors = this.counter(
+    'document_read_errors_total',
+    'Versions of the document that did not parse, and failed reads of it (nothing is pruned meanwhile).',
+  );
+  readonly #listErrors = this.counter(
+    'list_errors_total',
+    'Lists of the namespace that failed (nothing is planned from them).',
+  );
+  readonly #syncs = this.counter('syncs_total', 'Syncs by outcome (ok, error, lost-lease).', ['outcome']);
+  readonly #transitions = this.counter('lease_transitions_total', 'Times this replica became the leader.');
 
   found(f: MirrorFindings): void {
     this.#entries.set(f.entries);

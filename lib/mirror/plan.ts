@@ -8,7 +8,6 @@ import {
   type DesiredService,
   type DesiredSlice,
   type DesiredState,
-  type EntryReason,
   MANAGED_BY,
   MIRROR_LABELS,
   SLICE_LABELS,
@@ -52,11 +51,10 @@ export interface MirrorConflict {
   readonly reason: string;
 }
 
-export interface MirrorPlan {
+/** The desired state's unmirrorable and skipped entries are passed through, for the log, metrics and dry-run. */
+export interface MirrorPlan extends Pick<DesiredState, 'unmirrorable' | 'skipped'> {
   readonly actions: readonly MirrorAction[];
   readonly conflicts: readonly MirrorConflict[];
-  readonly unmirrorable: readonly EntryReason[];
-  readonly skipped: readonly EntryReason[];
   /** Why the deletions of Services were held (the deletion guard); the rest of the plan goes ahead. */
   readonly held?: string;
 }

@@ -98,6 +98,14 @@ export class Settings {
     return fallback;
   }
 
+  /** A namespace name (a DNS label: lower-case letters, digits and "-"); undefined when unset, or bad. */
+  namespace(name: string): string | undefined {
+    const text = this.text(name);
+    if (text === undefined || /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(text)) return text;
+    this.bad(name, 'use a namespace name (lower-case letters, digits and "-")');
+    return undefined;
+  }
+
   /** A comma-separated list, items trimmed and empty ones dropped; undefined when unset. */
   list(name: string): string[] | undefined {
     return this.text(name)

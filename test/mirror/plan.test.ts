@@ -72,14 +72,17 @@ const summary = (plan: MirrorPlan) =>
   );
 
 describe('planMirror', () => {
-  const three = doc(
-    hand('kafka', '10.0.0.1:9092'),
-    hand('solr', 'solr.internal:8983'),
-    hand('pg', '10.0.0.5:5432'),
-  );
+  /** Three entries; kafka's endpoint is the one the tests change. */
+  const withKafka = (endpoint: string) =>
+    doc(hand('kafka', endpoint), hand('solr', 'solr.internal:8983'), hand('pg', '10.0.0.5:5432'));
+  const three = withKafka('10.0.0.1:9092');
+  const planFor = (d: RegistryDocument, observed = empty, p = policy) =>
+    planMirror(desiredObjects(d, selection), observed, p);
+  /** The namespace once the three entries are mirrored. */
+  const mirroredThree = () => applied(empty, planFor(three));
 
   test('from scratch: every Service, then every slice', () => {
-    const plan = planMirror(desiredObjects(three, selection), empty, policy);
+    const plan = planFor(three);
     expect(summary(plan)).toEqual([
       'create Service/kafka',
       'create Service/solr',
@@ -96,25 +99,13 @@ describe('planMirror', () => {
   });
 
   test('a changed entry is one update of what changed', () => {
-    const before = applied(empty, planMirror(desiredObjects(three, selection), empty, policy));
-    const changed = doc(
-      hand('kafka', '10.0.0.2:9092'),
-      hand('solr', 'solr.internal:8983'),
-      hand('pg', '10.0.0.5:5432'),
-    );
-    expect(summary(planMirror(desiredObjects(changed, selection), before, policy))).toEqual([
-      'update EndpointSlice/kafka-ipv4',
-    ]);
+    const before = mirroredThree();
+    expect(summary(planFor(withKafka('10.0.0.2:9092'), before))).toEqual(['update EndpointSlice/kafka-ipv4']);
   });
 
   test('an entry that gains IPv6 and loses IPv4: the new slice applied, the old one deleted', () => {
-    const before = applied(empty, planMirror(desiredObjects(three, selection), empty, policy));
-    const changed = doc(
-      hand('kafka', '[2001:db8::1]:9092'),
-      hand('solr', 'solr.internal:8983'),
-      hand('pg', '10.0.0.5:5432'),
-    );
-    expect(summary(planMirror(desiredObjects(changed, selection), before, policy))).toEqual([
+    const before = mirroredThree();
+    expect(summary(planFor(withKafka('[2001:db8::1]:9092'), before))).toEqual([
       'update Service/kafka',
       'create EndpointSlice/kafka-ipv6',
       'delete EndpointSlice/kafka-ipv4',
@@ -122,7 +113,7 @@ describe('planMirror', () => {
   });
 
   test('a deregistered entry: its slices, then its Service, with their uids', () => {
-    const before = applied(empty, planMirror(desiredObjects(three, selection), empty, policy));
+    const before = mirroredThree();
     const plan = planMirror(
       desiredObjects(doc(hand('kafka', '10.0.0.1:9092'), hand('solr', 'solr.internal:8983')), selection),
       before,
@@ -135,7 +126,7 @@ describe('planMirror', () => {
 
   test("a user's Service of the same name is a conflict: neither it nor slices for it are written", () => {
     const observed = { services: [userService('kafka')], slices: [] };
-    const plan = planMirror(desiredObjects(three, selection), observed, policy);
+    const plan = planFor(three, observed);
     expect(plan.conflicts).toEqual([
       { entry: 'kafka', kind: 'Service', name: 'kafka', reason: expect.stringMatching(/without the labels/) },
     ]);
@@ -146,7 +137,7 @@ describe('planMirror', () => {
   test("another mirror instance's Service is a conflict too, and never pruned", () => {
     const other = desiredObjects(three, { ...selection, clusterId: 'eu' });
     const observed = applied(empty, planMirror(other, empty, { ...policy, instance: 'eu' }));
-    const plan = planMirror(desiredObjects(doc(hand('kafka', '10.0.0.1:9092')), selection), observed, policy);
+    const plan = planFor(doc(hand('kafka', '10.0.0.1:9092')), observed);
     expect(plan.conflicts.map((c) => c.reason)).toEqual([
       expect.stringMatching(/another mirror instance \("eu"\)/),
     ]);
@@ -154,8 +145,8 @@ describe('planMirror', () => {
   });
 
   test('more than MAX_DELETE_SHARE of the Services: deletions held, the rest applied', () => {
-    const before = applied(empty, planMirror(desiredObjects(three, selection), empty, policy));
-    const plan = planMirror(desiredObjects(doc(hand('new', '10.9.9.9:1')), selection), before, policy);
+    const before = mirroredThree();
+    const plan = planFor(doc(hand('new', '10.9.9.9:1')), before);
     expect(plan.held).toMatch(
       /^refusing to delete 3 of the mirror's Services \(100%, more than the 50% allowed\)/,
     );
@@ -163,7 +154,7 @@ describe('planMirror', () => {
   });
 
   test('--prune=false deletes no Service and no slice of one', () => {
-    const before = applied(empty, planMirror(desiredObjects(three, selection), empty, policy));
+    const before = mirroredThree();
     const plan = planMirror(desiredObjects(doc(hand('kafka', '10.0.0.1:9092')), selection), before, {
       ...policy,
       prune: false,
