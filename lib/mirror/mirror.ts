@@ -184,7 +184,7 @@ export class Mirror {
             this.#o.metrics?.synced('error');
             failed = true;
             wait = backoff.next();
-            this.#log.warn('sync failed; retrying', { error, retryInMs: wait });
+            this.#log.warn('sync failed; retrying', { error: describeError(error), retryInMs: wait });
           }
         }
       }
@@ -290,10 +290,7 @@ export class Mirror {
       }
     };
     await Promise.all(Array.from({ length: Math.min(this.#o.concurrency ?? 8, actions.length) }, worker));
-    if (failure !== undefined) {
-      if (!(failure instanceof LostLeadership))
-        this.#log.warn('a write failed', { error: describeError(failure) });
-      throw failure;
-    }
+    // The sync loop logs it once, with the retry it schedules.
+    if (failure !== undefined) throw failure;
   }
 }
