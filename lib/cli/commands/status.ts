@@ -7,7 +7,6 @@ import { type StatusRow, statusRows } from '../../registry/outcome.ts';
 import { contributorsLabel } from '../../registry/shared.ts';
 import { oneLine, type Print, printers } from '../output.ts';
 import { CliError } from '../run.ts';
-import { withRegistry } from '../zk-options.ts';
 import { addReconcileOptions, type ReconcileCliOptions, reconcileFromCli } from './reconcile.ts';
 
 interface StatusOptions extends ReconcileCliOptions {
@@ -23,7 +22,7 @@ const AGREEMENT: Record<NonNullable<StatusRow['document']>, string> = {
 
 /**
  * A published Service's share of a shared entry names every cluster that contributes to it (`cluster:namespace/name`),
- * from the document as it is now.
+ * from the document as the reconcile would leave it: the one its rows were decided on, not a second read.
  */
 export function withContributors(rows: readonly StatusRow[], document: RegistryDocument): StatusRow[] {
   const shared = new Map(
@@ -65,8 +64,7 @@ export function registerStatus(program: Command, write?: Print): void {
 async function status(service: string | undefined, options: StatusOptions, print: Print): Promise<void> {
   const { result } = await reconcileFromCli(options, { dryRun: true });
   const namespace = options.namespace ?? (service !== undefined ? 'default' : undefined);
-  const { document } = await withRegistry(options, (registry) => registry.read());
-  const rows = withContributors(statusRows(result.outcomes), document).filter(
+  const rows = withContributors(statusRows(result.outcomes), result.document).filter(
     (r) =>
       (namespace === undefined || r.service.startsWith(`${namespace}/`)) &&
       (service === undefined || r.service === `${namespace}/${service}`),
