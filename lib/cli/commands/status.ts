@@ -2,9 +2,7 @@
 // decide it now: a dry-run reconcile (the same list, mapping, filters, name policy, budgets and plan; nothing is
 // written), shown one line per Service. The reconcile Lambda's `{"dryRun": true}` answers with the same rows.
 import type { Command } from 'commander';
-import type { RegistryDocument } from '../../registry/document.ts';
-import { type StatusRow, statusRows } from '../../registry/outcome.ts';
-import { contributorsLabel } from '../../registry/shared.ts';
+import { type StatusRow, statusRows, withContributors } from '../../registry/outcome.ts';
 import { oneLine, type Print, printers } from '../output.ts';
 import { CliError } from '../run.ts';
 import { addReconcileOptions, type ReconcileCliOptions, reconcileFromCli } from './reconcile.ts';
@@ -19,20 +17,6 @@ const AGREEMENT: Record<NonNullable<StatusRow['document']>, string> = {
   missing: 'not in the document yet: the next sync or reconcile adds it',
   differs: 'the document holds an older version: the next sync or reconcile updates it',
 };
-
-/**
- * A published Service's share of a shared entry names every cluster that contributes to it (`cluster:namespace/name`),
- * from the document as the reconcile would leave it: the one its rows were decided on, not a second read.
- */
-export function withContributors(rows: readonly StatusRow[], document: RegistryDocument): StatusRow[] {
-  const shared = new Map(
-    document.entries.flatMap((e) => (e.shared ? [[e.name, contributorsLabel(e.shared)] as const] : [])),
-  );
-  return rows.map((row) => {
-    const contributors = row.entry === undefined ? undefined : shared.get(row.entry);
-    return contributors ? { ...row, status: `${row.status}, shared by ${contributors}`, contributors } : row;
-  });
-}
 
 /** One line per Service: its key, where it stands, and for a published one whether the document agrees. */
 function formatStatus(rows: readonly StatusRow[]): string {
