@@ -42,7 +42,7 @@ export const compareText = (a: string, b: string): number => (a < b ? -1 : a > b
 const strings = (v: unknown): v is string[] => Array.isArray(v) && v.every((s) => typeof s === 'string');
 
 /** The shared marker (lib/registry/shared.ts) in a marker field's value, or undefined when it is not one. */
-export function readSharedMarker(marker: unknown): SharedMarker | undefined {
+function readSharedMarker(marker: unknown): SharedMarker | undefined {
   if (typeof marker !== 'object' || marker === null) return undefined;
   const { shared, unattributed } = marker as Record<string, unknown>;
   if (!Array.isArray(shared)) return undefined;
