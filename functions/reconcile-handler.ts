@@ -15,7 +15,7 @@ import {
   reconcileIfDamaged,
 } from '../lib/reconcile/reconcile.ts';
 import { clusterList, parseReconcileRequest } from '../lib/reconcile/request.ts';
-import { type StatusRow, statusRows } from '../lib/registry/outcome.ts';
+import { type StatusRow, statusRows, withContributors } from '../lib/registry/outcome.ts';
 import { describeDamage } from '../lib/registry/ownership.ts';
 import type { ServiceEventsSink } from '../lib/sync/owner-events.ts';
 import { registryTarget } from '../lib/sync/target.ts';
@@ -120,7 +120,9 @@ export function createReconcileHandler(deps: ReconcileHandlerDeps) {
         } else result = await reconcile(input);
         report(result.report, deps.metrics);
         logResult(result, deps.logger);
-        return request.dryRun ? { ...result.report, services: statusRows(result.outcomes) } : result.report;
+        return request.dryRun
+          ? { ...result.report, services: withContributors(statusRows(result.outcomes), result.document) }
+          : result.report;
       })
   );
 }

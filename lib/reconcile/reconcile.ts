@@ -3,6 +3,7 @@
 // partial list throws before any write, and the deletion guard stops a plan that would remove too much at once.
 import type { TrimmedService } from '../events/contract.ts';
 import { trimService } from '../kube/trim.ts';
+import type { RegistryDocument } from '../registry/document.ts';
 import type { ServiceOutcome } from '../registry/outcome.ts';
 import { type Damage, revertedEdits } from '../registry/ownership.ts';
 import type { RegistryPlan } from '../registry/plan.ts';
@@ -85,6 +86,8 @@ export interface ReconcileResult {
   readonly repaired: readonly Damage[];
   /** Where each listed Service stands, as this reconcile decided (what `kube-zk-sync status` prints). */
   readonly outcomes: ReadonlyMap<string, ServiceOutcome>;
+  /** The document as this reconcile leaves it (a dry run's or a refused one's: as it would be, or as it was read). */
+  readonly document: RegistryDocument;
   /** Why Events could not be written (the first few), for the log: never a failure of the reconcile. */
   readonly eventErrors: readonly string[];
 }
@@ -190,6 +193,7 @@ export async function reconcile(input: ReconcileInput): Promise<ReconcileResult>
     invalid: outcome.invalid,
     repaired: outcome.repaired,
     outcomes: outcome.outcomes,
+    document: outcome.document,
     eventErrors: told.errors,
   };
 }

@@ -12,7 +12,13 @@
 // endpoints and a marker) plus its endpoints once more: what it adds to the shared entry is its endpoints in the
 // union and its record in the marker (cluster, Service, description, endpoints), never more. So the clusters of one
 // shared name never fill more of the document than their budgets together, and each is charged for its own part.
-import { entryBytes, ownedEntry, type RegistryDocument, type RegistryEntry } from './document.ts';
+import {
+  compareText,
+  entryBytes,
+  ownedEntry,
+  type RegistryDocument,
+  type RegistryEntry,
+} from './document.ts';
 import type { RegistryPlan } from './plan.ts';
 import { contributionOf, contributionView } from './shared.ts';
 
@@ -50,7 +56,6 @@ interface Change {
 }
 
 const namespaceOf = (service: string): string => service.slice(0, service.indexOf('/'));
-const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 /** The plan without the changes that go past a budget, and a refusal for each Service whose changes were cut. */
 export function applyBudgets(current: RegistryDocument, plan: RegistryPlan, budgets: Budgets): BudgetedPlan {
@@ -106,7 +111,7 @@ export function applyBudgets(current: RegistryDocument, plan: RegistryPlan, budg
   const grows = (c: Change) => c.entries > 0 || c.bytes > 0;
   for (const c of all) if (!grows(c)) use(c);
   const growing = all.filter(grows);
-  growing.sort((a, b) => Number(b.published) - Number(a.published) || compare(a.service, b.service));
+  growing.sort((a, b) => Number(b.published) - Number(a.published) || compareText(a.service, b.service));
 
   const refused: BudgetRefusal[] = [];
   for (const c of growing) {

@@ -37,11 +37,12 @@ export interface SharedMarker {
   readonly unattributed?: readonly string[];
 }
 
-const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+/** Code-unit order, not the locale's: every sorted list the document, the state and the plan keep uses it. */
+export const compareText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 const strings = (v: unknown): v is string[] => Array.isArray(v) && v.every((s) => typeof s === 'string');
 
 /** The shared marker (lib/registry/shared.ts) in a marker field's value, or undefined when it is not one. */
-export function readSharedMarker(marker: unknown): SharedMarker | undefined {
+function readSharedMarker(marker: unknown): SharedMarker | undefined {
   if (typeof marker !== 'object' || marker === null) return undefined;
   const { shared, unattributed } = marker as Record<string, unknown>;
   if (!Array.isArray(shared)) return undefined;
@@ -58,7 +59,7 @@ export function readSharedMarker(marker: unknown): SharedMarker | undefined {
     });
   }
   return {
-    contributions: contributions.sort((a, b) => compare(a.cluster, b.cluster)),
+    contributions: contributions.sort((a, b) => compareText(a.cluster, b.cluster)),
     ...(strings(unattributed) && unattributed.length > 0 ? { unattributed } : {}),
   };
 }

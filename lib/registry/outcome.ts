@@ -10,7 +10,7 @@
 import { createHash } from 'node:crypto';
 import { type RegistryDocument, type RegistryEntry, readerView } from './document.ts';
 import type { RegistryPlan } from './plan.ts';
-import { contributionOf, contributionView } from './shared.ts';
+import { contributionOf, contributionView, contributorsLabel } from './shared.ts';
 import type { SyncState } from './sync-state.ts';
 
 /** Why a Service that nothing is wrong with is not published (see lib/kube/mapping.ts). */
@@ -330,6 +330,20 @@ export function statusRows(outcomes: ReadonlyMap<string, ServiceOutcome>): Statu
         ...(o.kind === 'published' ? { entry: o.entry.name } : {}),
       },
     ];
+  });
+}
+
+/**
+ * A published Service's share of a shared entry names every cluster that contributes to it (`cluster:namespace/name`),
+ * from the document as the reconcile would leave it: the one its rows were decided on, not a second read.
+ */
+export function withContributors(rows: readonly StatusRow[], document: RegistryDocument): StatusRow[] {
+  const shared = new Map(
+    document.entries.flatMap((e) => (e.shared ? [[e.name, contributorsLabel(e.shared)] as const] : [])),
+  );
+  return rows.map((row) => {
+    const contributors = row.entry === undefined ? undefined : shared.get(row.entry);
+    return contributors ? { ...row, status: `${row.status}, shared by ${contributors}`, contributors } : row;
   });
 }
 

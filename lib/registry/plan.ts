@@ -4,6 +4,7 @@
 import { deletionShare as shareOf } from '../util/deletion-guard.ts';
 import {
   type Contribution,
+  compareText,
   type Ownership,
   ownedEntry,
   type RegistryDocument,
@@ -69,8 +70,6 @@ const sameEntry = (a: RegistryEntry, b: RegistryEntry) =>
   a.endpoints.length === b.endpoints.length &&
   a.endpoints.every((e, i) => e === b.endpoints[i]);
 
-const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
-
 /**
  * Names are one name whatever their case: readers look `Kafka` and `kafka` up alike, so one cannot shadow the
  * other, and two Services asking for `A` and `a` ask for the same name.
@@ -133,8 +132,8 @@ export function planRegistryChanges(
   const winners = new Map<string, DesiredEntry>(); // service → the entry it gets
   const conflicts: Conflict[] = [];
   const isShared = (service: string) => desired.get(service)?.shared === true;
-  for (const [key, claimants] of [...claims].sort(([a], [b]) => compare(a, b))) {
-    claimants.sort(compare);
+  for (const [key, claimants] of [...claims].sort(([a], [b]) => compareText(a, b))) {
+    claimants.sort(compareText);
     const holder = reserved.get(key);
     const currentHolder = claimants.find((s) => held.get(s)?.some((e) => nameKey(e.name) === key));
     const winner = !holder
@@ -158,7 +157,7 @@ export function planRegistryChanges(
   const updates: Array<{ service: string; before: RegistryEntry; after: RegistryEntry; shared?: true }> = [];
   const deletes: Array<{ service: string; entry: RegistryEntry; shared?: true }> = [];
   let unchanged = 0;
-  for (const service of [...desired.keys()].sort(compare)) {
+  for (const service of [...desired.keys()].sort(compareText)) {
     const desiredEntry = winners.get(service);
     const have = held.get(service) ?? [];
     const kind = desiredEntry?.shared === true;

@@ -6,16 +6,15 @@
 // entry as hand-made: it never changes it, and reports its Service as a conflict.
 import {
   type Contribution,
+  compareText,
   OWNER_FIELD,
   type RegistryEntry,
   type SharedMarker,
   type StoredEntry,
 } from './document.ts';
 
-const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
-
 const union = (...lists: ReadonlyArray<readonly string[]>): string[] =>
-  [...new Set(lists.flat())].sort(compare);
+  [...new Set(lists.flat())].sort(compareText);
 
 /**
  * What readers see of a shared entry: the endpoints of every contribution (and the unattributed ones), sorted,
@@ -81,7 +80,9 @@ export function replaceContribution(
 ): SharedMarker | undefined {
   const before = marker?.contributions.find((c) => c.cluster === cluster);
   const others = (marker?.contributions ?? []).filter((c) => c.cluster !== cluster);
-  const contributions = [...others, ...(next ? [next] : [])].sort((a, b) => compare(a.cluster, b.cluster));
+  const contributions = [...others, ...(next ? [next] : [])].sort((a, b) =>
+    compareText(a.cluster, b.cluster),
+  );
   const mine = new Set([...(before?.endpoints ?? []), ...(next?.endpoints ?? [])]);
   const unattributed = (marker?.unattributed ?? []).filter((e) => !mine.has(e));
   // Unattributed endpoints keep the entry: their cluster still serves them, and takes them back on its next write.

@@ -2,12 +2,9 @@
 // decide it now: a dry-run reconcile (the same list, mapping, filters, name policy, budgets and plan; nothing is
 // written), shown one line per Service. The reconcile Lambda's `{"dryRun": true}` answers with the same rows.
 import type { Command } from 'commander';
-import type { RegistryDocument } from '../../registry/document.ts';
-import { type StatusRow, statusRows } from '../../registry/outcome.ts';
-import { contributorsLabel } from '../../registry/shared.ts';
+import { type StatusRow, statusRows, withContributors } from '../../registry/outcome.ts';
 import { oneLine, type Print, printers } from '../output.ts';
 import { CliError } from '../run.ts';
-import { withRegistry } from '../zk-options.ts';
 import { addReconcileOptions, type ReconcileCliOptions, reconcileFromCli } from './reconcile.ts';
 
 interface StatusOptions extends ReconcileCliOptions {
@@ -20,20 +17,6 @@ const AGREEMENT: Record<NonNullable<StatusRow['document']>, string> = {
   missing: 'not in the document yet: the next sync or reconcile adds it',
   differs: 'the document holds an older version: the next sync or reconcile updates it',
 };
-
-/**
- * A published Service's share of a shared entry names every cluster that contributes to it (`cluster:namespace/name`),
- * from the document as it is now.
- */
-export function withContributors(rows: readonly StatusRow[], document: RegistryDocument): StatusRow[] {
-  const shared = new Map(
-    document.entries.flatMap((e) => (e.shared ? [[e.name, contributorsLabel(e.shared)] as const] : [])),
-  );
-  return rows.map((row) => {
-    const contributors = row.entry === undefined ? undefined : shared.get(row.entry);
-    return contributors ? { ...row, status: `${row.status}, shared by ${contributors}`, contributors } : row;
-  });
-}
 
 /** One line per Service: its key, where it stands, and for a published one whether the document agrees. */
 function formatStatus(rows: readonly StatusRow[]): string {
@@ -65,8 +48,7 @@ export function registerStatus(program: Command, write?: Print): void {
 async function status(service: string | undefined, options: StatusOptions, print: Print): Promise<void> {
   const { result } = await reconcileFromCli(options, { dryRun: true });
   const namespace = options.namespace ?? (service !== undefined ? 'default' : undefined);
-  const { document } = await withRegistry(options, (registry) => registry.read());
-  const rows = withContributors(statusRows(result.outcomes), document).filter(
+  const rows = withContributors(statusRows(result.outcomes), result.document).filter(
     (r) =>
       (namespace === undefined || r.service.startsWith(`${namespace}/`)) &&
       (service === undefined || r.service === `${namespace}/${service}`),
