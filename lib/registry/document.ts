@@ -212,8 +212,7 @@ export function entryBytes(entry: StoredEntry): number {
 }
 
 /** The document's order: by name, compared as code units (never locale), so the bytes are the same everywhere. */
-export const byName = (a: { name: string }, b: { name: string }): number =>
-  a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
+export const byName = (a: { name: string }, b: { name: string }): number => compareText(a.name, b.name);
 
 /**
  * Deterministic bytes: entries sorted by name, one per line. An entry read from a document keeps its original
